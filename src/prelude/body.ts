@@ -1,0 +1,204 @@
+// The Body mixin shared by Request and Response: https://fetch.spec.whatwg.org/#body-mixin
+// A body is either known bytes (strings, buffers: kept as bytes so the common case never
+// builds a stream) or a ReadableStream. `.body` turns known bytes into a stream on demand.
+
+import type { BodyRef } from '../shared/ops.ts';
+import { ReadableStream } from './streams.ts';
+import { exportReadable } from './internal/stream-bridge.ts';
+import { hostReadable } from './internal/stream-bridge.ts';
+import { TypeErrorCtor, Uint8ArrayCtor, JSONParse } from './internal/primordials.ts';
+import { utf8Decode, utf8Encode } from './internal/utf8.ts';
+
+export type BodyInit = ReadableStream<Uint8Array> | string | ArrayBuffer | ArrayBufferView | object | null;
+
+export interface ExtractedBody {
+  bytes: Uint8Array | null;
+  stream: ReadableStream<Uint8Array> | null;
+  contentType: string | null;
+}
+
+type Extractor = (init: object) => ExtractedBody | undefined;
+const extractors: Extractor[] = [];
+
+/** Blob, FormData and URLSearchParams register how they become a body (avoids cycles). */
+export function registerBodyExtractor(fn: Extractor): void {
+  extractors.push(fn);
+}
+
+type Reader<T> = (bytes: Uint8Array, contentType: string | null) => T | Promise<T>;
+const readers: { blob?: Reader<unknown>; formData?: Reader<unknown> } = {};
+
+export function registerBodyReader(kind: 'blob' | 'formData', fn: Reader<unknown>): void {
+  readers[kind] = fn;
+}
+
+export function copyBytes(view: ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (view instanceof ArrayBuffer) return new Uint8ArrayCtor(view.slice(0));
+  const v = view as ArrayBufferView;
+  return new Uint8ArrayCtor(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength) as ArrayBuffer);
+}
+
+// https://fetch.spec.whatwg.org/#concept-bodyinit-extract
+export function extractBody(init: BodyInit | undefined): ExtractedBody {
+  if (init === null || init === undefined) return { bytes: null, stream: null, contentType: null };
+  if (typeof init === 'string') return { bytes: utf8Encode(init), stream: null, contentType: 'text/plain;charset=UTF-8' };
+  if (init instanceof ArrayBuffer || ArrayBuffer.isView(init)) return { bytes: copyBytes(init as ArrayBuffer), stream: null, contentType: null };
+  if (init instanceof ReadableStream) return { bytes: null, stream: init as ReadableStream<Uint8Array>, contentType: null };
+  if (typeof init === 'object') {
+    for (const fn of extractors) {
+      const out = fn(init);
+      if (out) return out;
+    }
+  }
+  return { bytes: utf8Encode(String(init)), stream: null, contentType: 'text/plain;charset=UTF-8' };
+}
+
+interface BodyState {
+  bytes: Uint8Array | null;
+  stream: ReadableStream<Uint8Array> | null;
+  consumed: boolean;
+}
+
+const stateOf = new WeakMap<object, BodyState>();
+
+function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    type: 'bytes',
+    start(controller) {
+      if (bytes.byteLength > 0) controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
+function isDisturbed(stream: ReadableStream<unknown>): boolean {
+  // web-streams-polyfill follows the reference implementation, which keeps the spec's
+  // [[disturbed]] slot as `_disturbed`.
+  return (stream as unknown as { _disturbed: boolean })._disturbed === true;
+}
+
+export class Body {
+  /** @internal */
+  static init(target: Body, bytes: Uint8Array | null, stream: ReadableStream<Uint8Array> | null): void {
+    stateOf.set(target, { bytes, stream, consumed: false });
+  }
+
+  get body(): ReadableStream<Uint8Array> | null {
+    const s = stateOf.get(this)!;
+    if (s.stream) return s.stream;
+    if (s.bytes) {
+      s.stream = bytesStream(s.consumed ? new Uint8ArrayCtor(0) : s.bytes);
+      s.bytes = null;
+    }
+    return s.stream;
+  }
+
+  get bodyUsed(): boolean {
+    const s = stateOf.get(this)!;
+    if (s.consumed) return true;
+    return s.stream !== null && isDisturbed(s.stream);
+  }
+
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return consume(this, 'arrayBuffer').then((b) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer as ArrayBuffer : b.slice().buffer as ArrayBuffer));
+  }
+
+  bytes(): Promise<Uint8Array> {
+    return consume(this, 'bytes');
+  }
+
+  text(): Promise<string> {
+    return consume(this, 'text').then(utf8Decode);
+  }
+
+  json(): Promise<unknown> {
+    return consume(this, 'json').then((b) => JSONParse(utf8Decode(b)));
+  }
+
+  blob(): Promise<unknown> {
+    return consume(this, 'blob').then((b) => readers.blob!(b, contentTypeOf(this)));
+  }
+
+  formData(): Promise<unknown> {
+    return consume(this, 'formData').then((b) => readers.formData!(b, contentTypeOf(this)));
+  }
+}
+
+let contentTypeOf: (body: Body) => string | null = () => null;
+/** Request and Response tell the mixin how to find their Content-Type. */
+export function setContentTypeLookup(fn: (body: Body) => string | null): void {
+  contentTypeOf = fn;
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!(value instanceof Uint8ArrayCtor)) throw new TypeErrorCtor('This ReadableStream did not return bytes.');
+    chunks.push(value);
+    total += value.byteLength;
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8ArrayCtor(total);
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.byteLength; }
+  return out;
+}
+
+// https://fetch.spec.whatwg.org/#concept-body-consume-body
+function consume(body: Body, method: string): Promise<Uint8Array> {
+  const s = stateOf.get(body);
+  if (!s) return Promise.reject(new TypeErrorCtor(`Illegal invocation: ${method} called on a non-Body`));
+  if (body.bodyUsed || (s.stream && s.stream.locked)) {
+    return Promise.reject(new TypeErrorCtor(`Failed to execute '${method}': body has already been used. It can only be used once. Use tee() first if you need to read it twice.`));
+  }
+  if (s.stream) return readAll(s.stream);
+  s.consumed = true;
+  return Promise.resolve(s.bytes ?? new Uint8ArrayCtor(0));
+}
+
+/** Bytes and stream of a body, without consuming it (for clone, fetch, respond). */
+export function bodyState(body: Body): BodyState {
+  return stateOf.get(body)!;
+}
+
+/** Tees a body for clone(): https://fetch.spec.whatwg.org/#concept-body-clone */
+export function cloneBody(body: Body): { bytes: Uint8Array | null; stream: ReadableStream<Uint8Array> | null } {
+  const s = stateOf.get(body)!;
+  if (body.bodyUsed) throw new TypeErrorCtor("Failed to execute 'clone': body has already been used.");
+  if (s.stream) {
+    const [a, b] = s.stream.tee();
+    s.stream = a;
+    return { bytes: null, stream: b };
+  }
+  return { bytes: s.bytes, stream: null };
+}
+
+/**
+ * Describes a body for the host and gives it up: known bytes go along at once, a stream
+ * is registered for the host to pull.
+ */
+export function takeBodyRef(body: Body): BodyRef {
+  const s = stateOf.get(body)!;
+  if (body.bodyUsed || (s.stream && s.stream.locked)) throw new TypeErrorCtor('The body has already been used. It can only be used once.');
+  if (s.stream) {
+    const ref = { stream: exportReadable(s.stream) };
+    s.consumed = true;
+    return ref;
+  }
+  if (s.bytes) {
+    s.consumed = true;
+    return { bytes: s.bytes };
+  }
+  return null;
+}
+
+/** The isolate-side body for a BodyRef the host sent. */
+export function bodyFromRef(ref: BodyRef): { bytes: Uint8Array | null; stream: ReadableStream<Uint8Array> | null } {
+  if (ref === null) return { bytes: null, stream: null };
+  if ('bytes' in ref) return { bytes: ref.bytes, stream: null };
+  return { bytes: null, stream: hostReadable(ref.stream) };
+}

@@ -1,0 +1,165 @@
+// How a request reaches tenant code, in both Workers syntaxes:
+// - modules: `export default { fetch(request, env, ctx) }` with an ExecutionContext;
+// - service worker: `addEventListener('fetch', (event) => event.respondWith(...))`.
+// Then the Response goes back to the host head first; its body follows as the host pulls.
+
+import { Event } from './event.ts';
+import { Request, requestFromIncoming } from './request.ts';
+import { Response, responseState } from './response.ts';
+import { headerList } from './headers.ts';
+import { takeBodyRef } from './body.ts';
+import { hostSync, onTask } from './internal/bridge.ts';
+import { errorToInfo } from './internal/errors.ts';
+import { reportError } from './internal/report-error.ts';
+import { DOMException } from './dom-exception.ts';
+import { PromiseAllSettled, PromiseCtor, PromisePrototypeThen, PromiseResolve, TypeErrorCtor } from './internal/primordials.ts';
+import { globalTarget, workerConfig } from './internal/worker-state.ts';
+
+class Invocation {
+  readonly waitUntil: Promise<unknown>[] = [];
+  passThrough = false;
+  constructor(readonly ctxId: number) {}
+}
+
+const invocations = new Map<number, Invocation>();
+
+function addWaitUntil(inv: Invocation, promise: unknown): void {
+  const p = PromiseResolve(promise);
+  inv.waitUntil.push(p);
+  // A rejected waitUntil promise is the tenant's uncaught error: log it, as Workers does.
+  PromisePrototypeThen(p, undefined, reportError);
+}
+
+export class ExecutionContext {
+  readonly #inv: Invocation;
+  /** @internal */
+  constructor(inv: Invocation) {
+    this.#inv = inv;
+  }
+  waitUntil(promise: unknown): void {
+    addWaitUntil(this.#inv, promise);
+  }
+  passThroughOnException(): void {
+    this.#inv.passThrough = true;
+  }
+  get props(): Record<string, unknown> {
+    return {};
+  }
+  get [Symbol.toStringTag](): string { return 'ExecutionContext'; }
+}
+
+interface FetchEventState {
+  inv: Invocation;
+  request: Request;
+  response: Promise<unknown> | null;
+}
+
+const fetchEventState = new WeakMap<FetchEvent, FetchEventState>();
+
+export class FetchEvent extends Event {
+  /** @internal */
+  constructor(type: string, init: { request: Request; inv: Invocation }) {
+    super(type);
+    fetchEventState.set(this, { inv: init.inv, request: init.request, response: null });
+  }
+  get request(): Request {
+    return fetchEventState.get(this)!.request;
+  }
+  respondWith(response: unknown): void {
+    const s = fetchEventState.get(this)!;
+    if (s.response) throw new DOMExceptionError("Failed to execute 'respondWith' on 'FetchEvent': respondWith() was already called.");
+    s.response = PromiseResolve(response);
+  }
+  waitUntil(promise: unknown): void {
+    addWaitUntil(fetchEventState.get(this)!.inv, promise);
+  }
+  passThroughOnException(): void {
+    fetchEventState.get(this)!.inv.passThrough = true;
+  }
+  get [Symbol.toStringTag](): string { return 'FetchEvent'; }
+}
+
+
+class DOMExceptionError extends DOMException {
+  constructor(message: string) { super(message, 'InvalidStateError'); }
+}
+
+function fail(inv: Invocation, err: unknown): void {
+  hostSync('fail', inv.ctxId, errorToInfo(err), inv.passThrough);
+}
+
+function respond(inv: Invocation, value: unknown): void {
+  if (!(value instanceof Response)) {
+    fail(inv, new TypeErrorCtor("Incorrect type for Promise: the Promise did not resolve to 'Response'."));
+    return;
+  }
+  const s = responseState(value);
+  let head;
+  try {
+    head = {
+      status: s.status,
+      statusText: s.statusText,
+      headers: headerList(s.headers),
+      body: takeBodyRef(value),
+      url: s.url,
+      redirected: s.redirected,
+    };
+  } catch (err) {
+    fail(inv, err);
+    return;
+  }
+  hostSync('respond', inv.ctxId, head);
+}
+
+// Waits for every waitUntil promise, including ones added while waiting.
+function settleWaitUntil(inv: Invocation): void {
+  let seen = 0;
+  const step = (): void => {
+    if (seen === inv.waitUntil.length) {
+      hostSync('wait_until_done', inv.ctxId);
+      return;
+    }
+    const batch = inv.waitUntil.slice(seen);
+    seen = inv.waitUntil.length;
+    PromisePrototypeThen(PromiseAllSettled(batch), step);
+  };
+  step();
+}
+
+function callHandler(inv: Invocation, request: Request): Promise<unknown> {
+  const cfg = workerConfig();
+  if (cfg.format === 'modules') {
+    const handler = cfg.moduleHandlers;
+    const fn = handler?.fetch;
+    if (typeof fn !== 'function') {
+      throw new TypeErrorCtor('Handler does not export a fetch() function: add `export default { async fetch(request, env, ctx) { ... } }` to the main module.');
+    }
+    return PromiseResolve(Reflect.apply(fn, handler, [request, cfg.env, new ExecutionContext(inv)]));
+  }
+  const event = new FetchEvent('fetch', { request, inv });
+  globalTarget.dispatchEvent(event);
+  const s = fetchEventState.get(event)!;
+  if (!s.response) {
+    // As on Workers: when no listener responds, the request goes on to the origin.
+    inv.passThrough = true;
+    throw new TypeErrorCtor('No fetch event listener called respondWith(): add `addEventListener("fetch", (event) => event.respondWith(...))`.');
+  }
+  return s.response;
+}
+
+onTask('fetch', ({ ctxId, request }) => {
+  const inv = new Invocation(ctxId);
+  invocations.set(ctxId, inv);
+  let result: Promise<unknown>;
+  try {
+    result = callHandler(inv, requestFromIncoming(request));
+  } catch (err) {
+    result = new PromiseCtor((_, reject) => reject(err));
+  }
+  PromisePrototypeThen(result, (value) => respond(inv, value), (err) => fail(inv, err));
+  PromisePrototypeThen(result, () => settleWaitUntil(inv), () => settleWaitUntil(inv));
+});
+
+onTask('end', ({ ctxId }) => {
+  invocations.delete(ctxId);
+});

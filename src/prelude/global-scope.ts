@@ -1,0 +1,49 @@
+// The global scope of a worker, assembled in one list: every global the platform adds,
+// with its property descriptor. Interfaces are writable, configurable, non-enumerable,
+// as WebIDL defines them on the global object.
+
+import { Headers } from './headers.ts';
+import { Request } from './request.ts';
+import { Response } from './response.ts';
+import { fetch } from './fetch.ts';
+import { FetchEvent, ExecutionContext } from './fetch-event.ts';
+import { Event } from './event.ts';
+import { EventTarget } from './event-target.ts';
+import { DOMException } from './dom-exception.ts';
+import { AbortController, AbortSignal } from './abort.ts';
+import { TextDecoder, TextEncoder } from './encoding.ts';
+import { URL, URLSearchParams } from './url.ts';
+import * as streams from './streams.ts';
+import { console } from './console.ts';
+import { clearInterval, clearTimeout, setInterval, setTimeout } from './timers.ts';
+import { globalTarget } from './internal/worker-state.ts';
+
+const interfaces: Record<string, unknown> = {
+  Headers, Request, Response, FetchEvent, ExecutionContext, Event, EventTarget, DOMException,
+  AbortController, AbortSignal, TextEncoder, TextDecoder, URL, URLSearchParams,
+  ...streams,
+};
+
+const functions: Record<string, unknown> = {
+  fetch, setTimeout, setInterval, clearTimeout, clearInterval,
+  addEventListener: globalTarget.addEventListener.bind(globalTarget),
+  removeEventListener: globalTarget.removeEventListener.bind(globalTarget),
+  dispatchEvent: globalTarget.dispatchEvent.bind(globalTarget),
+};
+
+const values: Record<string, unknown> = {
+  console,
+  self: globalThis,
+};
+
+export function installGlobals(): void {
+  for (const [name, value] of Object.entries(interfaces)) {
+    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+  }
+  for (const [name, value] of Object.entries(functions)) {
+    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: true });
+  }
+  for (const [name, value] of Object.entries(values)) {
+    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: true });
+  }
+}

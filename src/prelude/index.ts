@@ -1,0 +1,49 @@
+// The prelude's entry point. Its top level only defines things (it is cheap, and it runs
+// once into a V8 snapshot); `__atoll_boot` is the one-shot door through which the host
+// hands over the bridge. It deletes itself, so tenant code never sees it.
+
+import type { WorkerSetup, TaskMessage } from '../shared/ops.ts';
+import { installBridge, runTask } from './internal/bridge.ts';
+import { buildEnv } from './internal/env.ts';
+import { setWorkerConfig, workerConfig } from './internal/worker-state.ts';
+import { installGlobals } from './global-scope.ts';
+import './fetch-event.ts';
+
+type SyncFn = (name: string, args: unknown[]) => unknown;
+type StartFn = (opId: number, name: string, args: unknown[]) => void;
+
+installGlobals();
+
+function boot(sync: SyncFn, start: StartFn, setup: WorkerSetup) {
+  delete (globalThis as Record<string, unknown>).__atoll_boot;
+  installBridge(sync, start);
+  const env = buildEnv(setup.bindings);
+  setWorkerConfig({
+    format: setup.format,
+    dev: setup.dev,
+    compatibilityDate: setup.compatibilityDate,
+    compatibilityFlags: setup.compatibilityFlags,
+    env,
+    moduleHandlers: null,
+  });
+  if (setup.format === 'service-worker') {
+    // Service-worker scripts see their bindings as globals.
+    for (const [name, value] of Object.entries(env)) {
+      Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: true });
+    }
+  }
+  return {
+    task(msg: TaskMessage): void {
+      runTask(msg);
+    },
+    setModule(namespace: Record<string, unknown>): void {
+      const handlers = namespace.default;
+      if (handlers === null || (typeof handlers !== 'object' && typeof handlers !== 'function')) {
+        throw new TypeError('The main module has no default export: add `export default { async fetch(request, env, ctx) { ... } }`.');
+      }
+      workerConfig().moduleHandlers = handlers as Record<string, unknown>;
+    },
+  };
+}
+
+Object.defineProperty(globalThis, '__atoll_boot', { value: boot, configurable: true, writable: false, enumerable: false });

@@ -1,0 +1,97 @@
+// The prelude's private handle on the host. `installBridge` is called once, by the boot
+// function, with the host's two callbacks; nothing here is reachable from tenant code.
+
+import type { AsyncOps, ErrorInfo, SyncOps, TaskMessage } from '../../shared/ops.ts';
+import { JSONParse, MapCtor, PromiseCtor } from './primordials.ts';
+import { OP_ERROR_MARK } from '../../shared/ops.ts';
+import { errorFromInfo } from './errors.ts';
+
+type SyncFn = (name: string, args: unknown[]) => unknown;
+type StartFn = (opId: number, name: string, args: unknown[]) => void;
+
+let syncCall: SyncFn | null = null;
+let startCall: StartFn | null = null;
+
+export function installBridge(sync: SyncFn, start: StartFn): void {
+  if (syncCall) throw new Error('bridge already installed');
+  syncCall = sync;
+  startCall = start;
+}
+
+/** Calls a host op that answers at once. */
+export function hostSync<K extends keyof SyncOps>(name: K, ...args: Parameters<SyncOps[K]>): ReturnType<SyncOps[K]> {
+  try {
+    return syncCall!(name, args) as ReturnType<SyncOps[K]>;
+  } catch (err) {
+    throw typedError(err);
+  }
+}
+
+// The host throws op errors as `Error(OP_ERROR_MARK + JSON(ErrorInfo))`; rebuild the typed error.
+function typedError(err: unknown): unknown {
+  const message = err instanceof Error ? err.message : '';
+  if (typeof message !== 'string' || !message.startsWith(OP_ERROR_MARK)) return err;
+  return errorFromInfo(JSONParse(message.slice(OP_ERROR_MARK.length)) as ErrorInfo);
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+const pending = new MapCtor<number, Pending>();
+let nextOpId = 1;
+
+/** Reserves the id an async op will use, so callers can register abort hooks first. */
+export function reserveOpId(): number {
+  return nextOpId++;
+}
+
+/** Calls a host op whose result arrives in a later task. */
+export function hostAsync<K extends keyof AsyncOps>(name: K, ...args: Parameters<AsyncOps[K]>): Promise<ReturnType<AsyncOps[K]>> {
+  return hostAsyncWithId(reserveOpId(), name, ...args);
+}
+
+export function hostAsyncWithId<K extends keyof AsyncOps>(
+  opId: number,
+  name: K,
+  ...args: Parameters<AsyncOps[K]>
+): Promise<ReturnType<AsyncOps[K]>> {
+  return new PromiseCtor((resolve, reject) => {
+    pending.set(opId, { resolve: resolve as (v: unknown) => void, reject });
+    try {
+      startCall!(opId, name, args);
+    } catch (err) {
+      pending.delete(opId);
+      reject(typedError(err));
+    }
+  });
+}
+
+type TaskHandler<K extends TaskMessage['kind']> = (msg: Extract<TaskMessage, { kind: K }>) => void;
+const taskHandlers = new MapCtor<string, (msg: TaskMessage) => void>();
+
+/** Registers the handler for one kind of host task (fetch, pull, ...). */
+export function onTask<K extends TaskMessage['kind']>(kind: K, handler: TaskHandler<K>): void {
+  taskHandlers.set(kind, handler as (msg: TaskMessage) => void);
+}
+
+onTask('complete', (msg) => {
+  const p = pending.get(msg.opId);
+  if (!p) return; // cancelled (a cleared timer, an aborted fetch): nobody is waiting
+  pending.delete(msg.opId);
+  if (msg.ok) p.resolve(msg.value);
+  else p.reject(errorFromInfo(msg.error as ErrorInfo));
+});
+
+/** The single entry point the host calls for every macrotask. */
+export function runTask(msg: TaskMessage): void {
+  const handler = taskHandlers.get(msg.kind);
+  if (!handler) throw new Error(`unknown task kind ${msg.kind}`);
+  handler(msg);
+}
+
+/** Forgets a pending op (its result, if it ever comes, is dropped). */
+export function dropOp(opId: number): void {
+  pending.delete(opId);
+}

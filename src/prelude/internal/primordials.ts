@@ -1,0 +1,37 @@
+// Built-ins captured when the prelude loads, before any tenant code runs, so a tenant
+// that patches Array.prototype.push or Promise.prototype.then cannot subvert the
+// platform's own code (the idea of Deno's "primordials").
+
+const uncurry = <T, A extends unknown[], R>(fn: (this: T, ...args: A) => R) =>
+  Function.prototype.call.bind(fn) as unknown as (self: T, ...args: A) => R;
+
+export const ObjectFreeze = Object.freeze;
+export const ObjectDefineProperty = Object.defineProperty;
+export const ObjectCreate = Object.create;
+export const ObjectKeys = Object.keys;
+export const ObjectEntries = Object.entries;
+export const ArrayIsArray = Array.isArray;
+export const ArrayPrototypePush = uncurry(Array.prototype.push) as <T>(arr: T[], ...items: T[]) => number;
+export const ArrayPrototypeJoin = uncurry(Array.prototype.join) as (arr: unknown[], sep?: string) => string;
+export const ArrayPrototypeMap = uncurry(Array.prototype.map) as <T, U>(arr: T[], fn: (v: T, i: number) => U) => U[];
+export const ArrayPrototypeSplice = uncurry(Array.prototype.splice) as <T>(arr: T[], start: number, count?: number) => T[];
+export const MapCtor = Map;
+export const SetCtor = Set;
+export const WeakMapCtor = WeakMap;
+export const PromiseCtor = Promise;
+export const PromiseResolve = Promise.resolve.bind(Promise);
+export const PromiseReject = Promise.reject.bind(Promise);
+export const PromiseAllSettled = Promise.allSettled.bind(Promise);
+export const PromisePrototypeThen = uncurry(Promise.prototype.then) as <T, R1 = T, R2 = never>(
+  p: Promise<T>,
+  onFulfilled?: ((v: T) => R1 | PromiseLike<R1>) | null,
+  onRejected?: ((e: unknown) => R2 | PromiseLike<R2>) | null,
+) => Promise<R1 | R2>;
+export const JSONStringify = JSON.stringify;
+export const JSONParse = JSON.parse;
+export const StringCtor = String;
+export const ErrorCtor = Error;
+export const TypeErrorCtor = TypeError;
+export const RangeErrorCtor = RangeError;
+export const Uint8ArrayCtor = Uint8Array;
+export const ReflectApply = Reflect.apply;

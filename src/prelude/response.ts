@@ -1,0 +1,154 @@
+// Response: https://fetch.spec.whatwg.org/#response-class
+
+import type { ResponseHead } from '../shared/ops.ts';
+import { Body, bodyFromRef, cloneBody, extractBody, type BodyInit } from './body.ts';
+import { Headers, getGuard, headersFromList, setGuard, type HeadersInit } from './headers.ts';
+import { JSONStringify, RangeErrorCtor, TypeErrorCtor } from './internal/primordials.ts';
+import { URL } from './url.ts';
+
+export interface ResponseInit {
+  status?: number;
+  statusText?: string;
+  headers?: HeadersInit;
+  /** Workers: the client side of a WebSocketPair for a 101 response. */
+  webSocket?: unknown;
+  /** Workers: 'manual' means the body is already encoded as Content-Encoding says. */
+  encodeBody?: 'automatic' | 'manual';
+  cf?: unknown;
+}
+
+type ResponseType = 'basic' | 'cors' | 'default' | 'error' | 'opaque' | 'opaqueredirect';
+
+interface ResponseState {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  type: ResponseType;
+  url: string;
+  redirected: boolean;
+  webSocket: unknown;
+  encodeBody: 'automatic' | 'manual';
+  cf: unknown;
+}
+
+const stateOf = new WeakMap<Response, ResponseState>();
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+// https://fetch.spec.whatwg.org/#concept-response-status-message: a reason-phrase token.
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+function st(r: Response): ResponseState {
+  const s = stateOf.get(r);
+  if (!s) throw new TypeErrorCtor('Illegal invocation');
+  return s;
+}
+
+export class Response extends Body {
+  constructor(body: BodyInit = null, init: ResponseInit = {}) {
+    super();
+    if (init !== undefined && init !== null && typeof init !== 'object') throw new TypeErrorCtor("Failed to construct 'Response': cannot convert init to a dictionary.");
+    init ??= {};
+    const status = init.status === undefined ? 200 : Number(init.status);
+    const webSocket = init.webSocket ?? null;
+    // Workers allow status 101 only together with a WebSocket.
+    const minStatus = webSocket ? 101 : 200;
+    if (!Number.isInteger(status) || status < minStatus || status > 599) {
+      throw new RangeErrorCtor(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [${minStatus}, 599].`);
+    }
+    const statusText = init.statusText === undefined ? '' : String(init.statusText);
+    if (!REASON_PHRASE.test(statusText)) throw new TypeErrorCtor("Failed to construct 'Response': Invalid statusText.");
+    const headers = new Headers(init.headers);
+    setGuard(headers, 'response');
+    const extracted = extractBody(body);
+    if ((extracted.bytes || extracted.stream) && NULL_BODY_STATUSES.has(status)) {
+      throw new TypeErrorCtor(`Failed to construct 'Response': Response with null body status (${status}) cannot have body.`);
+    }
+    if (extracted.contentType && !headers.has('content-type')) headers.append('content-type', extracted.contentType);
+    Body.init(this, extracted.bytes, extracted.stream);
+    stateOf.set(this, {
+      status,
+      statusText,
+      headers,
+      type: 'default',
+      url: '',
+      redirected: false,
+      webSocket,
+      encodeBody: init.encodeBody === 'manual' ? 'manual' : 'automatic',
+      cf: init.cf,
+    });
+  }
+
+  static error(): Response {
+    const r = new Response(null, { status: 200 });
+    const s = st(r);
+    s.status = 0;
+    s.type = 'error';
+    setGuard(s.headers, 'immutable');
+    return r;
+  }
+
+  static redirect(url: string | { href: string }, status = 302): Response {
+    const parsed = new URL(String(url)).href;
+    if (!REDIRECT_STATUSES.has(status)) throw new RangeErrorCtor(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
+    const r = new Response(null, { status, headers: { location: parsed } });
+    setGuard(st(r).headers, 'immutable');
+    return r;
+  }
+
+  static json(data: unknown, init: ResponseInit = {}): Response {
+    const text = JSONStringify(data);
+    if (text === undefined) throw new TypeErrorCtor("Failed to execute 'json' on 'Response': The data is not JSON serializable.");
+    const headers = new Headers(init?.headers);
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    return new Response(text, { ...init, headers });
+  }
+
+  get type(): ResponseType { return st(this).type; }
+  get url(): string { return st(this).url; }
+  get redirected(): boolean { return st(this).redirected; }
+  get status(): number { return st(this).status; }
+  get ok(): boolean { const s = st(this).status; return s >= 200 && s <= 299; }
+  get statusText(): string { return st(this).statusText; }
+  get headers(): Headers { return st(this).headers; }
+  get webSocket(): unknown { return st(this).webSocket; }
+  get cf(): unknown { return st(this).cf; }
+  get encodeBody(): string { return st(this).encodeBody; }
+
+  clone(): Response {
+    const s = st(this);
+    if (s.webSocket) throw new TypeErrorCtor('Cannot clone a response to a WebSocket handshake.');
+    const { bytes, stream } = cloneBody(this);
+    const r = new Response(null, { status: s.status === 0 ? 200 : s.status, statusText: s.statusText });
+    Body.init(r, bytes, stream);
+    const c = st(r);
+    c.status = s.status;
+    c.headers = new Headers(s.headers);
+    setGuard(c.headers, getGuard(s.headers));
+    c.type = s.type;
+    c.url = s.url;
+    c.redirected = s.redirected;
+    c.encodeBody = s.encodeBody;
+    c.cf = s.cf;
+    return r;
+  }
+
+  get [Symbol.toStringTag](): string { return 'Response'; }
+}
+
+/** A Response for a head the host sent (fetch results, cache matches). */
+export function responseFromHead(head: ResponseHead, guard: 'immutable' | 'response' = 'immutable'): Response {
+  const { bytes, stream } = bodyFromRef(head.body);
+  const r = new Response(null, { status: head.status < 200 ? 200 : head.status });
+  Body.init(r, bytes, stream);
+  const s = st(r);
+  s.status = head.status;
+  s.statusText = head.statusText;
+  s.headers = headersFromList(head.headers, guard);
+  s.url = head.url;
+  s.redirected = head.redirected;
+  return r;
+}
+
+export function responseState(r: Response): ResponseState {
+  return st(r);
+}

@@ -1,0 +1,81 @@
+// Every host op, by name. The contract (src/shared/ops.ts) declares them; a test checks
+// that each declared op has its handler here.
+
+import type { HeaderList, RequestInit_, ResponseHead } from '../../shared/ops.ts';
+import type { HostStream } from '../host-stream.ts';
+import type { Invocation } from '../invocation.ts';
+import type { WorkerIsolate } from '../worker-isolate.ts';
+import { consoleOps } from './console.ts';
+import { timerOps } from './timers.ts';
+import { streamSyncOps, streamAsyncOps } from './streams.ts';
+import { responseOps } from './respond.ts';
+import { fetchSyncOps, fetchAsyncOps } from './fetch.ts';
+import { cryptoSyncOps, cryptoAsyncOps } from './crypto.ts';
+import { kvOps } from './kv.ts';
+import { cacheOps } from './cache.ts';
+
+export interface OpContext {
+  worker: WorkerIsolate;
+  /** The invocation whose task is running (null while the worker's top level runs). */
+  inv: Invocation | null;
+  opId: number;
+  /** Aborted when the op's invocation ends or tenant code aborts it. */
+  signal?: AbortSignal;
+}
+
+export interface OutboundResponse {
+  head: Omit<ResponseHead, 'body'>;
+  body: HostStream | null;
+}
+
+/** What the embedder (atoll dev, an edge node) provides to the runtime. */
+export interface HostServices {
+  /** Performs a worker's outbound fetch (after the runtime counted it). */
+  fetch(ctx: OpContext, init: RequestInit_, body: HostStream | null, signal: AbortSignal): Promise<OutboundResponse>;
+  kv?: KvBackend;
+  cache?: CacheBackend;
+  /** Structured log sink for platform events. */
+  log(fields: Record<string, unknown>): void;
+  /** A console line from tenant code. */
+  console?(worker: WorkerIsolate, inv: Invocation | null, level: string, message: string): void;
+  /** The isolate stopped (limit, crash); the embedder replaces it. */
+  onDead?(worker: WorkerIsolate, reason: string): void;
+}
+
+export interface KvBackend {
+  get(namespaceId: string, key: string): Promise<{ value: Uint8Array; metadata: unknown } | null>;
+  put(namespaceId: string, key: string, value: Uint8Array, options: { expiration?: number; metadata?: unknown }): Promise<void>;
+  delete(namespaceId: string, key: string): Promise<void>;
+  list(namespaceId: string, options: { prefix: string; limit: number; cursor: string | null }): Promise<{
+    keys: { name: string; expiration?: number; metadata?: unknown }[];
+    list_complete: boolean;
+    cursor?: string;
+  }>;
+}
+
+export interface CacheBackend {
+  match(cacheName: string, url: string, method: string, headers: HeaderList, ignoreMethod: boolean): Promise<OutboundResponse | null>;
+  put(cacheName: string, url: string, reqHeaders: HeaderList, head: Omit<ResponseHead, 'body'>, body: Uint8Array): Promise<void>;
+  delete(cacheName: string, url: string, method: string, ignoreMethod: boolean): Promise<boolean>;
+}
+
+type SyncHandler = (ctx: OpContext, ...args: any[]) => unknown;
+type AsyncHandler = (ctx: OpContext, ...args: any[]) => Promise<unknown>;
+
+export const syncOps: Record<string, SyncHandler> = {
+  ...consoleOps,
+  ...timerOps.sync,
+  ...streamSyncOps,
+  ...responseOps,
+  ...fetchSyncOps,
+  ...cryptoSyncOps,
+};
+
+export const asyncOps: Record<string, AsyncHandler> = {
+  ...timerOps.async,
+  ...streamAsyncOps,
+  ...fetchAsyncOps,
+  ...cryptoAsyncOps,
+  ...kvOps,
+  ...cacheOps,
+};

@@ -1,0 +1,313 @@
+// One V8 isolate running one worker version, shared by that version's concurrent
+// invocations. Every macrotask in the isolate is a host-initiated call made through the
+// task queue here, one at a time, with a known owner invocation; the CPU time the
+// isolate spends in a task is charged to that owner, and the watchdog stops the isolate
+// when an owner goes over its limit (see docs/architecture.md, "CPU accounting").
+
+import ivm from 'isolated-vm';
+import type { BindingSpec, ErrorInfo, IncomingRequest, TaskMessage, WorkerFormat } from '../shared/ops.ts';
+import { OP_ERROR_MARK } from '../shared/ops.ts';
+import { Invocation } from './invocation.ts';
+import type { HostStream } from './host-stream.ts';
+import { internalError, OpError, UserError, type Outcome } from './errors.ts';
+import { loadModules, loadScript, type ModuleSource } from './modules.ts';
+import { takeIsolate } from './isolate-pool.ts';
+import { asyncOps, syncOps, type HostServices, type OpContext } from './ops/index.ts';
+import * as watchdog from './watchdog.ts';
+
+export interface WorkerLimits {
+  /** CPU time per invocation, ms. */
+  cpuMs: number;
+  /** Heap per isolate, MB. */
+  memoryMb: number;
+  /** Sub-requests (fetch, KV, cache calls) per invocation. */
+  subrequests: number;
+  /** CPU time for evaluating the worker's top level, ms. */
+  startupMs: number;
+  /** How long waitUntil work may run after the response, ms. */
+  waitUntilMs: number;
+}
+
+export const DEFAULT_LIMITS: WorkerLimits = {
+  cpuMs: 50,
+  memoryMb: 128,
+  subrequests: 50,
+  startupMs: 400,
+  waitUntilMs: 30_000,
+};
+
+export interface WorkerDefinition {
+  name: string;
+  versionId: string;
+  format: WorkerFormat;
+  mainModule: string;
+  modules: ModuleSource[];
+  bindings: BindingSpec[];
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  limits: WorkerLimits;
+  /** Dev mode: exception details in response bodies. */
+  dev: boolean;
+}
+
+interface QueuedTask {
+  owner: Invocation | null;
+  msg: TaskMessage;
+}
+
+export class WorkerIsolate implements watchdog.Watched {
+  /** Why the isolate stopped, once it has. */
+  dead: Outcome | null = null;
+  readonly invocations = new Set<Invocation>();
+  readonly hostStreams = new Map<number, HostStream>();
+  /** Host pulls waiting for an isolate stream's next chunk. */
+  readonly pulls = new Map<number, { resolve(v: Uint8Array | null): void; reject(e: Error): void }>();
+  #nextHostStream = 1;
+  #queue: QueuedTask[] = [];
+  #running = false;
+  #current: Invocation | null = null;
+  #taskStartCpu = 0n;
+  #task!: ivm.Reference<(msg: TaskMessage) => void>;
+  #context!: ivm.Context;
+  readonly createdAt = Date.now();
+
+  readonly def: WorkerDefinition;
+  readonly isolate: ivm.Isolate;
+  readonly services: HostServices;
+
+  private constructor(def: WorkerDefinition, isolate: ivm.Isolate, services: HostServices) {
+    this.def = def;
+    this.isolate = isolate;
+    this.services = services;
+  }
+
+  /** Boots an isolate (from the spare pool when one is ready) and loads the worker's code. */
+  static async create(def: WorkerDefinition, services: HostServices): Promise<WorkerIsolate> {
+    const isolate = await takeIsolate(def.limits.memoryMb);
+    const w = new WorkerIsolate(def, isolate, services);
+    try {
+      await w.#boot();
+    } catch (err) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw err;
+    }
+    return w;
+  }
+
+  async #boot(): Promise<void> {
+    const { def, isolate } = this;
+    this.#context = await isolate.createContext();
+    const boot = await this.#context.global.get('__atoll_boot', { reference: true });
+    const sync = new ivm.Callback((name: string, args: unknown[]) => this.#onSync(name, args));
+    const start = new ivm.Callback((opId: number, name: string, args: unknown[]) => this.#onStart(opId, name, args));
+    const setup = new ivm.ExternalCopy({
+      format: def.format,
+      bindings: def.bindings,
+      compatibilityDate: def.compatibilityDate,
+      compatibilityFlags: def.compatibilityFlags,
+      dev: def.dev,
+    }).copyInto();
+    const api = (await boot.apply(undefined, [sync, start, setup], { result: { reference: true } })) as ivm.Reference<Record<string, unknown>>;
+    this.#task = (await api.get('task', { reference: true })) as ivm.Reference<(msg: TaskMessage) => void>;
+    const main = def.modules.find((m) => m.name === def.mainModule);
+    if (!main) throw new UserError(`main module "${def.mainModule}" is missing from the upload`);
+    try {
+      if (def.format === 'service-worker') {
+        await loadScript(isolate, this.#context, main, def.limits.startupMs);
+      } else {
+        const ns = await loadModules(isolate, this.#context, def.modules, def.mainModule, def.limits.startupMs);
+        const setModule = (await api.get('setModule', { reference: true })) as ivm.Reference<(ns: unknown) => void>;
+        await setModule.apply(undefined, [ns.derefInto()]);
+      }
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      const message = (err as Error).message ?? String(err);
+      if (/timed out/.test(message)) {
+        throw new UserError(`worker "${def.name}" exceeded its startup CPU limit of ${def.limits.startupMs} ms while evaluating its top level`, 'startup_timeout');
+      }
+      throw new UserError(`worker "${def.name}" threw while evaluating its top level: ${(err as Error).stack ?? message}`, 'startup_error');
+    }
+  }
+
+  /** Starts an invocation for an incoming request. */
+  fetch(request: IncomingRequest): Invocation {
+    const inv = this.#newInvocation();
+    if (this.dead) {
+      inv.settle({ kind: 'error', outcome: 'canceled', error: { type: 'Error', message: 'worker isolate is gone' }, passThrough: false });
+      return inv;
+    }
+    this.#enqueue(inv, { kind: 'fetch', ctxId: inv.id, request });
+    return inv;
+  }
+
+  #newInvocation(): Invocation {
+    const { cpuMs, subrequests } = this.def.limits;
+    const inv = new Invocation(BigInt(Math.round(cpuMs * 1e6)), subrequests);
+    this.invocations.add(inv);
+    return inv;
+  }
+
+  /** Pulls the next chunk of an isolate stream (a response body). */
+  pull(owner: Invocation, streamId: number): Promise<Uint8Array | null> {
+    return new Promise((resolve, reject) => {
+      if (this.dead) {
+        reject(new Error(`worker stopped: ${this.dead}`));
+        return;
+      }
+      this.pulls.set(streamId, { resolve, reject });
+      this.#enqueue(owner, { kind: 'pull', streamId });
+    });
+  }
+
+  /** Tells the isolate a stream's consumer went away (client disconnected). */
+  cancelStream(owner: Invocation, streamId: number, reason: string): void {
+    if (!this.dead) this.#enqueue(owner, { kind: 'cancel', streamId, reason });
+  }
+
+  /** Registers a host byte source for the isolate to read; returns its id. */
+  addHostStream(stream: HostStream): number {
+    const id = this.#nextHostStream++;
+    this.hostStreams.set(id, stream);
+    return id;
+  }
+
+  /** Ends an invocation: aborts its ops in flight and lets the isolate forget it. */
+  end(inv: Invocation): void {
+    if (inv.ended) return;
+    inv.ended = true;
+    for (const ac of inv.inflight.values()) ac.abort();
+    inv.inflight.clear();
+    this.invocations.delete(inv);
+    if (!this.dead) this.#enqueue(null, { kind: 'end', ctxId: inv.id });
+  }
+
+  #enqueue(owner: Invocation | null, msg: TaskMessage): void {
+    this.#queue.push({ owner, msg });
+    if (!this.#running) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    while (this.#queue.length > 0 && !this.dead) {
+      const { owner, msg } = this.#queue.shift()!;
+      if (owner?.ended && msg.kind !== 'end') continue;
+      this.#current = owner;
+      this.#taskStartCpu = this.isolate.cpuTime;
+      if (owner) watchdog.watch(this);
+      try {
+        await this.#task.apply(undefined, [msg], { arguments: { copy: true } });
+      } catch (err) {
+        this.#onTaskError(err, owner);
+      } finally {
+        watchdog.unwatch(this);
+        if (owner && !this.isolate.isDisposed) owner.cpuNs += this.isolate.cpuTime - this.#taskStartCpu;
+        this.#current = null;
+      }
+    }
+    this.#running = false;
+  }
+
+  #onTaskError(err: unknown, owner: Invocation | null): void {
+    if (this.isolate.isDisposed) {
+      const message = (err as Error)?.message ?? '';
+      this.#die(this.dead ?? (/memory/i.test(message) ? 'exceededMemory' : 'canceled'), owner);
+      return;
+    }
+    // The prelude catches tenant errors itself; reaching here is a platform bug.
+    const info = internalError(err, (f) => this.services.log({ ...f, worker: this.def.name }));
+    owner?.settle({ kind: 'error', outcome: 'exception', error: info, passThrough: false });
+  }
+
+  // watchdog.Watched
+  ownerCpuNs(): bigint {
+    const owner = this.#current;
+    if (!owner || this.isolate.isDisposed) return 0n;
+    return owner.cpuNs + (this.isolate.cpuTime - this.#taskStartCpu);
+  }
+
+  ownerLimitNs(): bigint {
+    return this.#current?.cpuLimitNs ?? 0n;
+  }
+
+  terminate(reason: 'exceededCpu'): void {
+    const owner = this.#current;
+    if (owner && !this.isolate.isDisposed) owner.cpuNs += this.isolate.cpuTime - this.#taskStartCpu;
+    this.#die(reason, owner);
+  }
+
+  /** Stops the isolate; `culprit` gets `reason`, every other live invocation `canceled`. */
+  #die(reason: Outcome, culprit: Invocation | null): void {
+    if (this.dead) return;
+    this.dead = reason;
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+    const err = (o: Outcome): ErrorInfo => ({ type: 'Error', message: o === 'canceled' ? 'The worker was reset because another request in the same isolate exceeded a limit.' : o });
+    for (const inv of this.invocations) {
+      const outcome = inv === culprit ? reason : 'canceled';
+      if (!inv.settle({ kind: 'error', outcome, error: err(outcome), passThrough: false })) inv.outcome = outcome;
+      for (const ac of inv.inflight.values()) ac.abort();
+      inv.waitUntilSettled();
+    }
+    for (const p of this.pulls.values()) p.reject(new Error(`worker stopped: ${reason}`));
+    this.pulls.clear();
+    for (const s of this.hostStreams.values()) s.cancel(reason);
+    this.hostStreams.clear();
+    this.#queue = [];
+    this.services.onDead?.(this, reason);
+  }
+
+  dispose(): void {
+    this.#die('canceled', null);
+  }
+
+  #opContext(opId: number): OpContext {
+    return { worker: this, inv: this.#current, opId };
+  }
+
+  #onSync(name: string, args: unknown[]): unknown {
+    const fn = (syncOps as Record<string, (ctx: OpContext, ...a: unknown[]) => unknown>)[name];
+    try {
+      if (!fn) throw new OpError('TypeError', `unknown op ${name}`);
+      return fn(this.#opContext(0), ...args);
+    } catch (err) {
+      throw new Error(OP_ERROR_MARK + JSON.stringify(this.#errorInfo(err)));
+    }
+  }
+
+  #onStart(opId: number, name: string, args: unknown[]): void {
+    const fn = (asyncOps as Record<string, (ctx: OpContext, ...a: unknown[]) => Promise<unknown>>)[name];
+    const owner = this.#current;
+    try {
+      if (!fn) throw new OpError('TypeError', `unknown op ${name}`);
+      if (!owner) {
+        throw new OpError('Error', 'Disallowed operation called within global scope. Asynchronous I/O (ex: fetch()), setting a timeout, and KV or cache calls are not allowed within global scope. To fix this error, perform this operation within a handler.');
+      }
+    } catch (err) {
+      throw new Error(OP_ERROR_MARK + JSON.stringify(this.#errorInfo(err)));
+    }
+    const ac = new AbortController();
+    owner.inflight.set(opId, ac);
+    const ctx: OpContext = { worker: this, inv: owner, opId, signal: ac.signal };
+    let promise: Promise<unknown>;
+    try {
+      promise = fn(ctx, ...args);
+    } catch (err) {
+      promise = Promise.reject(err);
+    }
+    promise.then(
+      (value) => {
+        owner.inflight.delete(opId);
+        if (!ac.signal.aborted) this.#enqueue(owner, { kind: 'complete', opId, ok: true, value });
+      },
+      (err) => {
+        owner.inflight.delete(opId);
+        if (!ac.signal.aborted) this.#enqueue(owner, { kind: 'complete', opId, ok: false, error: this.#errorInfo(err) });
+      },
+    );
+  }
+
+  #errorInfo(err: unknown): ErrorInfo {
+    if (err instanceof OpError) return err.info();
+    if (err instanceof UserError) return { type: 'Error', message: err.message };
+    return internalError(err, (f) => this.services.log({ ...f, worker: this.def.name }));
+  }
+}

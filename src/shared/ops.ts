@@ -1,0 +1,173 @@
+// The host <-> isolate contract, declared once. Both the host (src/runtime) and the
+// prelude (src/prelude) compile against this file; it must stay free of Node and DOM
+// types because the prelude's tsconfig has neither.
+//
+// How calls flow:
+// - The prelude calls the host through two captured callbacks. `sync(name, args)` runs a
+//   SyncOps entry and returns its result (copied). `start(opId, name, args)` begins an
+//   AsyncOps entry; the host later delivers `{ kind: 'complete', opId, ... }` as a task.
+// - The host calls the isolate only through `task(msg)`, one TaskMessage at a time, so
+//   every macrotask in the isolate has a known owner (the invocation it works for) and
+//   its CPU time is charged to that owner (see docs/architecture.md, "CPU accounting").
+// - Bytes cross as copies (Uint8Array). Streams and bodies cross as integer ids into a
+//   per-isolate resource table: disposing the isolate frees everything it held.
+
+/** A header list as it crosses the bridge: ordered [name, value] pairs, names lower-case. */
+export type HeaderList = [string, string][];
+
+/** The body of a message crossing the bridge: none, all bytes at once, or a stream id. */
+export type BodyRef = null | { bytes: Uint8Array } | { stream: number };
+
+export interface RequestInit_ {
+  method: string;
+  url: string;
+  headers: HeaderList;
+  body: BodyRef;
+  redirect: 'follow' | 'manual' | 'error';
+  /** Workers' `cf` request options (cacheTtl, cacheEverything, ...), as plain JSON. */
+  cf: unknown;
+  /** `cache: 'no-store'` and friends. */
+  cache: string | null;
+  /** Op id of the AbortSignal registration, if the request can be aborted. */
+  signal: number | null;
+}
+
+export interface ResponseHead {
+  status: number;
+  statusText: string;
+  headers: HeaderList;
+  body: BodyRef;
+  url: string;
+  redirected: boolean;
+}
+
+/** What the host hands the isolate for one incoming request. */
+export interface IncomingRequest {
+  method: string;
+  url: string;
+  headers: HeaderList;
+  body: BodyRef;
+  cf: Record<string, unknown>;
+}
+
+/** Bindings as described to the isolate: the prelude turns them into `env` objects. */
+export type BindingSpec =
+  | { type: 'plain_text'; name: string; text: string }
+  | { type: 'json'; name: string; json: unknown }
+  | { type: 'secret_text'; name: string; text: string }
+  | { type: 'kv_namespace'; name: string; namespaceId: string }
+  | { type: 'service'; name: string; service: string };
+
+export type WorkerFormat = 'modules' | 'service-worker';
+
+export interface CryptoKeyInfo {
+  handle: number;
+  type: 'secret' | 'public' | 'private';
+  extractable: boolean;
+  algorithm: Record<string, unknown>;
+  usages: string[];
+}
+
+export interface KvGetResult {
+  value: Uint8Array | null;
+  metadata: unknown;
+}
+
+export interface KvListResult {
+  keys: { name: string; expiration?: number; metadata?: unknown }[];
+  list_complete: boolean;
+  cursor?: string;
+}
+
+export interface KvPutOptions {
+  expiration?: number;
+  expirationTtl?: number;
+  metadata?: unknown;
+}
+
+export interface CacheMatchResult {
+  head: ResponseHead | null;
+}
+
+/** Ops that return at once. Keep them cheap: the isolate thread waits for the answer. */
+export interface SyncOps {
+  /** One console call; `level` is log/info/warn/error/debug. */
+  console_write(level: string, text: string): void;
+  /** `n` bytes from the host's CSPRNG (n <= 65536, checked by both sides). */
+  random_bytes(n: number): Uint8Array;
+  /** Schedules a timer; completion arrives as an async op result of the same id. */
+  timer_cancel(opId: number): void;
+  /** The response for invocation `ctxId`: head first; a stream body is pulled later. */
+  respond(ctxId: number, head: ResponseHead): void;
+  /** The answer to a host `pull` of stream `streamId`: a chunk, or null at the end. */
+  stream_chunk(streamId: number, chunk: Uint8Array | null, error: string | null): void;
+  /** Stops host stream `streamId` (a request body, a fetch response body). */
+  stream_cancel(streamId: number): void;
+  /** Tells the host the invocation's handler failed before a response existed. */
+  fail(ctxId: number, error: ErrorInfo, passThrough: boolean): void;
+  /** Signals that everything `waitUntil` was given has settled for invocation `ctxId`. */
+  wait_until_done(ctxId: number): void;
+  /** AbortSignal fired for outbound op `opId` (a fetch in flight). */
+  op_abort(opId: number): void;
+  /** crypto.subtle entry points that are pure computations on the host. */
+  crypto_digest(algorithm: string, data: Uint8Array): Uint8Array;
+}
+
+/** Ops whose result arrives later as a `complete` task. */
+export interface AsyncOps {
+  timer_sleep(ms: number): void;
+  stream_read(streamId: number): Uint8Array | null;
+  fetch(init: RequestInit_): ResponseHead;
+  crypto_call(method: string, args: unknown[]): unknown;
+  kv_get(namespaceId: string, key: string, cacheTtl: number | null): KvGetResult;
+  kv_put(namespaceId: string, key: string, value: Uint8Array, options: KvPutOptions): void;
+  kv_delete(namespaceId: string, key: string): void;
+  kv_list(namespaceId: string, prefix: string, limit: number, cursor: string | null): KvListResult;
+  cache_match(cacheName: string, url: string, method: string, headers: HeaderList, ignoreMethod: boolean): CacheMatchResult;
+  cache_put(cacheName: string, url: string, req: HeaderList, head: ResponseHead): void;
+  cache_delete(cacheName: string, url: string, method: string, ignoreMethod: boolean): boolean;
+}
+
+export type SyncOpName = keyof SyncOps;
+export type AsyncOpName = keyof AsyncOps;
+
+/** Prefix of the message of an error a host op throws; the rest is JSON ErrorInfo. */
+export const OP_ERROR_MARK = '\u0000atoll-op-error:';
+
+/** Errors cross the bridge by type, not as strings: see `ErrorCode`. */
+export interface ErrorInfo {
+  /** The constructor the isolate should build: TypeError, RangeError, DOMException:<name>, Error. */
+  type: string;
+  message: string;
+  stack?: string;
+}
+
+/** Messages the host sends into the isolate, one per macrotask. */
+export type TaskMessage =
+  | { kind: 'fetch'; ctxId: number; request: IncomingRequest }
+  | { kind: 'scheduled'; ctxId: number; cron: string; scheduledTime: number }
+  | { kind: 'complete'; opId: number; ok: true; value: unknown }
+  | { kind: 'complete'; opId: number; ok: false; error: ErrorInfo }
+  | { kind: 'pull'; streamId: number }
+  | { kind: 'cancel'; streamId: number; reason: string }
+  | { kind: 'end'; ctxId: number };
+
+/** Configuration the host passes once, after booting the prelude, before tenant code runs. */
+export interface WorkerSetup {
+  format: WorkerFormat;
+  bindings: BindingSpec[];
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  /** True in `atoll dev`: uncaught exceptions also go into the response body. */
+  dev: boolean;
+}
+
+export const SYNC_OPS = [
+  'console_write', 'random_bytes', 'timer_cancel', 'respond', 'stream_chunk', 'stream_cancel',
+  'fail', 'wait_until_done', 'op_abort', 'crypto_digest',
+] as const satisfies readonly SyncOpName[];
+
+export const ASYNC_OPS = [
+  'timer_sleep', 'stream_read', 'fetch', 'crypto_call', 'kv_get', 'kv_put', 'kv_delete', 'kv_list',
+  'cache_match', 'cache_put', 'cache_delete',
+] as const satisfies readonly AsyncOpName[];
