@@ -1,0 +1,124 @@
+// The embedded KV engine: SQLite in `<dir>/kv.sqlite3`, run on its own worker thread so
+// that big writes and fsyncs never stall the main thread (HTTP, the CPU watchdog).
+// `openSqliteKv(dir)` is what `atoll dev` (.atoll/kv) and `atoll up` call.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Clock, KvEntry, KvListOptions, KvListPage, KvPutOptions, KvStore } from './kv.ts';
+import { KV_LIMITS } from './kv.ts';
+import type { SqliteKvOptions } from './sqlite-kv-core.ts';
+
+export type KvRequest = { id: number; now: number } & (
+  | { op: 'get'; ns: string; key: string }
+  | { op: 'put'; ns: string; key: string; value: Uint8Array; options: KvPutOptions }
+  | { op: 'delete'; ns: string; key: string }
+  | { op: 'list'; ns: string; prefix: string; limit: number; cursor: string | null }
+  | { op: 'sweep' }
+  | { op: 'close' }
+);
+
+export type KvResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export interface OpenSqliteKvOptions extends SqliteKvOptions {
+  clock?: Clock;
+  /** How often expired keys are deleted, ms (reads never see them either way). */
+  sweepIntervalMs?: number;
+}
+
+export class SqliteKvStore implements KvStore {
+  readonly file: string;
+  readonly #worker: Worker;
+  readonly #clock: Clock;
+  readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  readonly #sweeper: NodeJS.Timeout;
+  #nextId = 1;
+  #closed: Promise<void> | null = null;
+  #failure: Error | null = null;
+
+  /** Use openSqliteKv(). */
+  constructor(file: string, worker: Worker, options: OpenSqliteKvOptions) {
+    this.file = file;
+    this.#worker = worker;
+    this.#clock = options.clock ?? Date.now;
+    worker.on('message', (res: KvResponse) => {
+      const p = this.#pending.get(res.id);
+      if (!p) return;
+      this.#pending.delete(res.id);
+      if (res.ok) p.resolve(res.value);
+      else p.reject(new Error(`KV store ${file}: ${res.error}`));
+    });
+    const fail = (err: Error) => {
+      this.#failure = err;
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`KV store ${file}: its worker thread exited (code ${code})`)));
+    this.#sweeper = setInterval(() => { this.sweep().catch(() => {}); }, options.sweepIntervalMs ?? 60_000);
+    this.#sweeper.unref();
+    // The thread must not keep a process alive that has nothing else to do.
+    worker.unref();
+  }
+
+  #call<T>(req: DistributiveOmit<KvRequest, 'id' | 'now'>): Promise<T> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(new Error(`KV store ${this.file} is closed`));
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#worker.postMessage({ ...req, id, now: this.#clock() });
+    });
+  }
+
+  get(ns: string, key: string): Promise<KvEntry | null> {
+    return this.#call({ op: 'get', ns, key });
+  }
+
+  put(ns: string, key: string, value: Uint8Array, options: KvPutOptions = {}): Promise<void> {
+    return this.#call({ op: 'put', ns, key, value, options: { expiration: options.expiration ?? null, metadata: options.metadata ?? null } });
+  }
+
+  delete(ns: string, key: string): Promise<void> {
+    return this.#call({ op: 'delete', ns, key });
+  }
+
+  list(ns: string, options: KvListOptions = {}): Promise<KvListPage> {
+    return this.#call({ op: 'list', ns, prefix: options.prefix ?? '', limit: options.limit ?? KV_LIMITS.listMax, cursor: options.cursor ?? null });
+  }
+
+  sweep(): Promise<number> {
+    return this.#call({ op: 'sweep' });
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    clearInterval(this.#sweeper);
+    const closing = this.#failure ? Promise.resolve() : this.#call<void>({ op: 'close' }).catch(() => {});
+    this.#closed = closing.then(() => this.#worker.terminate()).then(() => {});
+    return this.#closed;
+  }
+}
+
+/** Opens (creating if needed) the KV database in `dir`; resolves once it is usable. */
+export async function openSqliteKv(dir: string, options: OpenSqliteKvOptions = {}): Promise<SqliteKvStore> {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'kv.sqlite3');
+  const worker = new Worker(new URL('./sqlite-kv-worker.ts', import.meta.url), {
+    workerData: { file, options: { synchronous: options.synchronous } },
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onExit = (code: number) => reject(new Error(`KV store ${file}: its worker thread exited (code ${code}) while opening`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (res: KvResponse) => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      if (res.ok) resolve();
+      else reject(new Error(`KV store ${file}: ${res.error}`));
+    });
+  });
+  return new SqliteKvStore(file, worker, options);
+}
