@@ -1,0 +1,64 @@
+// atoll's serving path in its own process: one worker (WorkerIsolate + invokeHttp behind
+// node:http, as test/helpers/worker.ts and `atoll dev` embed it). `--worker` picks the
+// code: hello (hello world), stream (request body piped through a TransformStream back
+// to the client). `/__bench/stats` reports this process's counters as JSON:
+// main-thread event-loop utilisation, process CPU, the isolate's own CPU, requests.
+// SIGTERM exits cleanly, so `--cpu-prof` gets written.
+
+import { performance } from 'node:perf_hooks';
+import { HELLO_WORKER, listen, quietServices, serveSlot, workerDef, WorkerSlot } from '../lib/atoll-server.ts';
+import { warmPool } from '../../src/runtime/isolate-pool.ts';
+
+const WORKERS: Record<string, string> = {
+  hello: HELLO_WORKER,
+  stream: `export default {
+    fetch(request) {
+      const { readable, writable } = new TransformStream();
+      request.body.pipeTo(writable);
+      return new Response(readable, { headers: { 'content-type': 'application/octet-stream' } });
+    },
+  };`,
+};
+
+const name = process.argv.includes('--worker') ? process.argv[process.argv.indexOf('--worker') + 1] : 'hello';
+const code = WORKERS[name];
+if (!code) throw new Error(`unknown --worker ${name}`);
+
+warmPool();
+const slot = await WorkerSlot.create(workerDef(name, code), quietServices());
+
+let requests = 0;
+let elu = performance.eventLoopUtilization();
+let cpu = process.cpuUsage();
+let isolateCpu = slot.current.isolate.cpuTime;
+let since = performance.now();
+
+const { port } = await listen((req, res) => {
+  if (req.url?.startsWith('/__bench/')) {
+    if (req.url === '/__bench/reset') {
+      requests = 0;
+      elu = performance.eventLoopUtilization();
+      cpu = process.cpuUsage();
+      isolateCpu = slot.current.isolate.cpuTime;
+      since = performance.now();
+      res.end('ok');
+      return;
+    }
+    const wallMs = performance.now() - since;
+    const c = process.cpuUsage(cpu);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({
+      requests,
+      wallMs,
+      mainThreadElu: performance.eventLoopUtilization(elu).utilization,
+      processCpuMs: (c.user + c.system) / 1000,
+      isolateCpuMs: Number(slot.current.isolate.cpuTime - isolateCpu) / 1e6,
+      rss: process.memoryUsage.rss(),
+    }));
+    return;
+  }
+  requests++;
+  return serveSlot(slot, req, res);
+});
+console.log(`listening ${port}`);
+process.on('SIGTERM', () => process.exit(0));

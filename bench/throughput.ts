@@ -1,0 +1,94 @@
+// Warm hello-world throughput: atoll (WorkerIsolate + invokeHttp behind node:http, its
+// own process) vs a bare node:http hello world and vs workerd serving the same worker.
+// wrk runs in its own process on loopback; every server gets the same warm-up and the
+// same bounded runs, interleaved round by round so that noise from the shared machine
+// falls on all three alike. The figure is the median of the rounds.
+//
+//   node_modules/.bin/node --no-node-snapshot bench/throughput.ts [--quick]
+//     [--seconds 10] [--rounds 3] [--connections 50] [--threads 1]
+
+import { HELLO_WORKER } from './lib/atoll-server.ts';
+import { command, median, numFlag, report, runWrk, startNodeServer, timedGet, type ResultRow, type WrkResult } from './lib/harness.ts';
+import { startWorkerd } from './lib/workerd.ts';
+
+const seconds = numFlag('seconds', 10, 2);
+const rounds = numFlag('rounds', 3, 1);
+const connections = numFlag('connections', 50, 50);
+const threads = numFlag('threads', 1, 1);
+const warmupSeconds = numFlag('warmup', 2, 1);
+
+const targets = [
+  { name: 'bare node:http', start: () => startNodeServer('bare-http', ['--mode', 'hello']) },
+  { name: 'atoll', start: () => startNodeServer('atoll', ['--worker', 'hello']) },
+  { name: 'workerd', start: () => startWorkerd(HELLO_WORKER) },
+];
+
+const servers = [];
+for (const t of targets) servers.push({ ...t, server: await t.start(), runs: [] as WrkResult[], stats: [] as Record<string, number>[] });
+
+try {
+  // Same answer from each, and a warm-up (JIT, the isolate's first requests).
+  for (const s of servers) {
+    const r = await timedGet(s.server.url + '/');
+    if (r.status !== 200 || r.body !== 'Hello World!') throw new Error(`${s.name} answered ${r.status} ${JSON.stringify(r.body)}`);
+    await runWrk(s.server.url + '/', { seconds: warmupSeconds, connections, threads });
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const s of servers) {
+      const isAtoll = s.name === 'atoll';
+      if (isAtoll) await timedGet(s.server.url + '/__bench/reset');
+      const r = await runWrk(s.server.url + '/', { seconds, connections, threads });
+      if (isAtoll) s.stats.push(JSON.parse((await timedGet(s.server.url + '/__bench/stats')).body));
+      s.runs.push(r);
+      console.log(`round ${round + 1}/${rounds} ${s.name}: ${Math.round(r.rps)} req/s, p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
+    }
+  }
+} finally {
+  for (const s of servers) await s.server.stop();
+}
+
+const [bare, atoll, workerd] = servers.map((s) => ({ ...s, rps: median(s.runs.map((r) => r.rps)) }));
+const cmd = command('throughput');
+const setup = `wrk -t${threads} -c${connections}, ${rounds} x ${seconds} s per server, interleaved; median of rounds`;
+const bad = servers.flatMap((s) => s.runs.filter((r) => r.errors > 0 || r.non2xx > 0).map(() => s.name));
+const rows: ResultRow[] = [
+  {
+    bench: 'throughput',
+    figure: 'Warm hello world, atoll vs bare node:http',
+    value: atoll.rps,
+    unit: 'req/s',
+    baseline: 'bare node:http',
+    baselineValue: bare.rps,
+    ratio: atoll.rps / bare.rps,
+    target: '>= 0.50 of bare node:http',
+    met: atoll.rps / bare.rps >= 0.5,
+    command: cmd,
+    notes: setup + (bad.length ? `; socket errors or non-2xx in: ${bad.join(', ')}` : ''),
+  },
+  {
+    bench: 'throughput',
+    figure: 'Warm hello world, atoll vs workerd',
+    value: atoll.rps,
+    unit: 'req/s',
+    baseline: 'workerd',
+    baselineValue: workerd.rps,
+    ratio: atoll.rps / workerd.rps,
+    target: '(comparison only)',
+    met: null,
+    command: cmd,
+    notes: `workerd vs bare node:http: ${(workerd.rps / bare.rps).toFixed(3)}`,
+  },
+];
+const stats = atoll.stats.map((s) => ({
+  ...s,
+  mainThreadCpuUsPerReq: (s.mainThreadElu * s.wallMs * 1000) / s.requests,
+  isolateCpuUsPerReq: (s.isolateCpuMs * 1000) / s.requests,
+  processCpuUsPerReq: (s.processCpuMs * 1000) / s.requests,
+}));
+for (const s of stats) {
+  console.log(`atoll server: ${s.requests} requests; main-thread event loop busy ${(s.mainThreadElu * 100).toFixed(1)}% (~${s.mainThreadCpuUsPerReq.toFixed(1)} us/req), isolate CPU ${s.isolateCpuUsPerReq.toFixed(1)} us/req, whole process CPU ${s.processCpuUsPerReq.toFixed(1)} us/req`);
+}
+report('throughput', rows, {
+  runs: Object.fromEntries(servers.map((s) => [s.name, s.runs])),
+  atollServerStats: stats,
+});
