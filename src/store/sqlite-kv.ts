@@ -47,6 +47,7 @@ export class SqliteKvStore implements KvStore {
       const p = this.#pending.get(res.id);
       if (!p) return;
       this.#pending.delete(res.id);
+      if (this.#pending.size === 0) worker.unref();
       if (res.ok) p.resolve(res.value);
       else p.reject(new Error(`KV store ${file}: ${res.error}`));
     });
@@ -59,7 +60,7 @@ export class SqliteKvStore implements KvStore {
     worker.on('exit', (code) => fail(new Error(`KV store ${file}: its worker thread exited (code ${code})`)));
     this.#sweeper = setInterval(() => { this.sweep().catch(() => {}); }, options.sweepIntervalMs ?? 60_000);
     this.#sweeper.unref();
-    // The thread must not keep a process alive that has nothing else to do.
+    // The thread keeps the process alive only while a call is waiting for it.
     worker.unref();
   }
 
@@ -69,6 +70,7 @@ export class SqliteKvStore implements KvStore {
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#worker.ref();
       this.#worker.postMessage({ ...req, id, now: this.#clock() });
     });
   }
