@@ -4,9 +4,9 @@
 
 import type { BodyRef } from '../shared/ops.ts';
 import { ReadableStream } from './streams.ts';
-import { exportReadable } from './internal/stream-bridge.ts';
-import { hostReadable } from './internal/stream-bridge.ts';
-import { TypeErrorCtor, Uint8ArrayCtor, JSONParse } from './internal/primordials.ts';
+import { exportReadable, hostReadable } from './internal/stream-bridge.ts';
+import { URLSearchParams } from './url.ts';
+import { ArrayPrototypePush, JSONParse, PromisePrototypeThen, PromiseReject, PromiseResolve, TypeErrorCtor, Uint8ArrayCtor } from './internal/primordials.ts';
 import { utf8Decode, utf8Encode } from './internal/utf8.ts';
 
 export type BodyInit = ReadableStream<Uint8Array> | string | ArrayBuffer | ArrayBufferView | object | null;
@@ -43,7 +43,13 @@ export function extractBody(init: BodyInit | undefined): ExtractedBody {
   if (init === null || init === undefined) return { bytes: null, stream: null, contentType: null };
   if (typeof init === 'string') return { bytes: utf8Encode(init), stream: null, contentType: 'text/plain;charset=UTF-8' };
   if (init instanceof ArrayBuffer || ArrayBuffer.isView(init)) return { bytes: copyBytes(init as ArrayBuffer), stream: null, contentType: null };
-  if (init instanceof ReadableStream) return { bytes: null, stream: init as ReadableStream<Uint8Array>, contentType: null };
+  if (init instanceof ReadableStream) {
+    if (init.locked || isDisturbed(init)) throw new TypeErrorCtor('This ReadableStream is disturbed (has already been read from), and cannot be used as a body.');
+    return { bytes: null, stream: init as ReadableStream<Uint8Array>, contentType: null };
+  }
+  if (init instanceof URLSearchParams) {
+    return { bytes: utf8Encode(init.toString()), stream: null, contentType: 'application/x-www-form-urlencoded;charset=UTF-8' };
+  }
   if (typeof init === 'object') {
     for (const fn of extractors) {
       const out = fn(init);
@@ -100,34 +106,48 @@ export class Body {
   }
 
   arrayBuffer(): Promise<ArrayBuffer> {
-    return consume(this, 'arrayBuffer').then((b) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer as ArrayBuffer : b.slice().buffer as ArrayBuffer));
+    return PromisePrototypeThen(consume(this, 'arrayBuffer'), (b) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer as ArrayBuffer : b.slice().buffer as ArrayBuffer));
   }
 
   bytes(): Promise<Uint8Array> {
     return consume(this, 'bytes');
   }
 
+  // https://fetch.spec.whatwg.org/#dom-body-text: UTF-8 decode, which drops a leading BOM.
   text(): Promise<string> {
-    return consume(this, 'text').then(utf8Decode);
+    return PromisePrototypeThen(consume(this, 'text'), decodeText);
   }
 
   json(): Promise<unknown> {
-    return consume(this, 'json').then((b) => JSONParse(utf8Decode(b)));
+    return PromisePrototypeThen(consume(this, 'json'), (b) => JSONParse(decodeText(b)));
   }
 
   blob(): Promise<unknown> {
-    return consume(this, 'blob').then((b) => readers.blob!(b, contentTypeOf(this)));
+    return PromisePrototypeThen(consume(this, 'blob'), (b) => readers.blob!(b, contentTypeOf(this)));
   }
 
   formData(): Promise<unknown> {
-    return consume(this, 'formData').then((b) => readers.formData!(b, contentTypeOf(this)));
+    return PromisePrototypeThen(consume(this, 'formData'), (b) => readers.formData!(b, contentTypeOf(this)));
   }
 }
 
-let contentTypeOf: (body: Body) => string | null = () => null;
-/** Request and Response tell the mixin how to find their Content-Type. */
-export function setContentTypeLookup(fn: (body: Body) => string | null): void {
-  contentTypeOf = fn;
+function decodeText(bytes: Uint8Array): string {
+  const text = utf8Decode(bytes);
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+const contentTypeLookups: ((body: Body) => string | null | undefined)[] = [];
+/** Request and Response each tell the mixin how to find their Content-Type. */
+export function registerContentTypeLookup(fn: (body: Body) => string | null | undefined): void {
+  ArrayPrototypePush(contentTypeLookups, fn);
+}
+
+function contentTypeOf(body: Body): string | null {
+  for (let i = 0; i < contentTypeLookups.length; i++) {
+    const t = contentTypeLookups[i](body);
+    if (t !== undefined) return t;
+  }
+  return null;
 }
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
@@ -138,7 +158,7 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
     const { done, value } = await reader.read();
     if (done) break;
     if (!(value instanceof Uint8ArrayCtor)) throw new TypeErrorCtor('This ReadableStream did not return bytes.');
-    chunks.push(value);
+    ArrayPrototypePush(chunks, value);
     total += value.byteLength;
   }
   if (chunks.length === 1) return chunks[0];
@@ -151,14 +171,15 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
 // https://fetch.spec.whatwg.org/#concept-body-consume-body
 function consume(body: Body, method: string): Promise<Uint8Array> {
   const s = stateOf.get(body);
-  if (!s) return Promise.reject(new TypeErrorCtor(`Illegal invocation: ${method} called on a non-Body`));
-  if (body.bodyUsed || (s.stream && s.stream.locked)) {
-    return Promise.reject(new TypeErrorCtor(`Failed to execute '${method}': body has already been used. It can only be used once. Use tee() first if you need to read it twice.`));
-  }
+  if (!s) return PromiseReject(new TypeErrorCtor(`Illegal invocation: ${method}() called on an object that is not a Request or Response.`));
+  if (body.bodyUsed) return PromiseReject(new TypeErrorCtor(USED));
+  if (s.stream && s.stream.locked) return PromiseReject(new TypeErrorCtor(`Failed to execute '${method}': the body's ReadableStream is locked to a reader.`));
   if (s.stream) return readAll(s.stream);
   s.consumed = true;
-  return Promise.resolve(s.bytes ?? new Uint8ArrayCtor(0));
+  return PromiseResolve(s.bytes ?? new Uint8ArrayCtor(0));
 }
+
+const USED = 'Body has already been used. It can only be used once. Use tee() first if you need to read it twice.';
 
 /** Bytes and stream of a body, without consuming it (for clone, fetch, respond). */
 export function bodyState(body: Body): BodyState {
@@ -168,13 +189,14 @@ export function bodyState(body: Body): BodyState {
 /** Tees a body for clone(): https://fetch.spec.whatwg.org/#concept-body-clone */
 export function cloneBody(body: Body): { bytes: Uint8Array | null; stream: ReadableStream<Uint8Array> | null } {
   const s = stateOf.get(body)!;
-  if (body.bodyUsed) throw new TypeErrorCtor("Failed to execute 'clone': body has already been used.");
+  if (body.bodyUsed || (s.stream && s.stream.locked)) throw new TypeErrorCtor(`Failed to execute 'clone': ${USED}`);
   if (s.stream) {
     const [a, b] = s.stream.tee();
     s.stream = a;
     return { bytes: null, stream: b };
   }
-  return { bytes: s.bytes, stream: null };
+  // Each side gets its own bytes: arrayBuffer() may hand the buffer to tenant code.
+  return { bytes: s.bytes ? s.bytes.slice() : null, stream: null };
 }
 
 /**
@@ -183,7 +205,7 @@ export function cloneBody(body: Body): { bytes: Uint8Array | null; stream: Reada
  */
 export function takeBodyRef(body: Body): BodyRef {
   const s = stateOf.get(body)!;
-  if (body.bodyUsed || (s.stream && s.stream.locked)) throw new TypeErrorCtor('The body has already been used. It can only be used once.');
+  if (body.bodyUsed || (s.stream && s.stream.locked)) throw new TypeErrorCtor(USED);
   if (s.stream) {
     const ref = { stream: exportReadable(s.stream) };
     s.consumed = true;

@@ -1,24 +1,36 @@
 // fetch(): https://fetch.spec.whatwg.org/#fetch-method
-// The host does the network part (redirects, the cache, the sub-request limit); this
-// side builds the Request, hands over its body, and honours the AbortSignal.
+// The host does the network part (redirects, the sub-request limit, the connection);
+// this side builds the Request, hands over its body (a stream is pulled by the host as
+// it sends), and honours the AbortSignal before and after the response head arrives.
 
+import type { BodyRef } from '../shared/ops.ts';
 import { Request, requestState, type RequestInit } from './request.ts';
 import { Response, responseFromHead } from './response.ts';
 import { headerList } from './headers.ts';
 import { takeBodyRef } from './body.ts';
-import { onAbort } from './abort.ts';
+import { onAbort, type AbortSignal } from './abort.ts';
+import { ReadableStream } from './streams.ts';
 import type { URL } from './url.ts';
-import { dropOp, hostAsyncWithId, hostSync, reserveOpId } from './internal/bridge.ts';
-import { PromiseCtor, PromisePrototypeThen } from './internal/primordials.ts';
+import { dropOp, hostAsync, hostAsyncWithId, hostSync, reserveOpId } from './internal/bridge.ts';
+import { PromiseCtor, PromisePrototypeThen, TypeErrorCtor } from './internal/primordials.ts';
 
 export function fetch(input: Request | string | URL, init?: RequestInit): Promise<Response> {
   return new PromiseCtor<Response>((resolve, reject) => {
+    // Step 2: a Request built from the arguments; its errors reject the promise.
     const request = new Request(input as Request, init);
     const s = requestState(request);
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(s.url)?.[1].toLowerCase();
+    if (scheme !== 'http' && scheme !== 'https') {
+      throw new TypeErrorCtor(`Fetch API cannot load: ${s.url}. Only http: and https: URLs are supported.`);
+    }
+    // Step 5: an already-aborted signal rejects at once, and no sub-request is made.
     if (s.signal.aborted) throw s.signal.reason;
     const opId = reserveOpId();
     const body = takeBodyRef(request);
+    let settled = false;
     const off = onAbort(s.signal, () => {
+      if (settled) return;
+      settled = true;
       dropOp(opId);
       hostSync('op_abort', opId);
       reject(s.signal.reason);
@@ -35,10 +47,71 @@ export function fetch(input: Request | string | URL, init?: RequestInit): Promis
     });
     PromisePrototypeThen(pending, (head) => {
       off();
-      resolve(responseFromHead(head));
+      if (settled) return;
+      settled = true;
+      // Workers semantics: the headers of a fetch response are immutable.
+      resolve(responseFromHead(head, 'immutable', head.body === null ? null : responseBody(head.body, s.signal)));
     }, (err) => {
       off();
+      if (settled) return;
+      settled = true;
       reject(err);
     });
+  });
+}
+
+/**
+ * The body of a fetch response: read from the host chunk by chunk; an abort of the
+ * request's signal after the head arrived errors it with the signal's reason and
+ * closes the host connection (https://fetch.spec.whatwg.org/#abort-fetch step 4).
+ */
+function responseBody(ref: Exclude<BodyRef, null>, signal: AbortSignal): ReadableStream<Uint8Array> {
+  let finished = false;
+  let controllerRef: { error(e: unknown): void } | null = null;
+  const off = onAbort(signal, () => {
+    if (finished) return;
+    finished = true;
+    if ('stream' in ref) hostSync('stream_cancel', ref.stream);
+    controllerRef?.error(signal.reason);
+  });
+  const done = (): void => {
+    finished = true;
+    off();
+  };
+  return new ReadableStream<Uint8Array>({
+    type: 'bytes',
+    start(controller) {
+      controllerRef = controller;
+      if ('bytes' in ref) {
+        if (ref.bytes.byteLength > 0) controller.enqueue(ref.bytes);
+        controller.close();
+        done();
+      }
+    },
+    async pull(controller) {
+      if (finished || !('stream' in ref)) return;
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await hostAsync('stream_read', ref.stream);
+      } catch (err) {
+        if (finished) return;
+        done();
+        throw err;
+      }
+      // The signal fired while the read was on its way: the stream is already errored.
+      if (finished) return;
+      if (chunk === null) {
+        done();
+        controller.close();
+        controller.byobRequest?.respond(0);
+        return;
+      }
+      controller.enqueue(chunk);
+    },
+    cancel() {
+      if (finished) return;
+      done();
+      if ('stream' in ref) hostSync('stream_cancel', ref.stream);
+    },
   });
 }

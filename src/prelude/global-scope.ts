@@ -6,6 +6,9 @@ import { Headers } from './headers.ts';
 import { Request } from './request.ts';
 import { Response } from './response.ts';
 import { fetch } from './fetch.ts';
+import { Blob } from './blob.ts';
+import { File } from './file.ts';
+import { FormData } from './form-data.ts';
 import { FetchEvent, ExecutionContext } from './fetch-event.ts';
 import { Event } from './event.ts';
 import { EventTarget } from './event-target.ts';
@@ -19,7 +22,7 @@ import { clearInterval, clearTimeout, setInterval, setTimeout } from './timers.t
 import { globalTarget } from './internal/worker-state.ts';
 
 const interfaces: Record<string, unknown> = {
-  Headers, Request, Response, FetchEvent, ExecutionContext, Event, EventTarget, DOMException,
+  Headers, Request, Response, Blob, File, FormData, FetchEvent, ExecutionContext, Event, EventTarget, DOMException,
   AbortController, AbortSignal, TextEncoder, TextDecoder, URL, URLSearchParams,
   ...streams,
 };

@@ -1,7 +1,7 @@
 // Request: https://fetch.spec.whatwg.org/#request-class
 
 import type { IncomingRequest } from '../shared/ops.ts';
-import { Body, bodyFromRef, bodyState, cloneBody, extractBody, type BodyInit } from './body.ts';
+import { Body, bodyFromRef, bodyState, cloneBody, extractBody, registerContentTypeLookup, type BodyInit } from './body.ts';
 import { Headers, getGuard, headersFromList, setGuard, type HeadersInit } from './headers.ts';
 import { AbortSignal, createSignal } from './abort.ts';
 import { URL } from './url.ts';
@@ -91,8 +91,15 @@ export class Request extends Body {
     setGuard(headers, 'request');
     let bytes: Uint8Array | null = null;
     let stream = null;
+    const inputHasBody = input instanceof Request && (bodyState(input).bytes !== null || bodyState(input).stream !== null);
+    // Steps 34-35: neither a new body nor one taken from the input may go with GET or HEAD.
+    if ((method === 'GET' || method === 'HEAD') && ((init.body !== undefined && init.body !== null) || (inputHasBody && init.body === undefined))) {
+      fail('Request with GET/HEAD method cannot have body.');
+    }
+    if (init.signal !== undefined && init.signal !== null && !(init.signal instanceof AbortSignal)) {
+      fail("member signal is not of type AbortSignal.");
+    }
     if (init.body !== undefined && init.body !== null) {
-      if (method === 'GET' || method === 'HEAD') fail('Request with GET/HEAD method cannot have body.');
       const extracted = extractBody(init.body);
       bytes = extracted.bytes;
       stream = extracted.stream;
@@ -138,14 +145,20 @@ export class Request extends Body {
   clone(): Request {
     const s = st(this);
     const { bytes, stream } = cloneBody(this);
-    const r = new Request(s.url, { method: s.method, headers: s.headers, redirect: s.redirect, signal: s.signal, cf: s.cf });
+    const r = new Request(s.url, { method: s.method, headers: s.headers, redirect: s.redirect, signal: s.signal, cf: s.cf, integrity: s.integrity });
     Body.init(r, bytes, stream);
+    st(r).cache = s.cache;
     setGuard(st(r).headers, getGuard(s.headers));
     return r;
   }
 
   get [Symbol.toStringTag](): string { return 'Request'; }
 }
+
+registerContentTypeLookup((b) => {
+  const s = b instanceof Request ? stateOf.get(b) : undefined;
+  return s ? s.headers.get('content-type') : undefined;
+});
 
 /** The Request a handler receives for an incoming HTTP request (immutable headers). */
 export function requestFromIncoming(incoming: IncomingRequest): Request {

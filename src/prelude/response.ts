@@ -1,10 +1,11 @@
 // Response: https://fetch.spec.whatwg.org/#response-class
 
 import type { ResponseHead } from '../shared/ops.ts';
-import { Body, bodyFromRef, cloneBody, extractBody, type BodyInit } from './body.ts';
+import { Body, bodyFromRef, cloneBody, extractBody, registerContentTypeLookup, type BodyInit } from './body.ts';
 import { Headers, getGuard, headersFromList, setGuard, type HeadersInit } from './headers.ts';
 import { JSONStringify, RangeErrorCtor, TypeErrorCtor } from './internal/primordials.ts';
 import { URL } from './url.ts';
+import type { ReadableStream } from './streams.ts';
 
 export interface ResponseInit {
   status?: number;
@@ -55,6 +56,8 @@ export class Response extends Body {
     if (!Number.isInteger(status) || status < minStatus || status > 599) {
       throw new RangeErrorCtor(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [${minStatus}, 599].`);
     }
+    const encodeBody = init.encodeBody ?? 'automatic';
+    if (encodeBody !== 'automatic' && encodeBody !== 'manual') throw new TypeErrorCtor(`Failed to construct 'Response': encodeBody must be "automatic" or "manual", not "${String(encodeBody)}".`);
     const statusText = init.statusText === undefined ? '' : String(init.statusText);
     if (!REASON_PHRASE.test(statusText)) throw new TypeErrorCtor("Failed to construct 'Response': Invalid statusText.");
     const headers = new Headers(init.headers);
@@ -73,7 +76,7 @@ export class Response extends Body {
       url: '',
       redirected: false,
       webSocket,
-      encodeBody: init.encodeBody === 'manual' ? 'manual' : 'automatic',
+      encodeBody,
       cf: init.cf,
     });
   }
@@ -87,18 +90,28 @@ export class Response extends Body {
     return r;
   }
 
+  // https://fetch.spec.whatwg.org/#dom-response-redirect
   static redirect(url: string | { href: string }, status = 302): Response {
-    const parsed = new URL(String(url)).href;
+    let parsed: string;
+    try {
+      parsed = new URL(String(url)).href;
+    } catch {
+      throw new TypeErrorCtor(`Failed to execute 'redirect' on 'Response': Invalid URL "${String(url)}".`);
+    }
+    status = Number(status);
     if (!REDIRECT_STATUSES.has(status)) throw new RangeErrorCtor(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
     const r = new Response(null, { status, headers: { location: parsed } });
     setGuard(st(r).headers, 'immutable');
     return r;
   }
 
+  // https://fetch.spec.whatwg.org/#dom-response-json
   static json(data: unknown, init: ResponseInit = {}): Response {
+    if (init !== undefined && init !== null && typeof init !== 'object') throw new TypeErrorCtor("Failed to execute 'json' on 'Response': cannot convert init to a dictionary.");
+    init ??= {};
     const text = JSONStringify(data);
     if (text === undefined) throw new TypeErrorCtor("Failed to execute 'json' on 'Response': The data is not JSON serializable.");
-    const headers = new Headers(init?.headers);
+    const headers = new Headers(init.headers);
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
     return new Response(text, { ...init, headers });
   }
@@ -135,9 +148,14 @@ export class Response extends Body {
   get [Symbol.toStringTag](): string { return 'Response'; }
 }
 
+registerContentTypeLookup((b) => {
+  const s = b instanceof Response ? stateOf.get(b) : undefined;
+  return s ? s.headers.get('content-type') : undefined;
+});
+
 /** A Response for a head the host sent (fetch results, cache matches). */
-export function responseFromHead(head: ResponseHead, guard: 'immutable' | 'response' = 'immutable'): Response {
-  const { bytes, stream } = bodyFromRef(head.body);
+export function responseFromHead(head: ResponseHead, guard: 'immutable' | 'response' = 'immutable', body?: ReadableStream<Uint8Array> | null): Response {
+  const { bytes, stream } = body === undefined ? bodyFromRef(head.body) : { bytes: null, stream: body };
   const r = new Response(null, { status: head.status < 200 ? 200 : head.status });
   Body.init(r, bytes, stream);
   const s = st(r);

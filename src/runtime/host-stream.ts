@@ -3,6 +3,7 @@
 // reader in the isolate slows the socket (backpressure), and nothing is buffered whole.
 
 import type { Readable } from 'node:stream';
+import { OpError } from './errors.ts';
 
 export interface HostStream {
   /** The next chunk, or null at the end. */
@@ -13,11 +14,24 @@ export interface HostStream {
 /** Chunks larger than this are split, so one crossing stays small. */
 export const MAX_CHUNK = 64 * 1024;
 
-/** Wraps a Node readable; `limit` bytes at most (a clear error past it). */
-export function hostStreamFromReadable(readable: Readable, limit = Infinity, what = 'body'): HostStream {
+/** Thrown when a body passes its byte limit; http.ts turns it into a 413. */
+export class BodyTooLargeError extends OpError {
+  readonly limit: number;
+  constructor(what: string, limit: number) {
+    super('TypeError', `${what} is larger than the limit of ${limit} bytes.`);
+    this.limit = limit;
+  }
+}
+
+/**
+ * Wraps a Node readable; `limit` bytes at most (a clear error past it). `what` names
+ * the body in errors the tenant sees ("the request body", "the response body from ...").
+ */
+export function hostStreamFromReadable(readable: Readable, limit = Infinity, what = 'the body', onLimit?: () => void): HostStream {
   const iterator = readable[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   let total = 0;
   let rest: Uint8Array | null = null;
+  let canceled = false;
   return {
     async read() {
       if (rest) {
@@ -25,13 +39,23 @@ export function hostStreamFromReadable(readable: Readable, limit = Infinity, wha
         rest = rest.length > MAX_CHUNK ? rest.subarray(MAX_CHUNK) : null;
         return out;
       }
-      const { done, value } = await iterator.next();
-      if (done) return null;
+      let result: IteratorResult<Buffer | string>;
+      try {
+        result = await iterator.next();
+      } catch (err) {
+        // The peer went away mid-body (a client disconnect, a reset origin, an abort).
+        const e = err as NodeJS.ErrnoException;
+        const why = canceled ? 'it was canceled' : e.code === 'ECONNRESET' || e.message === 'aborted' ? 'the connection closed before it was complete' : (e.code ?? e.message);
+        throw new OpError('TypeError', `Reading ${what} failed: ${why}.`);
+      }
+      if (result.done) return null;
+      const value = result.value;
       const chunk = typeof value === 'string' ? Buffer.from(value) : value;
       total += chunk.length;
       if (total > limit) {
         readable.destroy();
-        throw new Error(`${what} is larger than the limit of ${limit} bytes`);
+        onLimit?.();
+        throw new BodyTooLargeError(what.charAt(0).toUpperCase() + what.slice(1), limit);
       }
       const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       if (bytes.length <= MAX_CHUNK) return bytes;
@@ -39,30 +63,8 @@ export function hostStreamFromReadable(readable: Readable, limit = Infinity, wha
       return bytes.subarray(0, MAX_CHUNK);
     },
     cancel() {
+      canceled = true;
       readable.destroy();
-    },
-  };
-}
-
-/** Wraps a web ReadableStream of bytes (undici's fetch bodies). */
-export function hostStreamFromWeb(stream: ReadableStream<Uint8Array>): HostStream {
-  const reader = stream.getReader();
-  let rest: Uint8Array | null = null;
-  return {
-    async read() {
-      if (rest) {
-        const out: Uint8Array = rest.subarray(0, MAX_CHUNK);
-        rest = rest.length > MAX_CHUNK ? rest.subarray(MAX_CHUNK) : null;
-        return out;
-      }
-      const { done, value } = await reader.read();
-      if (done) return null;
-      if (value.length <= MAX_CHUNK) return value;
-      rest = value.subarray(MAX_CHUNK);
-      return value.subarray(0, MAX_CHUNK);
-    },
-    cancel(reason) {
-      reader.cancel(reason).catch(() => {});
     },
   };
 }

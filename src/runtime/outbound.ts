@@ -1,51 +1,193 @@
-// The default outbound fetch for tenant sub-requests: Node's fetch (undici), with the
-// request body streamed from the isolate and the response body streamed back.
+// The default outbound fetch for tenant sub-requests, on node:http / node:https rather
+// than Node's own fetch, for control the Fetch spec's redirect rules and Workers'
+// behaviour need: each redirect hop is ours (method rewrite, body replay, 20 hops),
+// a `manual` redirect comes back as the 3xx response itself (as on Workers, not as an
+// opaque-redirect), Set-Cookie headers arrive apart from rawHeaders, and the request
+// body is pulled from the isolate only as fast as the socket takes it.
+//
+// This is the seam embedders replace (HostServices.fetch): an edge node puts its HTTP
+// cache and its own-zone routing in front of it.
 
-import type { RequestInit_ } from '../shared/ops.ts';
+import { request as httpRequest, Agent as HttpAgent, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+import { createBrotliDecompress, createGunzip, createInflate, constants as zlib } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import type { HeaderList, RequestInit_ } from '../shared/ops.ts';
 import { OpError } from './errors.ts';
-import { hostStreamFromWeb, type HostStream } from './host-stream.ts';
+import { hostStreamFromReadable, type HostStream } from './host-stream.ts';
 import type { OutboundResponse } from './ops/index.ts';
 
-function webStreamFrom(body: HostStream): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    async pull(controller) {
-      const chunk = await body.read();
-      if (chunk === null) controller.close();
-      else controller.enqueue(chunk);
-    },
-    cancel(reason) {
-      body.cancel(String(reason));
-    },
+/** https://fetch.spec.whatwg.org/#http-redirect-fetch step 5: at most 20 redirects. */
+export const MAX_REDIRECTS = 20;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+// Hop-by-hop headers (RFC 9110 section 7.6.1) belong to one connection, not to the message.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+// Headers that describe a body: dropped when a redirect turns the request into a GET
+// (https://fetch.spec.whatwg.org/#http-redirect-fetch step 12).
+const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']);
+
+const agents = {
+  'http:': new HttpAgent({ keepAlive: true, maxSockets: 256 }),
+  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
+};
+
+interface Hop {
+  method: string;
+  url: URL;
+  headers: HeaderList;
+  /** Bytes that can be sent again on a 307/308, or a stream that can be sent once. */
+  body: { bytes: Uint8Array } | { stream: HostStream } | null;
+}
+
+function networkError(url: URL, err: unknown): OpError {
+  const e = err as NodeJS.ErrnoException;
+  const why = e.code ? `${e.code}${e.message && !e.message.includes(e.code) ? `: ${e.message}` : ` (${e.message})`}` : e.message;
+  return new OpError('TypeError', `Network connection lost while fetching ${url.href}: ${why}`);
+}
+
+function abortError(): OpError {
+  return new OpError('DOMException:AbortError', 'The operation was aborted.');
+}
+
+/** Sends one request; resolves with the response head (its body unread). */
+function send(hop: Hop, signal: AbortSignal): Promise<{ res: IncomingMessage; req: ClientRequest }> {
+  return new Promise((resolve, reject) => {
+    const headers: [string, string][] = [];
+    for (const [name, value] of hop.headers) if (!HOP_BY_HOP.has(name) && !(name === 'content-length' && hop.body)) headers.push([name, value]);
+    if (hop.body && 'bytes' in hop.body) headers.push(['content-length', String(hop.body.bytes.byteLength)]);
+    let req: ClientRequest;
+    try {
+      const make = hop.url.protocol === 'https:' ? httpsRequest : httpRequest;
+      req = make(hop.url, {
+        method: hop.method,
+        // A flat [name, value, name, value] array keeps repeated headers (cookies) apart.
+        headers: headers.flat(),
+        agent: agents[hop.url.protocol as 'http:' | 'https:'],
+        signal,
+      });
+    } catch (err) {
+      // Node refuses some values the Fetch spec allows (control characters, for one).
+      reject(new OpError('TypeError', `Fetch API cannot send this request to ${hop.url.href}: ${(err as Error).message}`));
+      return;
+    }
+    req.once('response', (res) => resolve({ res, req }));
+    req.once('error', (err) => reject(signal.aborted ? abortError() : networkError(hop.url, err)));
+    const body = hop.body;
+    if (!body) req.end();
+    else if ('bytes' in body) req.end(body.bytes);
+    else pump(body.stream, req).catch((err: Error) => req.destroy(new Error(`the request body stream failed: ${err.message}`)));
   });
 }
 
-export async function outboundFetch(init: RequestInit_, body: HostStream | null, signal: AbortSignal): Promise<OutboundResponse> {
-  let res: Response;
-  try {
-    res = await fetch(init.url, {
-      method: init.method,
-      headers: init.headers,
-      body: body ? webStreamFrom(body) : undefined,
-      redirect: init.redirect,
-      signal,
-      duplex: 'half',
-    } as RequestInit);
-  } catch (err) {
-    if (signal.aborted) throw new OpError('DOMException:AbortError', 'The operation was aborted.');
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    if (init.redirect === 'error' && /redirect/i.test(String(cause?.message ?? (err as Error).message))) {
-      throw new OpError('TypeError', `Fetch to ${init.url} was redirected, and the request's redirect mode is "error".`);
+// Pulls the isolate's request body as fast as the socket drains, not faster.
+async function pump(body: HostStream, req: ClientRequest): Promise<void> {
+  for (;;) {
+    if (req.destroyed) {
+      body.cancel('the request was closed');
+      return;
     }
-    throw new OpError('TypeError', `Network connection lost while fetching ${init.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    const chunk = await body.read();
+    if (chunk === null) break;
+    if (!req.write(chunk)) {
+      await new Promise<void>((r) => {
+        req.once('drain', r);
+        req.once('close', r);
+      });
+    }
   }
-  const headers: [string, string][] = [];
-  res.headers.forEach((value, name) => {
-    if (name === 'set-cookie') return;
-    headers.push([name, value]);
-  });
-  for (const c of res.headers.getSetCookie()) headers.push(['set-cookie', c]);
-  return {
-    head: { status: res.status, statusText: res.statusText, headers, url: res.url, redirected: res.redirected },
-    body: res.body ? hostStreamFromWeb(res.body) : null,
+  req.end();
+}
+
+function responseHeaders(res: IncomingMessage): HeaderList {
+  const out: HeaderList = [];
+  const raw = res.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding') continue;
+    out.push([name, raw[i + 1]]);
+  }
+  return out;
+}
+
+// The body as the worker sees it: decoded, as Workers decodes gzip/deflate/br. The
+// Content-Encoding and Content-Length headers go with it, so a worker that returns the
+// response as-is sends the client plain bytes labelled as such.
+function decodedBody(res: IncomingMessage, headers: HeaderList): { body: Readable; headers: HeaderList } {
+  const encoding = headers.find(([n]) => n === 'content-encoding')?.[1].trim().toLowerCase();
+  const flush = { flush: zlib.Z_SYNC_FLUSH, finishFlush: zlib.Z_SYNC_FLUSH };
+  let decoder: Readable & NodeJS.WritableStream | null = null;
+  if (encoding === 'gzip' || encoding === 'x-gzip') decoder = createGunzip(flush);
+  else if (encoding === 'deflate') decoder = createInflate(flush);
+  else if (encoding === 'br') decoder = createBrotliDecompress({ flush: zlib.BROTLI_OPERATION_FLUSH, finishFlush: zlib.BROTLI_OPERATION_FLUSH });
+  if (!decoder) return { body: res, headers };
+  res.pipe(decoder);
+  res.once('error', (err) => decoder.destroy(err));
+  decoder.once('close', () => res.destroy());
+  return { body: decoder, headers: headers.filter(([n]) => n !== 'content-encoding' && n !== 'content-length') };
+}
+
+export async function outboundFetch(init: RequestInit_, body: HostStream | null, signal: AbortSignal): Promise<OutboundResponse> {
+  if (signal.aborted) throw abortError();
+  const replayable = init.body && 'bytes' in init.body ? { bytes: init.body.bytes } : null;
+  let hop: Hop = {
+    method: init.method,
+    url: new URL(init.url),
+    headers: init.headers,
+    body: replayable ?? (body ? { stream: body } : null),
   };
+  for (let redirects = 0; ; redirects++) {
+    const { res } = await send(hop, signal);
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    if (!REDIRECTS.has(status) || location === undefined || init.redirect === 'manual') {
+      return respond(res, hop, redirects > 0, signal);
+    }
+    res.resume();
+    if (init.redirect === 'error') {
+      throw new OpError('TypeError', `Fetch to ${hop.url.href} was redirected (${status}), and the request's redirect mode is "error".`);
+    }
+    // https://fetch.spec.whatwg.org/#http-redirect-fetch
+    if (redirects + 1 > MAX_REDIRECTS) throw new OpError('TypeError', `Fetch to ${init.url} was redirected more than ${MAX_REDIRECTS} times.`);
+    let next: URL;
+    try {
+      next = new URL(location, hop.url);
+    } catch {
+      throw new OpError('TypeError', `Fetch to ${hop.url.href} was redirected to an invalid Location "${location}".`);
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+      throw new OpError('TypeError', `Fetch to ${hop.url.href} was redirected to ${next.href}: only http: and https: URLs are supported.`);
+    }
+    // Step 11: a stream body was sent once and cannot be sent again.
+    if ((status === 307 || status === 308) && hop.body && 'stream' in hop.body) {
+      throw new OpError('TypeError', `Fetch to ${hop.url.href} was redirected (${status}) and its body is a stream, which cannot be sent twice: buffer the body to follow this redirect.`);
+    }
+    let { method, headers } = hop;
+    let nextBody = hop.body;
+    // Step 12: 303 (unless GET or HEAD), and 301/302 after a POST, continue as a GET without a body.
+    if ((status === 303 && method !== 'GET' && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
+      method = 'GET';
+      nextBody = null;
+      headers = headers.filter(([n]) => !BODY_HEADERS.has(n));
+    }
+    // Step 13: credentials do not follow a redirect to another origin.
+    if (next.origin !== hop.url.origin) headers = headers.filter(([n]) => n !== 'authorization' && n !== 'cookie' && n !== 'proxy-authorization');
+    hop = { method, url: next, headers, body: nextBody };
+  }
+}
+
+function respond(res: IncomingMessage, hop: Hop, redirected: boolean, signal: AbortSignal): OutboundResponse {
+  const status = res.statusCode ?? 0;
+  const raw = responseHeaders(res);
+  const head = { status, statusText: res.statusMessage ?? '', url: hop.url.href, redirected };
+  if (hop.method === 'HEAD' || NULL_BODY.has(status)) {
+    res.resume();
+    return { head: { ...head, headers: raw }, body: null };
+  }
+  const { body, headers } = decodedBody(res, raw);
+  // The request's signal also closes the response body (the invocation ended, the tenant aborted).
+  const onAbort = (): void => { body.destroy(); };
+  signal.addEventListener('abort', onAbort, { once: true });
+  body.once('close', () => signal.removeEventListener('abort', onAbort));
+  return { head: { ...head, headers }, body: hostStreamFromReadable(body, Infinity, `the response body from ${hop.url.href}`) };
 }
