@@ -15,6 +15,8 @@ import { EventTarget } from './event-target.ts';
 import { DOMException } from './dom-exception.ts';
 import { AbortController, AbortSignal } from './abort.ts';
 import { TextDecoder, TextEncoder } from './encoding.ts';
+import { TextDecoderStream, TextEncoderStream } from './encoding-stream.ts';
+import { CompressionStream, DecompressionStream } from './compression.ts';
 import { URL, URLSearchParams } from './url.ts';
 import * as streams from './streams.ts';
 import { console } from './console.ts';
@@ -24,6 +26,7 @@ import { globalTarget } from './internal/worker-state.ts';
 const interfaces: Record<string, unknown> = {
   Headers, Request, Response, Blob, File, FormData, FetchEvent, ExecutionContext, Event, EventTarget, DOMException,
   AbortController, AbortSignal, TextEncoder, TextDecoder, URL, URLSearchParams,
+  TextEncoderStream, TextDecoderStream, CompressionStream, DecompressionStream,
   ...streams,
 };
 

@@ -7,14 +7,20 @@
 
 import { ReadableStream } from '../streams.ts';
 import { hostAsync, hostSync, onTask } from './bridge.ts';
-import { MapCtor, Uint8ArrayCtor } from './primordials.ts';
+import { MapCtor, TypeErrorCtor, Uint8ArrayCtor } from './primordials.ts';
+
+const ArrayBufferCtor = ArrayBuffer;
+const isView = ArrayBuffer.isView;
 
 export function hostReadable(streamId: number): ReadableStream<Uint8Array> {
   let done = false;
   return new ReadableStream({
     type: 'bytes',
     async pull(controller) {
-      const chunk = await hostAsync('stream_read', streamId);
+      let chunk = await hostAsync('stream_read', streamId);
+      // A byte stream refuses empty chunks, and a pull that enqueues nothing is not
+      // called again: skip them here.
+      while (chunk !== null && chunk.byteLength === 0) chunk = await hostAsync('stream_read', streamId);
       if (chunk === null) {
         done = true;
         controller.close();
@@ -44,12 +50,25 @@ export function exportReadable(stream: ReadableStream<unknown>): number {
   return id;
 }
 
+// Workers sends any ArrayBuffer or ArrayBufferView chunk of a body stream as bytes
+// (the bridge copies them), and fails the body on anything else.
+function bodyChunk(value: unknown): Uint8Array | null {
+  if (value instanceof Uint8ArrayCtor) return value;
+  if (value instanceof ArrayBufferCtor) return new Uint8ArrayCtor(value);
+  if (isView(value)) return new Uint8ArrayCtor(value.buffer, value.byteOffset, value.byteLength);
+  return null;
+}
+
 onTask('pull', ({ streamId }) => {
   const entry = exported.get(streamId);
   if (!entry) {
     hostSync('stream_chunk', streamId, null, 'stream is gone');
     return;
   }
+  answerPull(streamId, entry);
+});
+
+function answerPull(streamId: number, entry: Exported): void {
   entry.reader.read().then(
     ({ done, value }) => {
       if (done) {
@@ -57,14 +76,17 @@ onTask('pull', ({ streamId }) => {
         hostSync('stream_chunk', streamId, null, null);
         return;
       }
-      if (!(value instanceof Uint8ArrayCtor)) {
+      const bytes = bodyChunk(value);
+      if (bytes === null) {
         exported.delete(streamId);
         const err = 'This ReadableStream did not return bytes.';
-        entry.reader.cancel(new TypeError(err)).catch(() => {});
+        entry.reader.cancel(new TypeErrorCtor(err)).catch(() => {});
         hostSync('stream_chunk', streamId, null, err);
         return;
       }
-      hostSync('stream_chunk', streamId, value, null);
+      // An empty chunk would cost the host a round trip for nothing: read on.
+      if (bytes.byteLength === 0) answerPull(streamId, entry);
+      else hostSync('stream_chunk', streamId, bytes, null);
     },
     (err: unknown) => {
       exported.delete(streamId);
@@ -73,7 +95,7 @@ onTask('pull', ({ streamId }) => {
       hostSync('stream_chunk', streamId, null, message);
     },
   );
-});
+}
 
 onTask('cancel', ({ streamId, reason }) => {
   const entry = exported.get(streamId);
