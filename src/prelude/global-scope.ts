@@ -21,12 +21,16 @@ import { URL, URLSearchParams } from './url.ts';
 import * as streams from './streams.ts';
 import { console } from './console.ts';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from './timers.ts';
+import { Crypto, crypto } from './crypto.ts';
+import { CryptoKey } from './crypto-key.ts';
+import { SubtleCrypto } from './subtle-crypto.ts';
 import { globalTarget } from './internal/worker-state.ts';
 
 const interfaces: Record<string, unknown> = {
   Headers, Request, Response, Blob, File, FormData, FetchEvent, ExecutionContext, Event, EventTarget, DOMException,
   AbortController, AbortSignal, TextEncoder, TextDecoder, URL, URLSearchParams,
   TextEncoderStream, TextDecoderStream, CompressionStream, DecompressionStream,
+  Crypto, CryptoKey, SubtleCrypto,
   ...streams,
 };
 
@@ -39,6 +43,7 @@ const functions: Record<string, unknown> = {
 
 const values: Record<string, unknown> = {
   console,
+  crypto,
   self: globalThis,
 };
 

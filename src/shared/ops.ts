@@ -68,6 +68,38 @@ export interface CryptoKeyInfo {
   usages: string[];
 }
 
+export interface CryptoKeyPairInfo {
+  publicKey: CryptoKeyInfo;
+  privateKey: CryptoKeyInfo;
+}
+
+/**
+ * A Web Crypto algorithm as the prelude hands it over: its members read and copied,
+ * BufferSources as bytes, `hash` normalized, a peer key (`public`) by handle. The host
+ * re-checks every member; Node's webcrypto then runs the spec's own normalization.
+ */
+export interface CryptoAlgorithm {
+  name: string;
+  hash?: CryptoAlgorithm;
+  public?: number;
+  iv?: Uint8Array;
+  additionalData?: Uint8Array;
+  counter?: Uint8Array;
+  salt?: Uint8Array;
+  info?: Uint8Array;
+  label?: Uint8Array;
+  publicExponent?: Uint8Array;
+  length?: number | null;
+  tagLength?: number;
+  iterations?: number;
+  modulusLength?: number;
+  saltLength?: number;
+  namedCurve?: string;
+}
+
+/** Key material for importKey: bytes (raw, spki, pkcs8) or a JSON Web Key as plain data. */
+export type CryptoKeyData = Uint8Array | Record<string, unknown>;
+
 export interface KvGetResult {
   value: Uint8Array | null;
   metadata: unknown;
@@ -109,8 +141,8 @@ export interface SyncOps {
   wait_until_done(ctxId: number): void;
   /** AbortSignal fired for outbound op `opId` (a fetch in flight). */
   op_abort(opId: number): void;
-  /** crypto.subtle entry points that are pure computations on the host. */
-  crypto_digest(algorithm: string, data: Uint8Array): Uint8Array;
+  /** The isolate's CryptoKey `handle` was garbage-collected: the host forgets the key. */
+  crypto_key_release(handle: number): void;
 }
 
 /** Ops whose result arrives later as a `complete` task. */
@@ -118,7 +150,18 @@ export interface AsyncOps {
   timer_sleep(ms: number): void;
   stream_read(streamId: number): Uint8Array | null;
   fetch(init: RequestInit_): ResponseHead;
-  crypto_call(method: string, args: unknown[]): unknown;
+  crypto_digest(algorithm: CryptoAlgorithm, data: Uint8Array): Uint8Array;
+  crypto_generate_key(algorithm: CryptoAlgorithm, extractable: boolean, usages: string[]): CryptoKeyInfo | CryptoKeyPairInfo;
+  crypto_import_key(format: string, keyData: CryptoKeyData, algorithm: CryptoAlgorithm, extractable: boolean, usages: string[]): CryptoKeyInfo;
+  crypto_export_key(format: string, key: number): CryptoKeyData;
+  crypto_sign(algorithm: CryptoAlgorithm, key: number, data: Uint8Array): Uint8Array;
+  crypto_verify(algorithm: CryptoAlgorithm, key: number, signature: Uint8Array, data: Uint8Array): boolean;
+  crypto_encrypt(algorithm: CryptoAlgorithm, key: number, data: Uint8Array): Uint8Array;
+  crypto_decrypt(algorithm: CryptoAlgorithm, key: number, data: Uint8Array): Uint8Array;
+  crypto_derive_bits(algorithm: CryptoAlgorithm, key: number, length: number | null): Uint8Array;
+  crypto_derive_key(algorithm: CryptoAlgorithm, key: number, derivedKeyType: CryptoAlgorithm, extractable: boolean, usages: string[]): CryptoKeyInfo;
+  crypto_wrap_key(format: string, key: number, wrappingKey: number, wrapAlgorithm: CryptoAlgorithm): Uint8Array;
+  crypto_unwrap_key(format: string, wrappedKey: Uint8Array, unwrappingKey: number, unwrapAlgorithm: CryptoAlgorithm, unwrappedKeyAlgorithm: CryptoAlgorithm, extractable: boolean, usages: string[]): CryptoKeyInfo;
   kv_get(namespaceId: string, key: string, cacheTtl: number | null): KvGetResult;
   kv_put(namespaceId: string, key: string, value: Uint8Array, options: KvPutOptions): void;
   kv_delete(namespaceId: string, key: string): void;
@@ -164,10 +207,12 @@ export interface WorkerSetup {
 
 export const SYNC_OPS = [
   'console_write', 'random_bytes', 'timer_cancel', 'respond', 'stream_chunk', 'stream_cancel',
-  'fail', 'wait_until_done', 'op_abort', 'crypto_digest',
+  'fail', 'wait_until_done', 'op_abort', 'crypto_key_release',
 ] as const satisfies readonly SyncOpName[];
 
 export const ASYNC_OPS = [
-  'timer_sleep', 'stream_read', 'fetch', 'crypto_call', 'kv_get', 'kv_put', 'kv_delete', 'kv_list',
+  'timer_sleep', 'stream_read', 'fetch', 'crypto_digest', 'crypto_generate_key', 'crypto_import_key',
+  'crypto_export_key', 'crypto_sign', 'crypto_verify', 'crypto_encrypt', 'crypto_decrypt', 'crypto_derive_bits',
+  'crypto_derive_key', 'crypto_wrap_key', 'crypto_unwrap_key', 'kv_get', 'kv_put', 'kv_delete', 'kv_list',
   'cache_match', 'cache_put', 'cache_delete',
 ] as const satisfies readonly AsyncOpName[];
