@@ -125,7 +125,13 @@ export function startChild(cmd: string, args: string[], opts: { env?: NodeJS.Pro
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve(m: RegExpMatchArray): void }[] = [];
   let stderr = '';
-  proc.stderr!.on('data', (d) => { stderr += d; if (stderr.length > 20000) stderr = stderr.slice(-20000); });
+  const name = args.find((a) => a.endsWith('.ts'))?.replace(/^.*\//, '') ?? cmd.replace(/^.*\//, '');
+  proc.stderr!.on('data', (d) => {
+    stderr += d;
+    if (stderr.length > 20000) stderr = stderr.slice(-20000);
+    // Children's complaints are shown as they come (prefixed), not swallowed.
+    process.stderr.write(String(d).replace(/^(?=.)/gm, `[${name} ${proc.pid}] `));
+  });
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     lines.push(line);
     for (const w of [...waiters]) {

@@ -1,6 +1,6 @@
 // atoll's serving path in its own process: one worker (WorkerIsolate + invokeHttp behind
 // node:http, as test/helpers/worker.ts and `atoll dev` embed it). `--worker` picks the
-// code: hello (hello world), stream (request body piped through a TransformStream back
+// code (`--cpu-ms` its CPU limit): hello (hello world), stream (request body piped through a TransformStream back
 // to the client). `/__bench/stats` reports this process's counters as JSON:
 // main-thread event-loop utilisation, process CPU, the isolate's own CPU, requests.
 // SIGTERM exits cleanly, so `--cpu-prof` gets written.
@@ -20,12 +20,14 @@ const WORKERS: Record<string, string> = {
   };`,
 };
 
-const name = process.argv.includes('--worker') ? process.argv[process.argv.indexOf('--worker') + 1] : 'hello';
+const arg = (n: string, fallback: string) => (process.argv.includes(`--${n}`) ? process.argv[process.argv.indexOf(`--${n}`) + 1] : fallback);
+const name = arg('worker', 'hello');
+const cpuMs = Number(arg('cpu-ms', '50'));
 const code = WORKERS[name];
 if (!code) throw new Error(`unknown --worker ${name}`);
 
 warmPool();
-const slot = await WorkerSlot.create(workerDef(name, code), quietServices());
+const slot = await WorkerSlot.create(workerDef(name, code, { cpuMs }), quietServices());
 
 let requests = 0;
 let elu = performance.eventLoopUtilization();
@@ -58,7 +60,9 @@ const { port } = await listen((req, res) => {
     return;
   }
   requests++;
-  return serveSlot(slot, req, res);
+  return serveSlot(slot, req, res, (inv) => {
+    if (inv.outcome !== 'ok') console.error(`invocation ended ${inv.outcome} after ${inv.cpuMs.toFixed(1)} ms CPU: ${JSON.stringify(inv.exceptions)}`);
+  });
 });
 console.log(`listening ${port}`);
 process.on('SIGTERM', () => process.exit(0));
