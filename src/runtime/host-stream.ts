@@ -32,8 +32,10 @@ export function hostStreamFromReadable(readable: Readable, limit = Infinity, wha
   let total = 0;
   let rest: Uint8Array | null = null;
   let canceled = false;
+  let overLimit: BodyTooLargeError | null = null;
   return {
     async read() {
+      if (overLimit) throw overLimit;
       if (rest) {
         const out: Uint8Array = rest.subarray(0, MAX_CHUNK);
         rest = rest.length > MAX_CHUNK ? rest.subarray(MAX_CHUNK) : null;
@@ -53,9 +55,11 @@ export function hostStreamFromReadable(readable: Readable, limit = Infinity, wha
       const chunk = typeof value === 'string' ? Buffer.from(value) : value;
       total += chunk.length;
       if (total > limit) {
-        readable.destroy();
-        onLimit?.();
-        throw new BodyTooLargeError(what.charAt(0).toUpperCase() + what.slice(1), limit);
+        overLimit = new BodyTooLargeError(what.charAt(0).toUpperCase() + what.slice(1), limit);
+        // With onLimit the owner answers (a 413 needs the socket); otherwise stop the source.
+        if (onLimit) onLimit();
+        else readable.destroy();
+        throw overLimit;
       }
       const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       if (bytes.length <= MAX_CHUNK) return bytes;

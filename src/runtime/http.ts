@@ -1,11 +1,16 @@
 // Runs one worker invocation for a Node HTTP request: the request goes in with its body
 // as a stream, the response head comes back first and the body follows chunk by chunk
 // as the socket drains. Used by `atoll dev` and by edge nodes.
+//
+// Hostile input never reaches the worker in a shape it cannot handle, and never takes
+// the process down: requests the server refuses get a plain-text answer that says why
+// (`handleClientError` for what Node's parser rejects; 405, 413 here).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { HeaderList, IncomingRequest, ResponseHead } from '../shared/ops.ts';
 import { hostStreamFromReadable } from './host-stream.ts';
-import type { Invocation } from './invocation.ts';
+import { Invocation } from './invocation.ts';
 import { OUTCOME, type Outcome } from './errors.ts';
 import type { WorkerIsolate } from './worker-isolate.ts';
 
@@ -24,6 +29,8 @@ export interface HttpInvokeOptions {
 
 // Hop-by-hop headers (RFC 9110 section 7.6.1) are the server's business, not the worker's.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+// Methods a Request cannot carry (https://fetch.spec.whatwg.org/#forbidden-method).
+const REFUSED_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 
 export function incomingHeaders(req: IncomingMessage): HeaderList {
   const out: HeaderList = [];
@@ -39,29 +46,76 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
-/** Writes the status line and headers of a worker's response. */
+/** Statuses whose responses have no body (RFC 9110 sections 6.4.1, 15.3.5, 15.4.5). */
+function isNullBodyStatus(status: number): boolean {
+  return status < 200 || status === 204 || status === 205 || status === 304;
+}
+
+/**
+ * Writes the status line and headers of a worker's response. `bodyLength` is the
+ * Content-Length to send, or null to leave it to the head (a stream, HEAD, 304).
+ */
 export function writeHead(res: ServerResponse, head: ResponseHead, bodyLength: number | null): void {
   const headers: Record<string, string | string[]> = {};
+  const noLength = head.status < 200 || head.status === 204;
   for (const [name, value] of head.headers) {
     if (HOP_BY_HOP.has(name)) continue;
+    // A 1xx or 204 response must not carry a Content-Length (RFC 9110 section 8.6).
+    if (name === 'content-length' && (noLength || bodyLength !== null)) continue;
     const prev = headers[name];
-    if (prev === undefined) headers[name] = value;
+    // Set-Cookie values stay separate header lines: they cannot be joined with commas.
+    if (prev === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
     else if (Array.isArray(prev)) prev.push(value);
-    else headers[name] = name === 'set-cookie' ? [prev, value] : `${prev}, ${value}`;
+    else headers[name] = `${prev}, ${value}`;
   }
-  if (bodyLength !== null) headers['content-length'] = String(bodyLength);
+  if (bodyLength !== null && !noLength) headers['content-length'] = String(bodyLength);
   res.writeHead(head.status, head.statusText || undefined, headers);
 }
 
-function errorResponse(res: ServerResponse, outcome: Outcome, detail: string | null): void {
-  const { status, message } = OUTCOME[outcome];
-  const body = `${message} (atoll error: ${outcome})${detail ? `\n\n${detail}` : ''}\n`;
+function plainResponse(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'atoll-error': outcome, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...extra });
   res.end(body);
+}
+
+function errorResponse(res: ServerResponse, outcome: Outcome, detail: string | null): void {
+  const { status, message } = OUTCOME[outcome];
+  plainResponse(res, status, `${message} (atoll error: ${outcome})${detail ? `\n\n${detail}` : ''}\n`, { 'atoll-error': outcome });
+}
+
+/**
+ * Answers a request Node's HTTP parser refused (install as the server's 'clientError'
+ * listener): a clear status and reason instead of a silent reset, and no crash.
+ */
+export function handleClientError(err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const answers: Record<string, [number, string, string]> = {
+    HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'The request headers are larger than the server accepts.'],
+    HPE_INVALID_METHOD: [501, 'Not Implemented', 'The request method is not a method this server knows.'],
+    ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request took too long to arrive.'],
+    HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Content Too Large', 'The request body has oversized chunk extensions.'],
+  };
+  const [status, reason, message] = answers[err.code ?? ''] ?? [400, 'Bad Request', `The request is not valid HTTP/1.1 (${err.code ?? 'parse error'}).`];
+  const body = `${message}\n`;
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/** An invocation that never ran the worker: the request was refused at the door. */
+function refused(res: ServerResponse, status: number, message: string): Invocation {
+  const inv = new Invocation(0n, 0);
+  // The rest of a refused body is not read: close the connection after the answer.
+  plainResponse(res, status, message, { connection: 'close' });
+  inv.exceptions.push({ type: 'Error', message: message.trim() });
+  inv.bodyDone();
+  inv.waitUntilSettled();
+  inv.ended = true;
+  return inv;
 }
 
 async function pipeBody(worker: WorkerIsolate, inv: Invocation, streamId: number, res: ServerResponse, headOnly: boolean): Promise<void> {
@@ -90,35 +144,36 @@ async function pipeBody(worker: WorkerIsolate, inv: Invocation, streamId: number
  * invocation once the response is written and waitUntil work is done.
  */
 export async function invokeHttp(worker: WorkerIsolate, req: IncomingMessage, res: ServerResponse, opts: HttpInvokeOptions): Promise<Invocation> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  let body: IncomingRequest['body'] = null;
-  if (declared > opts.maxBodyBytes) {
-    const inv = worker.fetch({ method: 'GET', url: opts.url, headers: [], body: null, cf: opts.cf });
-    // Refused before the worker sees it; the invocation exists only for the log line.
-    inv.settle({ kind: 'error', outcome: 'exception', error: { type: 'Error', message: 'request body too large' }, passThrough: false });
-    res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-    res.end(`Request body is ${declared} bytes; the limit is ${opts.maxBodyBytes} bytes.\n`);
-    inv.bodyDone();
-    worker.end(inv);
-    return inv;
+  const method = req.method ?? 'GET';
+  if (REFUSED_METHODS.has(method.toUpperCase())) {
+    return refused(res, 405, `The ${method} method is not allowed.\n`);
   }
-  if (hasBody(req)) body = { stream: worker.addHostStream(hostStreamFromReadable(req, opts.maxBodyBytes, 'request body')) };
-  const inv = worker.fetch({ method: req.method ?? 'GET', url: opts.url, headers: incomingHeaders(req), body, cf: opts.cf });
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > opts.maxBodyBytes) {
+    return refused(res, 413, `The request body is ${declared} bytes; the limit is ${opts.maxBodyBytes} bytes.\n`);
+  }
+  // A chunked body only shows its size as it arrives: past the limit, the worker's read
+  // fails and the client gets a 413 whatever the worker does with that error.
+  let tooLarge = false;
+  let clientGone = false;
+  res.once('close', () => { if (!res.writableFinished) clientGone = true; });
+  let body: IncomingRequest['body'] = null;
+  if (hasBody(req)) {
+    const stream = hostStreamFromReadable(req, opts.maxBodyBytes, 'the request body', () => { tooLarge = true; });
+    body = { stream: worker.addHostStream(stream) };
+  }
+  const inv = worker.fetch({ method, url: opts.url, headers: incomingHeaders(req), body, cf: opts.cf });
   const result = await inv.result;
   try {
-    if (result.kind === 'response') {
-      const head = result.head;
-      const headOnly = req.method === 'HEAD';
-      if (head.body === null) {
-        writeHead(res, head, 0);
-        res.end();
-      } else if ('bytes' in head.body) {
-        writeHead(res, head, head.body.bytes.byteLength);
-        res.end(headOnly ? undefined : head.body.bytes);
-      } else {
-        writeHead(res, head, null);
-        await pipeBody(worker, inv, head.body.stream, res, headOnly);
-      }
+    if (clientGone) {
+      // Nobody to answer: the client hung up (mid-body, or while the worker ran).
+      if (result.kind === 'response' && result.head.body && 'stream' in result.head.body) worker.cancelStream(inv, result.head.body.stream, 'client disconnected');
+      if (inv.outcome === 'ok' || result.kind === 'error') inv.outcome = 'canceled';
+    } else if (tooLarge) {
+      if (result.kind === 'response' && result.head.body && 'stream' in result.head.body) worker.cancelStream(inv, result.head.body.stream, 'request body too large');
+      plainResponse(res, 413, `The request body is larger than the limit of ${opts.maxBodyBytes} bytes.\n`, { connection: 'close' });
+    } else if (result.kind === 'response') {
+      await writeResponse(worker, inv, req, res, result.head);
     } else if (result.passThrough && opts.passThrough && !res.headersSent) {
       await opts.passThrough(req, res, null);
     } else {
@@ -132,10 +187,44 @@ export async function invokeHttp(worker: WorkerIsolate, req: IncomingMessage, re
       inv.outcome = worker.dead ?? 'exception';
       inv.exceptions.push({ type: 'Error', message: (err as Error).message });
     }
-    errorResponse(res, inv.outcome, null);
+    errorResponse(res, inv.outcome, opts.exposeErrors ? (err as Error).message : null);
   }
   inv.bodyDone();
   await inv.finished(worker.def.limits.waitUntilMs);
   worker.end(inv);
   return inv;
+}
+
+async function writeResponse(worker: WorkerIsolate, inv: Invocation, req: IncomingMessage, res: ServerResponse, head: ResponseHead): Promise<void> {
+  const headOnly = req.method === 'HEAD';
+  const stream = head.body && 'stream' in head.body ? head.body.stream : null;
+  if (head.status === 101) {
+    if (stream !== null) worker.cancelStream(inv, stream, 'not sent');
+    throw new Error('The worker answered with a WebSocket (101) response, which atoll does not serve yet.');
+  }
+  try {
+    if (isNullBodyStatus(head.status)) {
+      // 204/205/304 and 1xx carry no body whatever the worker attached.
+      writeHead(res, head, head.status === 205 ? 0 : null);
+    } else if (head.body === null) {
+      // A HEAD answer keeps the Content-Length the worker (or its origin) reported.
+      writeHead(res, head, headOnly ? null : 0);
+    } else if ('bytes' in head.body) {
+      writeHead(res, head, head.body.bytes.byteLength);
+    } else {
+      writeHead(res, head, null);
+    }
+  } catch (err) {
+    // Node refuses some header bytes the Fetch spec allows (control characters).
+    if (stream !== null) worker.cancelStream(inv, stream, 'not sent');
+    throw new Error(`The worker's response could not be sent: ${(err as Error).message}`);
+  }
+  if (isNullBodyStatus(head.status) || head.body === null) {
+    if (stream !== null) worker.cancelStream(inv, stream, 'no body for this status');
+    res.end();
+  } else if ('bytes' in head.body) {
+    res.end(headOnly ? undefined : head.body.bytes);
+  } else {
+    await pipeBody(worker, inv, head.body.stream, res, headOnly);
+  }
 }

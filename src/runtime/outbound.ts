@@ -53,7 +53,9 @@ function abortError(): OpError {
 /** Sends one request; resolves with the response head (its body unread). */
 function send(hop: Hop, signal: AbortSignal): Promise<{ res: IncomingMessage; req: ClientRequest }> {
   return new Promise((resolve, reject) => {
-    const headers: [string, string][] = [];
+    // With headers as an array Node adds no Host header of its own; the tenant's Host is
+    // replaced, as the URL decides where the request goes.
+    const headers: [string, string][] = [['host', hop.url.host]];
     for (const [name, value] of hop.headers) if (!HOP_BY_HOP.has(name) && !(name === 'content-length' && hop.body)) headers.push([name, value]);
     if (hop.body && 'bytes' in hop.body) headers.push(['content-length', String(hop.body.bytes.byteLength)]);
     let req: ClientRequest;
