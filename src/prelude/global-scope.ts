@@ -18,6 +18,7 @@ import { TextDecoder, TextEncoder } from './encoding.ts';
 import { TextDecoderStream, TextEncoderStream } from './encoding-stream.ts';
 import { CompressionStream, DecompressionStream } from './compression.ts';
 import { URL, URLSearchParams } from './url.ts';
+import { URLPattern } from './url-pattern.ts';
 import * as streams from './streams.ts';
 import { console } from './console.ts';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from './timers.ts';
@@ -28,7 +29,7 @@ import { globalTarget } from './internal/worker-state.ts';
 
 const interfaces: Record<string, unknown> = {
   Headers, Request, Response, Blob, File, FormData, FetchEvent, ExecutionContext, Event, EventTarget, DOMException,
-  AbortController, AbortSignal, TextEncoder, TextDecoder, URL, URLSearchParams,
+  AbortController, AbortSignal, TextEncoder, TextDecoder, URL, URLSearchParams, URLPattern,
   TextEncoderStream, TextDecoderStream, CompressionStream, DecompressionStream,
   Crypto, CryptoKey, SubtleCrypto,
   ...streams,

@@ -30,7 +30,7 @@ export function preludeBundle(): PreludeBundle {
     sourcemap: false,
     legalComments: 'none',
     mainFields: ['module', 'main'],
-    inject: [preludeDir + 'internal/inject-encoding.ts'],
+    inject: [preludeDir + 'internal/inject-encoding.ts', preludeDir + 'internal/inject-url.ts'],
     logLevel: 'silent',
   });
   const code = out.outputFiles[0].text;
