@@ -1,0 +1,223 @@
+// src/runtime/http.ts: one HTTP request through a worker, including the requests a
+// hostile or broken client sends. Raw sockets write what fetch() would refuse to.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_LIMITS, WorkerIsolate } from '../../src/runtime/worker-isolate.ts';
+import { handleClientError, invokeHttp } from '../../src/runtime/http.ts';
+import { outboundFetch } from '../../src/runtime/outbound.ts';
+import type { Invocation } from '../../src/runtime/invocation.ts';
+
+interface Served {
+  url: string;
+  port: number;
+  logs: string[];
+  invocations: Invocation[];
+  close(): Promise<void>;
+}
+
+/** Serves `code` with invokeHttp behind node:http, as a server embedding atoll would. */
+async function serve(code: string, maxBodyBytes = 1024): Promise<Served> {
+  const logs: string[] = [];
+  const invocations: Invocation[] = [];
+  const worker = await WorkerIsolate.create({
+    name: 'http-test', versionId: 'v1', format: 'modules', mainModule: 'index.js',
+    modules: [{ name: 'index.js', type: 'esm', content: code }], bindings: [],
+    compatibilityDate: '2025-01-01', compatibilityFlags: [], limits: { ...DEFAULT_LIMITS, cpuMs: 1000 }, dev: true,
+  }, {
+    fetch: (_ctx, init, body, signal) => outboundFetch(init, body, signal),
+    log: () => {},
+    console: (_w, _inv, level, message) => logs.push(`${level}: ${message}`),
+  });
+  const server: Server = createServer({ maxHeaderSize: 8192 }, async (req, res) => {
+    invocations.push(await invokeHttp(worker, req, res, { url: `http://localhost${req.url}`, cf: {}, maxBodyBytes, exposeErrors: true }));
+  });
+  server.on('clientError', handleClientError);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    logs,
+    invocations,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      worker.dispose();
+    },
+  };
+}
+
+/** Writes `raw` to the server and returns everything it answers until it closes (or 3 s pass). */
+function rawExchange(port: number, raw: string | Buffer, opts: { endAfterWrite?: boolean } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => { socket.destroy(); resolve(Buffer.concat(chunks).toString('latin1')); }, 3000);
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') reject(err); });
+    socket.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('latin1')); });
+    socket.write(raw);
+    if (opts.endAfterWrite) socket.end();
+  });
+}
+
+const ECHO = `export default { async fetch(request) {
+  console.log('ran ' + request.method);
+  const body = request.body ? await request.text() : null;
+  return new Response(JSON.stringify({ method: request.method, length: body === null ? null : body.length }), { headers: { 'content-type': 'application/json' } });
+} }`;
+
+test('http: oversized body: a declared Content-Length past the limit gets 413 and never runs the worker', async () => {
+  const s = await serve(ECHO, 1024);
+  try {
+    const answer = await rawExchange(s.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\n\r\nabc');
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.match(answer, /The request body is 999999 bytes; the limit is 1024 bytes\./);
+    assert.deepEqual(s.logs, []);
+    // The server keeps serving.
+    const ok = await fetch(s.url, { method: 'POST', body: 'small' });
+    assert.deepEqual(await ok.json(), { method: 'POST', length: 5 });
+  } finally {
+    await s.close();
+  }
+});
+
+test('http: oversized body: a chunked body that grows past the limit gets 413 with the limit named', async () => {
+  const s = await serve(ECHO, 1024);
+  try {
+    const chunk = 'x'.repeat(800);
+    const raw = `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${(800).toString(16)}\r\n${chunk}\r\n${(800).toString(16)}\r\n${chunk}\r\n0\r\n\r\n`;
+    const answer = await rawExchange(s.port, raw);
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.match(answer, /The request body is larger than the limit of 1024 bytes\./);
+  } finally {
+    await s.close();
+  }
+});
+
+test('http: huge headers: 431 with a clear reason, and the server keeps serving', async () => {
+  const s = await serve(ECHO);
+  try {
+    const answer = await rawExchange(s.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`);
+    assert.match(answer, /^HTTP\/1\.1 431 Request Header Fields Too Large/);
+    assert.match(answer, /The request headers are larger than the server accepts\./);
+    assert.equal((await fetch(s.url)).status, 200);
+  } finally {
+    await s.close();
+  }
+});
+
+test('http: bad methods and garbage: unknown methods get 501, TRACE 405, a broken request line 400', async () => {
+  const s = await serve(ECHO);
+  try {
+    assert.match(await rawExchange(s.port, 'FROB / HTTP/1.1\r\nHost: x\r\n\r\n'), /^HTTP\/1\.1 (501 Not Implemented|400 Bad Request)/);
+    const trace = await rawExchange(s.port, 'TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(trace, /^HTTP\/1\.1 405 /);
+    assert.match(trace, /The TRACE method is not allowed\./);
+    // Node's parser reads leading garbage as an unknown method.
+    assert.match(await rawExchange(s.port, '\x00\x01garbage\r\n\r\n'), /^HTTP\/1\.1 501 Not Implemented[^]*not a method this server knows/);
+    assert.match(await rawExchange(s.port, 'GET / HTTP/9\r\n\r\n'), /^HTTP\/1\.1 400 Bad Request[^]*not valid HTTP\/1\.1/);
+    assert.match(await rawExchange(s.port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header Name: y\r\n\r\n'), /^HTTP\/1\.1 400 Bad Request/);
+    assert.deepEqual(s.logs, [], 'the worker never ran');
+    assert.equal((await fetch(s.url)).status, 200);
+  } finally {
+    await s.close();
+  }
+});
+
+test('http: client disconnects mid-body: the invocation ends as canceled and the server keeps serving', async () => {
+  const s = await serve(ECHO, 1024 * 1024);
+  try {
+    await rawExchange(s.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\npartial body', { endAfterWrite: true });
+    for (let i = 0; i < 100 && s.invocations.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(s.invocations.length, 1);
+    assert.equal(s.invocations[0].outcome, 'canceled');
+    const ok = await fetch(s.url, { method: 'POST', body: 'fine' });
+    assert.deepEqual(await ok.json(), { method: 'POST', length: 4 });
+  } finally {
+    await s.close();
+  }
+});
+
+test('http: HEAD: headers and Content-Length as for GET, no body', async () => {
+  const s = await serve(`export default { async fetch(request) { return new Response('twelve bytes', { headers: { 'x-kind': 'head-test' } }); } }`);
+  try {
+    const answer = await rawExchange(s.port, 'HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(answer, /^HTTP\/1\.1 200 OK/);
+    assert.match(answer, /content-length: 12\r\n/i);
+    assert.match(answer, /x-kind: head-test\r\n/i);
+    assert.ok(answer.endsWith('\r\n\r\n'), `no body after the head: ${JSON.stringify(answer.slice(-20))}`);
+  } finally {
+    await s.close();
+  }
+});
+
+test('http: null-body statuses: 204 has no Content-Length and no body, 304 no body', async () => {
+  const s = await serve(`export default { async fetch(request) {
+    const status = Number(new URL(request.url).searchParams.get('s'));
+    return new Response(null, { status, headers: { etag: '"v1"' } });
+  } }`);
+  try {
+    const a = await rawExchange(s.port, 'GET /?s=204 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(a, /^HTTP\/1\.1 204 No Content/);
+    assert.doesNotMatch(a, /content-length/i);
+    assert.ok(a.endsWith('\r\n\r\n'));
+    const b = await rawExchange(s.port, 'GET /?s=304 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(b, /^HTTP\/1\.1 304 Not Modified/);
+    assert.match(b, /etag: "v1"/i);
+    assert.ok(b.endsWith('\r\n\r\n'));
+  } finally {
+    await s.close();
+  }
+});
+
+test('http: Set-Cookie: each cookie the worker appends is its own header line', async () => {
+  const s = await serve(`export default { async fetch() {
+    const h = new Headers(); h.append('set-cookie', 'a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT'); h.append('set-cookie', 'b=2'); h.append('x-multi', 'one'); h.append('x-multi', 'two');
+    return new Response('ok', { headers: h });
+  } }`);
+  try {
+    const raw = await new Promise<string[]>((resolve, reject) => {
+      httpRequest(s.url, (res) => { res.resume(); resolve(res.rawHeaders); }).on('error', reject).end();
+    });
+    const values = (name: string) => raw.filter((_, i) => i % 2 === 1 && raw[i - 1].toLowerCase() === name);
+    assert.deepEqual(values('set-cookie'), ['a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT', 'b=2']);
+    assert.deepEqual(values('x-multi'), ['one, two']);
+  } finally {
+    await s.close();
+  }
+});
+
+test('http: response headers Node cannot send: a 500 that says why, not a crash', async () => {
+  const s = await serve(`export default { async fetch() { return new Response('x', { headers: { 'x-bad': 'a\\u0001b' } }); } }`);
+  try {
+    const res = await fetch(s.url);
+    assert.equal(res.status, 500);
+    assert.match(await res.text(), /The worker's response could not be sent: Invalid character in header content \["x-bad"\]/);
+    assert.equal((await fetch(s.url)).status, 500, 'the server still answers');
+  } finally {
+    await s.close();
+  }
+});
+
+test('http: multipart upload: request.formData() sees the fields and the files of a browser-style upload', async () => {
+  const s = await serve(`export default { async fetch(request) {
+    const form = await request.formData();
+    const file = form.get('upload');
+    return Response.json({ title: form.get('title'), name: file.name, type: file.type, size: file.size, isFile: file instanceof File,
+      bytes: [...new Uint8Array(await file.arrayBuffer())].slice(0, 4) });
+  } }`, 1024 * 1024);
+  try {
+    const fd = new FormData();
+    fd.append('title', 'holiday ☀');
+    fd.append('upload', new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 255, 13, 10])], { type: 'image/png' }), 'pic.png');
+    const res = await fetch(s.url, { method: 'POST', body: fd });
+    assert.deepEqual(await res.json(), { title: 'holiday ☀', name: 'pic.png', type: 'image/png', size: 8, isFile: true, bytes: [0x89, 0x50, 0x4e, 0x47] });
+  } finally {
+    await s.close();
+  }
+});
