@@ -25,6 +25,8 @@ import { clearInterval, clearTimeout, setInterval, setTimeout } from './timers.t
 import { Crypto, crypto } from './crypto.ts';
 import { CryptoKey } from './crypto-key.ts';
 import { SubtleCrypto } from './subtle-crypto.ts';
+import { Cache, CacheStorage, caches } from './cache.ts';
+import './kv-namespace.ts';
 import { globalTarget } from './internal/worker-state.ts';
 
 const interfaces: Record<string, unknown> = {
@@ -32,6 +34,7 @@ const interfaces: Record<string, unknown> = {
   AbortController, AbortSignal, TextEncoder, TextDecoder, URL, URLSearchParams, URLPattern,
   TextEncoderStream, TextDecoderStream, CompressionStream, DecompressionStream,
   Crypto, CryptoKey, SubtleCrypto,
+  Cache, CacheStorage,
   ...streams,
 };
 
@@ -44,6 +47,7 @@ const functions: Record<string, unknown> = {
 
 const values: Record<string, unknown> = {
   console,
+  caches,
   crypto,
   self: globalThis,
 };

@@ -100,21 +100,25 @@ export interface CryptoAlgorithm {
 /** Key material for importKey: bytes (raw, spki, pkcs8) or a JSON Web Key as plain data. */
 export type CryptoKeyData = Uint8Array | Record<string, unknown>;
 
+// KV metadata crosses as JSON text: the prelude serializes it (as Workers does), the
+// host measures the text against the 1024-byte limit and stores it as it came.
 export interface KvGetResult {
   value: Uint8Array | null;
-  metadata: unknown;
+  /** JSON text, or null. */
+  metadata: string | null;
 }
 
 export interface KvListResult {
-  keys: { name: string; expiration?: number; metadata?: unknown }[];
+  keys: { name: string; expiration?: number; metadata?: string }[];
   list_complete: boolean;
   cursor?: string;
 }
 
 export interface KvPutOptions {
-  expiration?: number;
-  expirationTtl?: number;
-  metadata?: unknown;
+  expiration?: number | null;
+  expirationTtl?: number | null;
+  /** JSON text, or null. */
+  metadata?: string | null;
 }
 
 export interface CacheMatchResult {
@@ -163,12 +167,14 @@ export interface AsyncOps {
   crypto_wrap_key(format: string, key: number, wrappingKey: number, wrapAlgorithm: CryptoAlgorithm): Uint8Array;
   crypto_unwrap_key(format: string, wrappedKey: Uint8Array, unwrappingKey: number, unwrapAlgorithm: CryptoAlgorithm, unwrappedKeyAlgorithm: CryptoAlgorithm, extractable: boolean, usages: string[]): CryptoKeyInfo;
   kv_get(namespaceId: string, key: string, cacheTtl: number | null): KvGetResult;
-  kv_put(namespaceId: string, key: string, value: Uint8Array, options: KvPutOptions): void;
+  /** The value as bytes, or as an isolate stream the host pulls (up to the 25 MiB limit). */
+  kv_put(namespaceId: string, key: string, value: { bytes: Uint8Array } | { stream: number }, options: KvPutOptions): void;
   kv_delete(namespaceId: string, key: string): void;
-  kv_list(namespaceId: string, prefix: string, limit: number, cursor: string | null): KvListResult;
-  cache_match(cacheName: string, url: string, method: string, headers: HeaderList, ignoreMethod: boolean): CacheMatchResult;
-  cache_put(cacheName: string, url: string, req: HeaderList, head: ResponseHead): void;
-  cache_delete(cacheName: string, url: string, method: string, ignoreMethod: boolean): boolean;
+  kv_list(namespaceId: string, prefix: string | null, limit: number | null, cursor: string | null): KvListResult;
+  /** `cacheName` null is caches.default; `headers` are the request's (Range, conditionals, Vary). */
+  cache_match(cacheName: string | null, url: string, method: string, headers: HeaderList, ignoreMethod: boolean): CacheMatchResult;
+  cache_put(cacheName: string | null, url: string, method: string, req: HeaderList, head: ResponseHead): void;
+  cache_delete(cacheName: string | null, url: string, method: string, ignoreMethod: boolean): boolean;
 }
 
 export type SyncOpName = keyof SyncOps;

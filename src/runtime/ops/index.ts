@@ -5,6 +5,7 @@ import type { HeaderList, RequestInit_, ResponseHead } from '../../shared/ops.ts
 import type { HostStream } from '../host-stream.ts';
 import type { Invocation } from '../invocation.ts';
 import type { WorkerIsolate } from '../worker-isolate.ts';
+import type { KvStore } from '../../store/kv.ts';
 import { consoleOps } from './console.ts';
 import { timerOps } from './timers.ts';
 import { streamSyncOps, streamAsyncOps } from './streams.ts';
@@ -32,7 +33,8 @@ export interface OutboundResponse {
 export interface HostServices {
   /** Performs a worker's outbound fetch (after the runtime counted it). */
   fetch(ctx: OpContext, init: RequestInit_, body: HostStream | null, signal: AbortSignal): Promise<OutboundResponse>;
-  kv?: KvBackend;
+  /** KV namespaces (src/store/kv.ts); a worker reaches only the ids in its bindings. */
+  kv?: KvStore;
   cache?: CacheBackend;
   /** Structured log sink for platform events. */
   log(fields: Record<string, unknown>): void;
@@ -42,21 +44,20 @@ export interface HostServices {
   onDead?(worker: WorkerIsolate, reason: string): void;
 }
 
-export interface KvBackend {
-  get(namespaceId: string, key: string): Promise<{ value: Uint8Array; metadata: unknown } | null>;
-  put(namespaceId: string, key: string, value: Uint8Array, options: { expiration?: number; metadata?: unknown }): Promise<void>;
-  delete(namespaceId: string, key: string): Promise<void>;
-  list(namespaceId: string, options: { prefix: string; limit: number; cursor: string | null }): Promise<{
-    keys: { name: string; expiration?: number; metadata?: unknown }[];
-    list_complete: boolean;
-    cursor?: string;
-  }>;
-}
-
+/** Where a worker's cache.put/match/delete land: in memory in dev, on disk at an edge. */
 export interface CacheBackend {
-  match(cacheName: string, url: string, method: string, headers: HeaderList, ignoreMethod: boolean): Promise<OutboundResponse | null>;
-  put(cacheName: string, url: string, reqHeaders: HeaderList, head: Omit<ResponseHead, 'body'>, body: Uint8Array): Promise<void>;
-  delete(cacheName: string, url: string, method: string, ignoreMethod: boolean): Promise<boolean>;
+  /**
+   * The stored response for a GET of `url`, answering the request headers as a cache
+   * does (Vary, Range, If-None-Match, If-Modified-Since), or null on a miss.
+   */
+  match(cacheName: string | null, url: string, reqHeaders: HeaderList): Promise<OutboundResponse | null>;
+  /**
+   * Stores a response the caller already checked (GET, not 206, no `Vary: *`). The
+   * backend decides whether it is storable and for how long, and reads `body` to its
+   * end, or cancels it and stores nothing (too large).
+   */
+  put(cacheName: string | null, url: string, reqHeaders: HeaderList, head: Omit<ResponseHead, 'body'>, body: HostStream): Promise<void>;
+  delete(cacheName: string | null, url: string): Promise<boolean>;
 }
 
 type SyncHandler = (ctx: OpContext, ...args: any[]) => unknown;

@@ -1,29 +1,108 @@
-// KV binding ops, served by the embedder's KV backend (a local SQLite store in dev).
+// KV binding ops, served by the embedder's KvStore (SQLite under .atoll/kv in dev).
+// Everything here arrives from tenant code: the namespace id must be one of the
+// worker's own bindings, and every argument is checked again with Workers' limits
+// (src/store/kv-limits.ts), whatever the prelude already checked.
 
 import { OpError } from '../errors.ts';
-import type { OpContext, KvBackend } from './index.ts';
+import type { OpContext } from './index.ts';
 import type { KvGetResult, KvListResult, KvPutOptions } from '../../shared/ops.ts';
+import type { KvStore } from '../../store/kv.ts';
+import { checkCacheTtl, checkExpiration, checkKey, checkListOptions, checkMetadata, checkValueLength, KvLimitError } from '../../store/kv-limits.ts';
 import { countSubrequest } from './fetch.ts';
 
-function backend(ctx: OpContext): KvBackend {
+/** The store, once `ns` is known to be bound to this worker; counts one sub-request. */
+function namespace(ctx: OpContext, ns: unknown): KvStore {
+  const bound = typeof ns === 'string' && ctx.worker.def.bindings.some((b) => b.type === 'kv_namespace' && b.namespaceId === ns);
+  if (!bound) {
+    const shown = typeof ns === 'string' ? JSON.stringify(ns.slice(0, 64)) : typeof ns;
+    throw new OpError('Error', `KV namespace ${shown} is not bound to this worker.`);
+  }
   const kv = ctx.worker.services.kv;
-  if (!kv) throw new OpError('Error', 'KV is not available in this runtime: configure kv_namespaces.');
+  if (!kv) throw new OpError('Error', 'KV is not available in this runtime: no KV store is configured.');
   countSubrequest(ctx);
   return kv;
 }
 
+// KvLimitError carries the tenant-facing type and message; anything else is our bug.
+async function guarded<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof KvLimitError) throw new OpError(err.type, err.message);
+    throw err;
+  }
+}
+
+/** Pulls a put's value stream from the isolate, refusing it past 25 MiB. */
+async function pullValue(ctx: OpContext, streamId: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    let chunk: Uint8Array | null;
+    try {
+      chunk = await ctx.worker.pull(ctx.inv!, streamId);
+    } catch (err) {
+      // The tenant's own stream failed: its message goes back to it as it was.
+      throw new OpError('Error', (err as Error).message);
+    }
+    if (chunk === null) break;
+    if (!(chunk instanceof Uint8Array)) throw new OpError('TypeError', 'KV put() stream values must be streams of bytes.');
+    total += chunk.byteLength;
+    try {
+      checkValueLength(total);
+    } catch (err) {
+      ctx.worker.cancelStream(ctx.inv!, streamId, (err as Error).message);
+      throw err;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
 export const kvOps = {
-  async kv_get(ctx: OpContext, ns: string, key: string): Promise<KvGetResult> {
-    const r = await backend(ctx).get(ns, key);
-    return r ? { value: r.value, metadata: r.metadata } : { value: null, metadata: null };
+  kv_get(ctx: OpContext, ns: string, k: string, cacheTtl: number | null): Promise<KvGetResult> {
+    return guarded(async () => {
+      const store = namespace(ctx, ns);
+      const name = checkKey('GET', k);
+      // cacheTtl tunes Workers' edge caching of KV reads; here every read is local.
+      checkCacheTtl(cacheTtl);
+      const entry = await store.get(ns, name);
+      return entry ? { value: entry.value, metadata: entry.metadata } : { value: null, metadata: null };
+    });
   },
-  async kv_put(ctx: OpContext, ns: string, key: string, value: Uint8Array, options: KvPutOptions): Promise<void> {
-    await backend(ctx).put(ns, key, value, options);
+
+  kv_put(ctx: OpContext, ns: string, k: string, value: { bytes: Uint8Array } | { stream: number }, options: KvPutOptions): Promise<void> {
+    return guarded(async () => {
+      const store = namespace(ctx, ns);
+      const name = checkKey('PUT', k);
+      if (options === null || typeof options !== 'object') throw new OpError('TypeError', 'KV put() options must be an object.');
+      const metadata = checkMetadata(options.metadata);
+      const expiration = checkExpiration(options, Date.now());
+      let bytes: Uint8Array;
+      if (value !== null && typeof value === 'object' && 'bytes' in value && value.bytes instanceof Uint8Array) {
+        bytes = value.bytes;
+        checkValueLength(bytes.byteLength);
+      } else if (value !== null && typeof value === 'object' && 'stream' in value && Number.isInteger(value.stream)) {
+        bytes = await pullValue(ctx, value.stream);
+      } else {
+        throw new OpError('TypeError', 'KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.');
+      }
+      await store.put(ns, name, bytes, { expiration, metadata });
+    });
   },
-  async kv_delete(ctx: OpContext, ns: string, key: string): Promise<void> {
-    await backend(ctx).delete(ns, key);
+
+  kv_delete(ctx: OpContext, ns: string, k: string): Promise<void> {
+    return guarded(async () => {
+      const store = namespace(ctx, ns);
+      await store.delete(ns, checkKey('DELETE', k));
+    });
   },
-  async kv_list(ctx: OpContext, ns: string, prefix: string, limit: number, cursor: string | null): Promise<KvListResult> {
-    return backend(ctx).list(ns, { prefix, limit, cursor });
+
+  kv_list(ctx: OpContext, ns: string, prefix: string | null, limit: number | null, cursor: string | null): Promise<KvListResult> {
+    return guarded(async () => {
+      const store = namespace(ctx, ns);
+      const options = checkListOptions(prefix, limit, cursor);
+      return store.list(ns, options);
+    });
   },
 };
