@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// The `atoll` command: re-runs the CLI under Node 24 with --no-node-snapshot.
+// The `atoll` command. The CLI needs Node 24 started with --no-node-snapshot (for
+// isolated-vm): when this process already is one it runs the CLI in place, otherwise
+// it starts one (the project's own Node when the system's is older).
 import { fileURLToPath } from 'node:url';
 import { exec } from './node-path.js';
 
-await exec([fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)), ...process.argv.slice(2)]);
+const main = new URL('../src/cli/main.ts', import.meta.url);
+const ready = Number(process.versions.node.split('.')[0]) >= 24 && process.execArgv.includes('--no-node-snapshot');
+if (ready) await import(main.href);
+else await exec([fileURLToPath(main), ...process.argv.slice(2)]);

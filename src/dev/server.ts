@@ -1,0 +1,173 @@
+// `atoll dev`: one worker behind a local HTTP server, rebuilt and reloaded when its
+// files change, each request logged on one line.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { relative } from 'node:path';
+import { loadConfig } from '../config/load.ts';
+import type { WorkerConfig } from '../config/types.ts';
+import { invokeHttp } from '../runtime/http.ts';
+import { warmPool } from '../runtime/isolate-pool.ts';
+import { UserError } from '../runtime/errors.ts';
+import { DevWorker } from './dev-worker.ts';
+import { createLog, ms, type DevLog, type LogFormat } from './log.ts';
+import { passThrough, ZoneHosts } from './origin.ts';
+import { addClientHeaders, clientAddress, requestCf } from './request-meta.ts';
+import { devServices } from './services.ts';
+import { resolveSettings, type DevFlags } from './settings.ts';
+import { openStores, type DevStores } from './stores.ts';
+import { Watcher } from './watch.ts';
+
+/** Workers' request body limit on the free plan. */
+const MAX_BODY_BYTES = 100 * 1024 * 1024;
+
+export interface DevServerOptions extends DevFlags {
+  logFormat: LogFormat;
+  /** Where local KV data lives; `.atoll/` in the project folder by default. */
+  persistTo: string | null;
+}
+
+export interface DevServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+function warnAbout(config: WorkerConfig, log: DevLog): void {
+  for (const w of config.warnings) log.write('warn', 'config_warning', w);
+  if (config.compatibilityDate === null) {
+    log.write('warn', 'config_warning', `No compatibility_date is set; using today's date. Add compatibility_date = "${new Date().toISOString().slice(0, 10)}" to your config to pin it.`);
+  }
+}
+
+function hostFor(ip: string): string {
+  return ip.includes(':') ? `[${ip}]` : ip;
+}
+
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const log = createLog(opts.logFormat);
+  let config = loadConfig(opts.cwd, opts.config);
+  const settings = resolveSettings(config, opts);
+  warnAbout(config, log);
+  warmPool();
+  const zone = new ZoneHosts();
+  const stores: DevStores = await openStores(settings, opts.persistTo);
+  let worker: DevWorker;
+  const services = devServices({
+    log, zone, origin: opts.origin, kv: stores.kv, cache: stores.cache,
+    onDead: (w, reason) => worker.onDead(w, reason),
+  });
+  worker = new DevWorker(settings, services, log);
+  await worker.load('start');
+
+  const configFile = config.file;
+  let reloading: Promise<void> | null = null;
+  let again: string[] = [];
+  const watcher = new Watcher((paths) => {
+    again.push(...paths);
+    if (reloading) return;
+    reloading = (async () => {
+      while (again.length > 0) {
+        const changed = again;
+        again = [];
+        await reload(changed);
+      }
+      reloading = null;
+    })();
+  });
+
+  const watchAll = (extra: string[] = []) => {
+    watcher.set([...worker.inputs, worker.settings.entry, ...(configFile ? [configFile] : []), ...extra]);
+  };
+
+  async function reload(changed: string[]): Promise<void> {
+    let next = worker.settings;
+    if (configFile && changed.includes(configFile)) {
+      try {
+        config = loadConfig(opts.cwd, opts.config);
+        next = resolveSettings(config, opts);
+        warnAbout(config, log);
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        log.write('error', 'config_error', `${err.message} (still serving the last version that worked)`);
+        return;
+      }
+    }
+    const shown = changed.map((p) => relative(opts.cwd, p) || p).join(', ');
+    log.write('info', 'change', `Changed: ${shown}; rebuilding`, { files: changed });
+    await worker.load('change', next);
+    watchAll();
+  }
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res).catch((err) => {
+      log.write('error', 'internal_error', `Internal error while serving ${req.method} ${req.url}: ${(err as Error).stack ?? err}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('atoll dev: internal error (see the terminal)\n');
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    let finishedAt = 0;
+    res.once('finish', () => { finishedAt = performance.now(); });
+    zone.add(req.headers.host);
+    const w = await worker.current();
+    if (w === null) {
+      const body = `atoll dev: the worker is not running: ${worker.problem ?? 'it has not been built yet'}\n\nFix the code; atoll dev reloads when you save.\n`;
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'atoll-error': 'notLoaded' });
+      res.end(body);
+      logRequest(req, res.statusCode, 0, performance.now() - started, 'notLoaded');
+      return;
+    }
+    const address = clientAddress(req, opts.trustForwardedFor);
+    addClientHeaders(req, address, opts.trustForwardedFor);
+    const inv = await invokeHttp(w, req, res, {
+      url: `http://${req.headers.host ?? `${hostFor(opts.ip)}:${opts.port}`}${req.url}`,
+      cf: requestCf(req, { trustForwardedFor: opts.trustForwardedFor, location: opts.location }),
+      maxBodyBytes: MAX_BODY_BYTES,
+      exposeErrors: true,
+      passThrough: passThrough(opts.origin),
+    });
+    // The same error can be recorded twice (thrown, then reported as the outcome).
+    for (const stack of new Set(inv.exceptions.map((e) => e.stack ?? `${e.type}: ${e.message}`))) {
+      log.write('error', 'exception', `${req.method} ${req.url}: ${worker.mapStack(stack)}`, { method: req.method, path: req.url });
+    }
+    logRequest(req, res.statusCode, inv.cpuMs, (finishedAt || performance.now()) - started, inv.outcome);
+  }
+
+  function logRequest(req: IncomingMessage, status: number, cpuMs: number, wallMs: number, outcome: string): void {
+    const note = outcome === 'ok' ? '' : ` [${outcome}]`;
+    log.write('info', 'request', `${req.method} ${req.url} ${status} cpu ${ms(cpuMs)} ms wall ${ms(wallMs)} ms${note}`, {
+      method: req.method, path: req.url, status, cpuMs, wallMs, outcome,
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? `port ${opts.port} is in use: pick another with --port (0 picks a free one)`
+        : err.code === 'EADDRNOTAVAIL' ? `${opts.ip} is not an address of this machine: pick another with --ip`
+          : err.code === 'EACCES' ? `port ${opts.port} needs privileges: pick one above 1023 with --port`
+            : err.message;
+      reject(new UserError(`atoll dev: cannot listen on ${hostFor(opts.ip)}:${opts.port}: ${why}.`, 'listen_failed'));
+    });
+    server.listen(opts.port, opts.ip, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${hostFor(opts.ip)}:${port}`;
+  zone.add(`${hostFor(opts.ip)}:${port}`);
+  zone.add(`localhost:${port}`);
+  watchAll();
+  log.write('info', 'ready', `Ready on ${url}`, { url, port });
+
+  return {
+    url,
+    async close() {
+      watcher.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await reloading;
+      await worker.close();
+      await stores.close();
+    },
+  };
+}

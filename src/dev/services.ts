@@ -1,0 +1,35 @@
+// The HostServices `atoll dev` gives its worker: outbound fetch (with the zone's own host
+// sent to --origin), KV and cache, and the log.
+
+import { outboundFetch } from '../runtime/outbound.ts';
+import type { HostServices } from '../runtime/ops/index.ts';
+import type { WorkerIsolate } from '../runtime/worker-isolate.ts';
+import type { DevLog } from './log.ts';
+import { toOrigin, type ZoneHosts } from './origin.ts';
+
+export interface DevServiceOptions {
+  log: DevLog;
+  zone: ZoneHosts;
+  origin: URL | null;
+  kv: HostServices['kv'];
+  cache: HostServices['cache'];
+  onDead(worker: WorkerIsolate, reason: string): void;
+}
+
+export function devServices(opts: DevServiceOptions): HostServices {
+  const { log } = opts;
+  return {
+    fetch: (_ctx, init, body, signal) => outboundFetch(toOrigin(init, opts.zone, opts.origin), body, signal),
+    kv: opts.kv,
+    cache: opts.cache,
+    log(fields) {
+      const level = fields.level === 'error' || fields.level === 'warn' ? fields.level : 'info';
+      log.write(level, 'runtime', `${fields.msg ?? 'runtime event'}${fields.error ? `: ${fields.error}` : ''}`, fields);
+    },
+    console(_worker, _inv, level, message) {
+      const l = level === 'error' ? 'error' : level === 'warn' ? 'warn' : level === 'debug' ? 'debug' : 'info';
+      log.write(l, 'console', message, { consoleLevel: level });
+    },
+    onDead: opts.onDead,
+  };
+}

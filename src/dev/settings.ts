@@ -1,0 +1,91 @@
+// What `atoll dev` runs: the worker's settings from its config file with the command
+// line on top (flags win), and the defaults filled in.
+
+import { existsSync, statSync } from 'node:fs';
+import { basename, relative, resolve } from 'node:path';
+import type { KvNamespaceConfig, ModuleRule, WorkerConfig } from '../config/types.ts';
+import { UserError } from '../runtime/errors.ts';
+import { DEFAULT_LIMITS, type WorkerLimits } from '../runtime/worker-isolate.ts';
+import type { BindingSpec } from '../shared/ops.ts';
+
+/** The options of `atoll dev`, as parsed from the command line. */
+export interface DevFlags {
+  cwd: string;
+  entry: string | null;
+  config: string | null;
+  ip: string;
+  port: number;
+  vars: [string, string][];
+  origin: URL | null;
+  cpuMs: number | null;
+  memoryMb: number | null;
+  trustForwardedFor: boolean;
+  location: string;
+}
+
+export interface WorkerSettings {
+  name: string;
+  /** Absolute path of the entry module. */
+  entry: string;
+  projectDir: string;
+  rules: ModuleRule[];
+  bindings: BindingSpec[];
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  limits: WorkerLimits;
+  kvNamespaces: KvNamespaceConfig[];
+}
+
+function entryPath(config: WorkerConfig, flags: DevFlags): string {
+  if (flags.entry !== null) {
+    const path = resolve(flags.cwd, flags.entry);
+    if (!existsSync(path) || !statSync(path).isFile()) {
+      throw new UserError(`atoll dev: entry ${flags.entry} does not exist: pass the path of your worker's main module, such as src/index.js.`, 'entry_missing');
+    }
+    return path;
+  }
+  if (config.main === null) {
+    const where = config.file ? `set "main" in ${relative(flags.cwd, config.file) || config.file}` : 'or run it in a folder with a wrangler.toml that sets "main"';
+    throw new UserError(`atoll dev: no entry point: pass one (atoll dev src/index.js), ${where}.`, 'entry_missing');
+  }
+  if (!existsSync(config.main)) {
+    const file = config.file ? relative(flags.cwd, config.file) || config.file : 'the config';
+    throw new UserError(`${file}: "main" points to ${relative(flags.cwd, config.main)}, which does not exist: fix the path or create the file.`, 'entry_missing');
+  }
+  return config.main;
+}
+
+function bindings(config: WorkerConfig, flags: DevFlags): BindingSpec[] {
+  const vars = new Map<string, BindingSpec>();
+  for (const [name, value] of Object.entries(config.vars)) {
+    vars.set(name, typeof value === 'string' ? { type: 'plain_text', name, text: value } : { type: 'json', name, json: value });
+  }
+  for (const [name, text] of flags.vars) vars.set(name, { type: 'plain_text', name, text });
+  const kv: BindingSpec[] = config.kvNamespaces.map((k) => ({ type: 'kv_namespace', name: k.binding, namespaceId: k.id }));
+  for (const k of kv) {
+    if (vars.has(k.name)) throw new UserError(`atoll dev: "${k.name}" is both a variable and a KV namespace binding: rename one of them.`, 'config_invalid');
+  }
+  return [...vars.values(), ...kv];
+}
+
+/** Today, as wrangler uses it when a project sets no compatibility_date. */
+const today = () => new Date().toISOString().slice(0, 10);
+
+export function resolveSettings(config: WorkerConfig, flags: DevFlags): WorkerSettings {
+  const entry = entryPath(config, flags);
+  return {
+    name: config.name ?? basename(config.dir),
+    entry,
+    projectDir: config.file ? config.dir : flags.cwd,
+    rules: config.rules,
+    bindings: bindings(config, flags),
+    compatibilityDate: config.compatibilityDate ?? today(),
+    compatibilityFlags: config.compatibilityFlags,
+    limits: {
+      ...DEFAULT_LIMITS,
+      cpuMs: flags.cpuMs ?? config.limits.cpuMs ?? DEFAULT_LIMITS.cpuMs,
+      memoryMb: flags.memoryMb ?? config.limits.memoryMb ?? DEFAULT_LIMITS.memoryMb,
+    },
+    kvNamespaces: config.kvNamespaces,
+  };
+}

@@ -1,0 +1,35 @@
+// Storage behind `atoll dev`'s bindings: KV in a SQLite file under the project's
+// `.atoll/` folder (so data survives restarts, as wrangler's local mode keeps it), and
+// the Cache API in memory. KV is opened only when the config declares namespaces.
+
+import { join, resolve } from 'node:path';
+import { MemoryCache } from '../runtime/memory-cache.ts';
+import type { CacheBackend } from '../runtime/ops/index.ts';
+import { UserError } from '../runtime/errors.ts';
+import type { KvStore } from '../store/kv.ts';
+import { openSqliteKv } from '../store/sqlite-kv.ts';
+import type { WorkerSettings } from './settings.ts';
+
+export interface DevStores {
+  kv: KvStore | undefined;
+  cache: CacheBackend;
+  close(): Promise<void>;
+}
+
+/** `persistTo` overrides the folder (default `<project>/.atoll`); KV lives in its `kv/`. */
+export async function openStores(settings: WorkerSettings, persistTo: string | null): Promise<DevStores> {
+  let kv: KvStore | undefined;
+  if (settings.kvNamespaces.length > 0) {
+    const dir = join(persistTo === null ? join(settings.projectDir, '.atoll') : resolve(persistTo), 'kv');
+    try {
+      kv = await openSqliteKv(dir);
+    } catch (err) {
+      throw new UserError(`atoll dev: cannot open the local KV store in ${dir}: ${(err as Error).message}. Pick another folder with --persist-to DIR.`, 'kv_unavailable');
+    }
+  }
+  return {
+    kv,
+    cache: new MemoryCache(),
+    close: async () => { await kv?.close(); },
+  };
+}
