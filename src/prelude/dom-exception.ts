@@ -11,9 +11,16 @@ const CODES: Record<string, number> = {
   QuotaExceededError: 22, TimeoutError: 23, InvalidNodeTypeError: 24, DataCloneError: 25,
 };
 
+/** True for a real DOMException, whatever its prototype says (structuredClone needs it). */
+export let isDOMException: (v: object) => boolean;
+
 export class DOMException extends Error {
   readonly #name: string;
   readonly #message: string;
+
+  static {
+    isDOMException = (v) => #name in v;
+  }
 
   constructor(message = '', name = 'Error') {
     super(String(message));
