@@ -175,8 +175,10 @@ function consume(body: Body, method: string): Promise<Uint8Array> {
   if (body.bodyUsed) return PromiseReject(new TypeErrorCtor(USED));
   if (s.stream && s.stream.locked) return PromiseReject(new TypeErrorCtor(`Failed to execute '${method}': the body's ReadableStream is locked to a reader.`));
   if (s.stream) return readAll(s.stream);
+  // A null body is never "used": it reads as empty every time.
+  if (s.bytes === null) return PromiseResolve(new Uint8ArrayCtor(0));
   s.consumed = true;
-  return PromiseResolve(s.bytes ?? new Uint8ArrayCtor(0));
+  return PromiseResolve(s.bytes);
 }
 
 const USED = 'Body has already been used. It can only be used once. Use tee() first if you need to read it twice.';

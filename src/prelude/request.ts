@@ -38,7 +38,8 @@ interface RequestState {
 
 const stateOf = new WeakMap<Request, RequestState>();
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// https://fetch.spec.whatwg.org/#concept-method-normalize
+// https://fetch.spec.whatwg.org/#concept-method-normalize, plus PATCH: Workers upper-cases
+// every method it knows (the upper_case_all_http_methods flag, default since 2024-10-14).
 const NORMALIZED = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH']);
 const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 const CACHE_MODES = new Set(['no-store', 'no-cache', 'default', 'reload', 'force-cache', 'only-if-cached']);
