@@ -25,6 +25,11 @@ import { clearInterval, clearTimeout, setInterval, setTimeout } from './timers.t
 import { Crypto, crypto } from './crypto.ts';
 import { CryptoKey } from './crypto-key.ts';
 import { SubtleCrypto } from './subtle-crypto.ts';
+import { structuredClone } from './structured-clone.ts';
+import { atob, btoa } from './base64.ts';
+import { queueMicrotask } from './queue-microtask.ts';
+import { Navigator, navigator } from './navigator.ts';
+import { Performance, performance } from './performance.ts';
 import { Cache, CacheStorage, caches } from './cache.ts';
 import './kv-namespace.ts';
 import { globalTarget } from './internal/worker-state.ts';
@@ -33,13 +38,13 @@ const interfaces: Record<string, unknown> = {
   Headers, Request, Response, Blob, File, FormData, FetchEvent, ExecutionContext, Event, EventTarget, DOMException,
   AbortController, AbortSignal, TextEncoder, TextDecoder, URL, URLSearchParams, URLPattern,
   TextEncoderStream, TextDecoderStream, CompressionStream, DecompressionStream,
-  Crypto, CryptoKey, SubtleCrypto,
+  Crypto, CryptoKey, SubtleCrypto, Navigator, Performance,
   Cache, CacheStorage,
   ...streams,
 };
 
 const functions: Record<string, unknown> = {
-  fetch, setTimeout, setInterval, clearTimeout, clearInterval,
+  fetch, setTimeout, setInterval, clearTimeout, clearInterval, structuredClone, atob, btoa, queueMicrotask,
   addEventListener: globalTarget.addEventListener.bind(globalTarget),
   removeEventListener: globalTarget.removeEventListener.bind(globalTarget),
   dispatchEvent: globalTarget.dispatchEvent.bind(globalTarget),
@@ -49,6 +54,8 @@ const values: Record<string, unknown> = {
   console,
   caches,
   crypto,
+  navigator,
+  performance,
   self: globalThis,
 };
 
