@@ -8,7 +8,7 @@
 //     [--seconds 10] [--rounds 3] [--connections 50] [--threads 1]
 
 import { HELLO_WORKER } from './lib/atoll-server.ts';
-import { command, median, numFlag, report, runWrk, startNodeServer, timedGet, type ResultRow, type WrkResult } from './lib/harness.ts';
+import { command, median, procCpuMs, numFlag, report, runWrk, startNodeServer, timedGet, type ResultRow, type WrkResult } from './lib/harness.ts';
 import { startWorkerd } from './lib/workerd.ts';
 
 const seconds = numFlag('seconds', 10, 2);
@@ -23,8 +23,17 @@ const targets = [
   { name: 'workerd', start: () => startWorkerd(HELLO_WORKER) },
 ];
 
+interface ServerStats {
+  requests: number;
+  wallMs: number;
+  mainThreadElu: number;
+  processCpuMs: number;
+  isolateCpuMs: number;
+  rss: number;
+}
+
 const servers = [];
-for (const t of targets) servers.push({ ...t, server: await t.start(), runs: [] as WrkResult[], stats: [] as Record<string, number>[] });
+for (const t of targets) servers.push({ ...t, server: await t.start(), runs: [] as WrkResult[], stats: [] as ServerStats[], cpuUsPerReq: [] as number[] });
 
 try {
   // Same answer from each, and a warm-up (JIT, the isolate's first requests).
@@ -37,10 +46,12 @@ try {
     for (const s of servers) {
       const isAtoll = s.name === 'atoll';
       if (isAtoll) await timedGet(s.server.url + '/__bench/reset');
+      const cpu0 = procCpuMs(s.server.pid);
       const r = await runWrk(s.server.url + '/', { seconds, connections, threads });
+      s.cpuUsPerReq.push(((procCpuMs(s.server.pid) - cpu0) * 1000) / r.requests);
       if (isAtoll) s.stats.push(JSON.parse((await timedGet(s.server.url + '/__bench/stats')).body));
       s.runs.push(r);
-      console.log(`round ${round + 1}/${rounds} ${s.name}: ${Math.round(r.rps)} req/s, p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
+      console.log(`round ${round + 1}/${rounds} ${s.name}: ${Math.round(r.rps)} req/s, server CPU ${s.cpuUsPerReq.at(-1)!.toFixed(0)} us/req, p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
     }
   }
 } finally {
@@ -78,6 +89,19 @@ const rows: ResultRow[] = [
     command: cmd,
     notes: `workerd vs bare node:http: ${(workerd.rps / bare.rps).toFixed(3)}`,
   },
+  {
+    bench: 'throughput',
+    figure: 'Server CPU per warm hello-world request, atoll vs bare node:http',
+    value: median(atoll.cpuUsPerReq),
+    unit: 'us',
+    baseline: 'bare node:http',
+    baselineValue: median(bare.cpuUsPerReq),
+    ratio: median(atoll.cpuUsPerReq) / median(bare.cpuUsPerReq),
+    target: '(report)',
+    met: null,
+    command: cmd,
+    notes: `all threads of the server process, from /proc/<pid>/stat (10 ms ticks) over the measured runs; workerd ${median(workerd.cpuUsPerReq).toFixed(0)} us/req`,
+  },
 ];
 const stats = atoll.stats.map((s) => ({
   ...s,
@@ -90,5 +114,6 @@ for (const s of stats) {
 }
 report('throughput', rows, {
   runs: Object.fromEntries(servers.map((s) => [s.name, s.runs])),
+  cpuUsPerReq: Object.fromEntries(servers.map((s) => [s.name, s.cpuUsPerReq])),
   atollServerStats: stats,
 });

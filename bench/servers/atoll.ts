@@ -5,6 +5,7 @@
 // main-thread event-loop utilisation, process CPU, the isolate's own CPU, requests.
 // SIGTERM exits cleanly, so `--cpu-prof` gets written.
 
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { HELLO_WORKER, listen, quietServices, serveSlot, workerDef, WorkerSlot } from '../lib/atoll-server.ts';
 import { warmPool } from '../../src/runtime/isolate-pool.ts';
@@ -23,11 +24,16 @@ const WORKERS: Record<string, string> = {
 const arg = (n: string, fallback: string) => (process.argv.includes(`--${n}`) ? process.argv[process.argv.indexOf(`--${n}`) + 1] : fallback);
 const name = arg('worker', 'hello');
 const cpuMs = Number(arg('cpu-ms', '50'));
+// With --isolate-prof FILE, the isolate's own CPU profile (V8's, through isolated-vm)
+// runs from start-up (starting it while a task runs would charge that task, and could
+// stop it at its CPU limit) to /__bench/stats, and is written to FILE.
+const isolateProf = arg('isolate-prof', '');
 const code = WORKERS[name];
 if (!code) throw new Error(`unknown --worker ${name}`);
 
 warmPool();
 const slot = await WorkerSlot.create(workerDef(name, code, { cpuMs }), quietServices());
+if (isolateProf) slot.current.isolate.startCpuProfiler('bench');
 
 let requests = 0;
 let elu = performance.eventLoopUtilization();
@@ -35,7 +41,7 @@ let cpu = process.cpuUsage();
 let isolateCpu = slot.current.isolate.cpuTime;
 let since = performance.now();
 
-const { port } = await listen((req, res) => {
+const { port } = await listen(async (req, res) => {
   if (req.url?.startsWith('/__bench/')) {
     if (req.url === '/__bench/reset') {
       requests = 0;
@@ -43,15 +49,18 @@ const { port } = await listen((req, res) => {
       cpu = process.cpuUsage();
       isolateCpu = slot.current.isolate.cpuTime;
       since = performance.now();
-      res.end('ok');
+      // CLOCK_MONOTONIC in us, the clock of --cpu-prof's timestamps.
+      res.end(String(process.hrtime.bigint() / 1000n));
       return;
     }
     const wallMs = performance.now() - since;
     const c = process.cpuUsage(cpu);
+    if (isolateProf) writeFileSync(isolateProf, JSON.stringify(await slot.current.isolate.stopCpuProfiler('bench')));
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({
       requests,
       wallMs,
+      monotonicUs: Number(process.hrtime.bigint() / 1000n),
       mainThreadElu: performance.eventLoopUtilization(elu).utilization,
       processCpuMs: (c.user + c.system) / 1000,
       isolateCpuMs: Number(slot.current.isolate.cpuTime - isolateCpu) / 1e6,
@@ -61,7 +70,8 @@ const { port } = await listen((req, res) => {
   }
   requests++;
   return serveSlot(slot, req, res, (inv) => {
-    if (inv.outcome !== 'ok') console.error(`invocation ended ${inv.outcome} after ${inv.cpuMs.toFixed(1)} ms CPU: ${JSON.stringify(inv.exceptions)}`);
+    // 'canceled' is wrk closing connections with requests in flight at the end of a run.
+    if (inv.outcome !== 'ok' && inv.outcome !== 'canceled') console.error(`invocation ended ${inv.outcome} after ${inv.cpuMs.toFixed(1)} ms CPU: ${JSON.stringify(inv.exceptions)}`);
   });
 });
 console.log(`listening ${port}`);
