@@ -41,7 +41,11 @@ export interface KvListPage {
 export interface KvStore {
   /** The live entry, or null when absent or expired. */
   get(namespaceId: string, key: string): Promise<KvEntry | null>;
-  /** Resolves once the write is durable (an acknowledged put survives a crash). */
+  /**
+   * Resolves once the write is durable (an acknowledged put survives a crash). An engine
+   * may take over the buffer of a large `value` that spans it whole (it is detached, so
+   * the value crosses to another thread without a copy): pass a copy if you keep using it.
+   */
   put(namespaceId: string, key: string, value: Uint8Array, options?: KvPutOptions): Promise<void>;
   delete(namespaceId: string, key: string): Promise<void>;
   /** Live keys in lexicographic order of their UTF-8 bytes. */

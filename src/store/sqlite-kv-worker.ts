@@ -1,6 +1,6 @@
 // The worker thread that owns the SQLite KV database (see sqlite-kv.ts for why it is
-// off the main thread). One request at a time, in arrival order; results go back with
-// their buffers transferred, not copied.
+// off the main thread). Requests run one at a time, in arrival order; results go back
+// with their buffers transferred, not copied.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteKvCore, type SqliteKvOptions } from './sqlite-kv-core.ts';
@@ -12,32 +12,39 @@ const port = parentPort!;
 let core: SqliteKvCore;
 try {
   core = new SqliteKvCore(file, options);
-  port.postMessage({ id: 0, ok: true, value: null } satisfies KvResponse);
+  port.postMessage([{ id: 0, ok: true, value: null }] satisfies KvResponse[]);
 } catch (err) {
-  port.postMessage({ id: 0, ok: false, error: (err as Error).message } satisfies KvResponse);
+  port.postMessage([{ id: 0, ok: false, error: (err as Error).message }] satisfies KvResponse[]);
   process.exit(1);
 }
 
-port.on('message', (req: KvRequest) => {
-  try {
-    let value: unknown = null;
-    const transfer: ArrayBuffer[] = [];
-    switch (req.op) {
-      case 'get': {
-        const entry = core.get(req.ns, req.key, req.now);
-        if (entry) transfer.push(entry.value.buffer as ArrayBuffer);
-        value = entry;
-        break;
+// A batch of requests (all the calls one turn of the main thread made) is answered
+// by one batch of responses, in order.
+port.on('message', (batch: KvRequest[]) => {
+  const responses: KvResponse[] = [];
+  const transfer: ArrayBuffer[] = [];
+  let closing = false;
+  for (const req of batch) {
+    try {
+      let value: unknown = null;
+      switch (req.op) {
+        case 'get': {
+          const entry = core.get(req.ns, req.key, req.now);
+          if (entry) transfer.push(entry.value.buffer as ArrayBuffer);
+          value = entry;
+          break;
+        }
+        case 'put': core.put(req.ns, req.key, req.value, req.options); break;
+        case 'delete': core.delete(req.ns, req.key); break;
+        case 'list': value = core.list(req.ns, req.prefix, req.limit, req.cursor, req.now); break;
+        case 'sweep': value = core.sweep(req.now); break;
+        case 'close': core.close(); closing = true; break;
       }
-      case 'put': core.put(req.ns, req.key, req.value, req.options); break;
-      case 'delete': core.delete(req.ns, req.key); break;
-      case 'list': value = core.list(req.ns, req.prefix, req.limit, req.cursor, req.now); break;
-      case 'sweep': value = core.sweep(req.now); break;
-      case 'close': core.close(); break;
+      responses.push({ id: req.id, ok: true, value });
+    } catch (err) {
+      responses.push({ id: req.id, ok: false, error: (err as Error).message });
     }
-    port.postMessage({ id: req.id, ok: true, value } satisfies KvResponse, transfer);
-    if (req.op === 'close') port.close();
-  } catch (err) {
-    port.postMessage({ id: req.id, ok: false, error: (err as Error).message } satisfies KvResponse);
   }
+  port.postMessage(responses, transfer);
+  if (closing) port.close();
 });
