@@ -7,16 +7,22 @@ import { installBridge, runTask } from './internal/bridge.ts';
 import { buildEnv } from './internal/env.ts';
 import { setWorkerConfig, workerConfig } from './internal/worker-state.ts';
 import { installGlobals } from './global-scope.ts';
+import { installArrayGuards, setArrayLimit } from './internal/array-guards.ts';
+import { installWasmLimits } from './internal/wasm-limits.ts';
 import './fetch-event.ts';
 
 type SyncFn = (name: string, args: unknown[]) => unknown;
 type StartFn = (opId: number, name: string, args: unknown[]) => void;
 
 installGlobals();
+installArrayGuards();
 
 function boot(sync: SyncFn, start: StartFn, setup: WorkerSetup) {
   delete (globalThis as Record<string, unknown>).__atoll_boot;
   installBridge(sync, start);
+  setArrayLimit(setup.memoryMb);
+  // WebAssembly does not exist yet while the prelude runs into the snapshot.
+  installWasmLimits(setup.memoryMb);
   const env = buildEnv(setup.bindings);
   setWorkerConfig({
     format: setup.format,

@@ -4,7 +4,16 @@
 // load the tenant's code (docs/architecture.md, "Cold starts", has the measurements).
 
 import ivm from 'isolated-vm';
+import { setFlagsFromString } from 'node:v8';
+import { WASM_MAX_PAGES } from '../shared/ops.ts';
 import { preludeBundle } from './prelude-bundle.ts';
+
+// isolated-vm's heap limit does not count WebAssembly memory, so V8 itself is told to
+// refuse any memory bigger than WASM_MAX_PAGES; the prelude adds a per-isolate budget on
+// top (src/prelude/internal/wasm-limits.ts). The flag is process-wide and read whenever
+// a memory is created or grown, so setting it here covers every process that makes
+// isolates, however it was started.
+setFlagsFromString(`--wasm-max-mem-pages=${WASM_MAX_PAGES}`);
 
 let snapshot: ivm.ExternalCopy<ArrayBuffer> | null = null;
 const spares: ivm.Isolate[] = [];
@@ -27,8 +36,36 @@ export function preludeSnapshot(): ivm.ExternalCopy<ArrayBuffer> {
   return snapshot;
 }
 
+// Who to tell when V8 loses control of an isolate (see onCatastrophe).
+const catastropheHandlers = new WeakMap<ivm.Isolate, (message: string) => void>();
+let catastrophes = 0;
+
+/**
+ * Some allocations (a hash table doubling past the heap limit, a builtin that grows an
+ * array without ever checking for termination) make V8 give up on the whole process.
+ * With an `onCatastrophicError` handler isolated-vm parks that isolate's thread instead
+ * of aborting, so the process and every other isolate survive; the parked thread and
+ * its memory are lost until the process restarts (docs/limits.md, "Catastrophic errors").
+ */
+export function onCatastrophe(isolate: ivm.Isolate, handler: (message: string) => void): void {
+  catastropheHandlers.set(isolate, handler);
+}
+
+/** How many isolates this process has lost to catastrophic errors (restart when it grows). */
+export function catastropheCount(): number {
+  return catastrophes;
+}
+
 export function newIsolate(memoryMb: number): ivm.Isolate {
-  return new ivm.Isolate({ snapshot: preludeSnapshot(), memoryLimit: memoryMb });
+  const isolate: ivm.Isolate = new ivm.Isolate({
+    snapshot: preludeSnapshot(),
+    memoryLimit: memoryMb,
+    onCatastrophicError: (message: string) => {
+      catastrophes++;
+      catastropheHandlers.get(isolate)?.(message);
+    },
+  });
+  return isolate;
 }
 
 function refill(): void {

@@ -55,6 +55,13 @@ function esmSource(m: ModuleSource): string {
   }
 }
 
+/** The size of an upload, in bytes, as the bundle size limit counts it. */
+export function bundleBytes(modules: ModuleSource[]): number {
+  let n = 0;
+  for (const m of modules) n += typeof m.content === 'string' ? Buffer.byteLength(m.content) : m.content.byteLength;
+  return n;
+}
+
 /** Resolves `specifier` imported from module `referrer` to a module name. */
 export function resolveSpecifier(specifier: string, referrer: string, names: Set<string>): string {
   if (names.has(specifier)) return specifier;
@@ -67,14 +74,14 @@ export function resolveSpecifier(specifier: string, referrer: string, names: Set
 
 /**
  * Compiles, links and evaluates the module graph from `main`. Returns the namespace of
- * the main module (a Reference inside the isolate).
+ * the main module (a Reference inside the isolate). Evaluation has no timeout of its
+ * own: the caller bounds its CPU time with the watchdog, as it does for requests.
  */
 export async function loadModules(
   isolate: ivm.Isolate,
   context: ivm.Context,
   modules: ModuleSource[],
   main: string,
-  timeoutMs: number,
 ): Promise<ivm.Reference<Record<string, unknown>>> {
   const byName = new Map(modules.map((m) => [m.name, m]));
   const names = new Set(byName.keys());
@@ -104,7 +111,7 @@ export async function loadModules(
     return compile(resolveSpecifier(specifier, refName, names));
   });
   try {
-    await root.evaluate({ timeout: timeoutMs });
+    await root.evaluate();
   } finally {
     if (binary.length > 0) await context.global.delete(BYTES_GLOBAL);
   }
@@ -112,12 +119,12 @@ export async function loadModules(
 }
 
 /** Runs a service-worker script (a classic script with global bindings). */
-export async function loadScript(isolate: ivm.Isolate, context: ivm.Context, module: ModuleSource, timeoutMs: number): Promise<void> {
+export async function loadScript(isolate: ivm.Isolate, context: ivm.Context, module: ModuleSource): Promise<void> {
   let script: ivm.Script;
   try {
     script = await isolate.compileScript(asText(module), { filename: `file:///${module.name}` });
   } catch (err) {
     throw new UserError(`${module.name}: ${(err as Error).message}`, 'syntax_error');
   }
-  await script.run(context, { timeout: timeoutMs });
+  await script.run(context);
 }

@@ -5,13 +5,13 @@
 // when an owner goes over its limit (see docs/architecture.md, "CPU accounting").
 
 import ivm from 'isolated-vm';
-import type { BindingSpec, ErrorInfo, IncomingRequest, TaskMessage, WorkerFormat } from '../shared/ops.ts';
+import type { BindingSpec, ErrorInfo, IncomingRequest, TaskMessage, WorkerFormat, WorkerSetup } from '../shared/ops.ts';
 import { OP_ERROR_MARK } from '../shared/ops.ts';
 import { Invocation } from './invocation.ts';
 import type { HostStream } from './host-stream.ts';
 import { internalError, OpError, UserError, type Outcome } from './errors.ts';
-import { loadModules, loadScript, type ModuleSource } from './modules.ts';
-import { takeIsolate } from './isolate-pool.ts';
+import { bundleBytes, loadModules, loadScript, type ModuleSource } from './modules.ts';
+import { onCatastrophe, takeIsolate } from './isolate-pool.ts';
 import { asyncOps, syncOps, type HostServices, type OpContext } from './ops/index.ts';
 import * as watchdog from './watchdog.ts';
 
@@ -24,6 +24,8 @@ export interface WorkerLimits {
   subrequests: number;
   /** CPU time for evaluating the worker's top level, ms. */
   startupMs: number;
+  /** Size of the worker's code (all modules together), MB; checked before loading. */
+  bundleMb: number;
   /** How long waitUntil work may run after the response, ms. */
   waitUntilMs: number;
 }
@@ -33,6 +35,7 @@ export const DEFAULT_LIMITS: WorkerLimits = {
   memoryMb: 128,
   subrequests: 50,
   startupMs: 400,
+  bundleMb: 10,
   waitUntilMs: 30_000,
 };
 
@@ -69,6 +72,9 @@ export class WorkerIsolate implements watchdog.Watched {
   #taskStartCpu = 0n;
   #task!: ivm.Reference<(msg: TaskMessage) => void>;
   #context!: ivm.Context;
+  /** While the top level runs: the CPU clock at its start; the watchdog bounds it by startupMs. */
+  #bootStartCpu: bigint | null = null;
+  #bootOutcome: 'exceededCpu' | 'exceededMemory' | null = null;
   readonly createdAt = Date.now();
 
   readonly def: WorkerDefinition;
@@ -83,15 +89,39 @@ export class WorkerIsolate implements watchdog.Watched {
 
   /** Boots an isolate (from the spare pool when one is ready) and loads the worker's code. */
   static async create(def: WorkerDefinition, services: HostServices): Promise<WorkerIsolate> {
+    const size = bundleBytes(def.modules);
+    if (size > def.limits.bundleMb * 1024 * 1024) {
+      throw new UserError(`worker "${def.name}" is ${(size / 1024 / 1024).toFixed(1)} MB; the bundle size limit is ${def.limits.bundleMb} MB`, 'bundle_too_large');
+    }
     const isolate = await takeIsolate(def.limits.memoryMb);
     const w = new WorkerIsolate(def, isolate, services);
+    onCatastrophe(isolate, (message) => w.#onCatastrophe(message));
+    w.#bootStartCpu = isolate.cpuTime;
+    watchdog.watch(w);
     try {
       await w.#boot();
     } catch (err) {
       if (!isolate.isDisposed) isolate.dispose();
-      throw err;
+      throw w.#startupError(err);
+    } finally {
+      watchdog.unwatch(w);
+      w.#bootStartCpu = null;
     }
     return w;
+  }
+
+  // Why the top level failed, worded for the developer who deploys it.
+  #startupError(err: unknown): UserError {
+    const { name, limits } = this.def;
+    const outcome = this.#bootOutcome ?? this.dead ?? (/memory limit/i.test((err as Error)?.message ?? '') ? 'exceededMemory' : null);
+    if (outcome === 'exceededCpu') {
+      return new UserError(`worker "${name}" exceeded its startup CPU limit of ${limits.startupMs} ms while evaluating its top level`, 'exceededCpu');
+    }
+    if (outcome === 'exceededMemory') {
+      return new UserError(`worker "${name}" exceeded its memory limit of ${limits.memoryMb} MB while evaluating its top level`, 'exceededMemory');
+    }
+    if (err instanceof UserError) return err;
+    return new UserError(`worker "${name}" threw while evaluating its top level: ${(err as Error)?.stack ?? String(err)}`, 'startup_error');
   }
 
   async #boot(): Promise<void> {
@@ -106,26 +136,18 @@ export class WorkerIsolate implements watchdog.Watched {
       compatibilityDate: def.compatibilityDate,
       compatibilityFlags: def.compatibilityFlags,
       dev: def.dev,
-    }).copyInto();
+      memoryMb: def.limits.memoryMb,
+    } satisfies WorkerSetup).copyInto();
     const api = (await boot.apply(undefined, [sync, start, setup], { result: { reference: true } })) as ivm.Reference<Record<string, unknown>>;
     this.#task = (await api.get('task', { reference: true })) as ivm.Reference<(msg: TaskMessage) => void>;
     const main = def.modules.find((m) => m.name === def.mainModule);
     if (!main) throw new UserError(`main module "${def.mainModule}" is missing from the upload`);
-    try {
-      if (def.format === 'service-worker') {
-        await loadScript(isolate, this.#context, main, def.limits.startupMs);
-      } else {
-        const ns = await loadModules(isolate, this.#context, def.modules, def.mainModule, def.limits.startupMs);
-        const setModule = (await api.get('setModule', { reference: true })) as ivm.Reference<(ns: unknown) => void>;
-        await setModule.apply(undefined, [ns.derefInto()]);
-      }
-    } catch (err) {
-      if (err instanceof UserError) throw err;
-      const message = (err as Error).message ?? String(err);
-      if (/timed out/.test(message)) {
-        throw new UserError(`worker "${def.name}" exceeded its startup CPU limit of ${def.limits.startupMs} ms while evaluating its top level`, 'startup_timeout');
-      }
-      throw new UserError(`worker "${def.name}" threw while evaluating its top level: ${(err as Error).stack ?? message}`, 'startup_error');
+    if (def.format === 'service-worker') {
+      await loadScript(isolate, this.#context, main);
+    } else {
+      const ns = await loadModules(isolate, this.#context, def.modules, def.mainModule);
+      const setModule = (await api.get('setModule', { reference: true })) as ivm.Reference<(ns: unknown) => void>;
+      await setModule.apply(undefined, [ns.derefInto()]);
     }
   }
 
@@ -193,7 +215,9 @@ export class WorkerIsolate implements watchdog.Watched {
       if (owner?.ended && msg.kind !== 'end') continue;
       this.#current = owner;
       this.#taskStartCpu = this.isolate.cpuTime;
-      if (owner) watchdog.watch(this);
+      // Owner-less tasks run only prelude code, but a tenant that patched a built-in the
+      // prelude calls could run there too: they are bounded like any other task.
+      watchdog.watch(this);
       try {
         await this.#task.apply(undefined, [msg], { arguments: { copy: true } });
       } catch (err) {
@@ -220,16 +244,22 @@ export class WorkerIsolate implements watchdog.Watched {
 
   // watchdog.Watched
   ownerCpuNs(): bigint {
-    const owner = this.#current;
-    if (!owner || this.isolate.isDisposed) return 0n;
-    return owner.cpuNs + (this.isolate.cpuTime - this.#taskStartCpu);
+    if (this.isolate.isDisposed) return 0n;
+    if (this.#bootStartCpu !== null) return this.isolate.cpuTime - this.#bootStartCpu;
+    return (this.#current?.cpuNs ?? 0n) + (this.isolate.cpuTime - this.#taskStartCpu);
   }
 
   ownerLimitNs(): bigint {
-    return this.#current?.cpuLimitNs ?? 0n;
+    const ms = this.#bootStartCpu !== null ? this.def.limits.startupMs : this.def.limits.cpuMs;
+    return this.#current?.cpuLimitNs ?? BigInt(Math.round(ms * 1e6));
   }
 
   terminate(reason: 'exceededCpu'): void {
+    if (this.#bootStartCpu !== null) {
+      this.#bootOutcome = reason;
+      this.isolate.dispose();
+      return;
+    }
     const owner = this.#current;
     if (owner && !this.isolate.isDisposed) owner.cpuNs += this.isolate.cpuTime - this.#taskStartCpu;
     this.#die(reason, owner);
@@ -257,6 +287,17 @@ export class WorkerIsolate implements watchdog.Watched {
 
   dispose(): void {
     this.#die('canceled', null);
+  }
+
+  #onCatastrophe(message: string): void {
+    this.services.log({ level: 'fatal', msg: 'isolate lost to a catastrophic V8 error; its thread and memory stay lost until the process restarts', worker: this.def.name, error: message });
+    if (this.#bootStartCpu !== null) {
+      this.#bootOutcome = 'exceededMemory';
+      // The parked isolate never answers; dispose() makes the pending boot step reject.
+      if (!this.isolate.isDisposed) this.isolate.dispose();
+      return;
+    }
+    this.#die('exceededMemory', this.#current);
   }
 
   #opContext(opId: number): OpContext {

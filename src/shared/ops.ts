@@ -167,6 +167,8 @@ export interface AsyncOps {
   crypto_wrap_key(format: string, key: number, wrappingKey: number, wrapAlgorithm: CryptoAlgorithm): Uint8Array;
   crypto_unwrap_key(format: string, wrappedKey: Uint8Array, unwrappingKey: number, unwrapAlgorithm: CryptoAlgorithm, unwrappedKeyAlgorithm: CryptoAlgorithm, extractable: boolean, usages: string[]): CryptoKeyInfo;
   kv_get(namespaceId: string, key: string, cacheTtl: number | null): KvGetResult;
+  /** get() with an array of keys (1 to 100): one result per key, in order; one sub-request. */
+  kv_get_bulk(namespaceId: string, keys: string[], cacheTtl: number | null): KvGetResult[];
   /** The value as bytes, or as an isolate stream the host pulls (up to the 25 MiB limit). */
   kv_put(namespaceId: string, key: string, value: { bytes: Uint8Array } | { stream: number }, options: KvPutOptions): void;
   kv_delete(namespaceId: string, key: string): void;
@@ -179,6 +181,12 @@ export interface AsyncOps {
 
 export type SyncOpName = keyof SyncOps;
 export type AsyncOpName = keyof AsyncOps;
+
+/**
+ * Largest WebAssembly.Memory, in 64 KiB pages (128 MiB): the host sets it as a V8 flag,
+ * the prelude charges a memory without a declared maximum at this size.
+ */
+export const WASM_MAX_PAGES = 2048;
 
 /** Prefix of the message of an error a host op throws; the rest is JSON ErrorInfo. */
 export const OP_ERROR_MARK = '\u0000atoll-op-error:';
@@ -209,6 +217,8 @@ export interface WorkerSetup {
   compatibilityFlags: string[];
   /** True in `atoll dev`: uncaught exceptions also go into the response body. */
   dev: boolean;
+  /** The isolate's heap limit; the prelude bounds WebAssembly memory and array bombs by it. */
+  memoryMb: number;
 }
 
 export const SYNC_OPS = [
@@ -219,6 +229,6 @@ export const SYNC_OPS = [
 export const ASYNC_OPS = [
   'timer_sleep', 'stream_read', 'fetch', 'crypto_digest', 'crypto_generate_key', 'crypto_import_key',
   'crypto_export_key', 'crypto_sign', 'crypto_verify', 'crypto_encrypt', 'crypto_decrypt', 'crypto_derive_bits',
-  'crypto_derive_key', 'crypto_wrap_key', 'crypto_unwrap_key', 'kv_get', 'kv_put', 'kv_delete', 'kv_list',
+  'crypto_derive_key', 'crypto_wrap_key', 'crypto_unwrap_key', 'kv_get', 'kv_get_bulk', 'kv_put', 'kv_delete', 'kv_list',
   'cache_match', 'cache_put', 'cache_delete',
 ] as const satisfies readonly AsyncOpName[];

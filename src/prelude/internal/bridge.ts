@@ -2,7 +2,8 @@
 // function, with the host's two callbacks; nothing here is reachable from tenant code.
 
 import type { AsyncOps, ErrorInfo, SyncOps, TaskMessage } from '../../shared/ops.ts';
-import { JSONParse, MapCtor, PromiseCtor } from './primordials.ts';
+import { JSONParse, PromiseCtor } from './primordials.ts';
+import { SafeMap } from './safe-collections.ts';
 import { OP_ERROR_MARK } from '../../shared/ops.ts';
 import { errorFromInfo } from './errors.ts';
 
@@ -39,7 +40,7 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-const pending = new MapCtor<number, Pending>();
+const pending = new SafeMap<number, Pending>();
 let nextOpId = 1;
 
 /** Reserves the id an async op will use, so callers can register abort hooks first. */
@@ -69,7 +70,7 @@ export function hostAsyncWithId<K extends keyof AsyncOps>(
 }
 
 type TaskHandler<K extends TaskMessage['kind']> = (msg: Extract<TaskMessage, { kind: K }>) => void;
-const taskHandlers = new MapCtor<string, (msg: TaskMessage) => void>();
+const taskHandlers = new SafeMap<string, (msg: TaskMessage) => void>();
 
 /** Registers the handler for one kind of host task (fetch, pull, ...). */
 export function onTask<K extends TaskMessage['kind']>(kind: K, handler: TaskHandler<K>): void {
