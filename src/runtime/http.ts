@@ -8,7 +8,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { HeaderList, IncomingRequest, ResponseHead } from '../shared/ops.ts';
+import type { HeaderList, ResponseHead } from '../shared/ops.ts';
 import { hostStreamFromReadable } from './host-stream.ts';
 import { Invocation } from './invocation.ts';
 import { OUTCOME, type Outcome } from './errors.ts';
@@ -156,13 +156,19 @@ export async function invokeHttp(worker: WorkerIsolate, req: IncomingMessage, re
   // fails and the client gets a 413 whatever the worker does with that error.
   let tooLarge = false;
   let clientGone = false;
-  res.once('close', () => { if (!res.writableFinished) clientGone = true; });
-  let body: IncomingRequest['body'] = null;
+  let bodyId: number | null = null;
   if (hasBody(req)) {
     const stream = hostStreamFromReadable(req, opts.maxBodyBytes, 'the request body', () => { tooLarge = true; });
-    body = { stream: worker.addHostStream(stream) };
+    bodyId = worker.addHostStream(stream);
   }
-  const inv = worker.fetch({ method, url: opts.url, headers: incomingHeaders(req), body, cf: opts.cf });
+  const inv = worker.fetch({ method, url: opts.url, headers: incomingHeaders(req), body: bodyId === null ? null : { stream: bodyId }, cf: opts.cf });
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    clientGone = true;
+    // Nobody waits for an answer any more: stop waiting for the handler (as Workers
+    // cancels it); ending the invocation below aborts its sub-requests.
+    inv.settle({ kind: 'error', outcome: 'canceled', error: { type: 'Error', message: 'The client disconnected before the response was sent.' }, passThrough: false });
+  });
   const result = await inv.result;
   try {
     if (clientGone) {
@@ -192,6 +198,9 @@ export async function invokeHttp(worker: WorkerIsolate, req: IncomingMessage, re
   inv.bodyDone();
   await inv.finished(worker.def.limits.waitUntilMs);
   worker.end(inv);
+  // A request body the worker never read to the end is forgotten with its invocation
+  // (Node drains or closes the socket itself).
+  if (bodyId !== null) worker.hostStreams.delete(bodyId);
   return inv;
 }
 

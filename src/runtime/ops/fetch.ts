@@ -116,6 +116,12 @@ export const fetchAsyncOps = {
     const key = bodyKey(ctx.opId);
     inv.inflight.set(key, ac);
     const source = res.body;
+    let streamId = 0;
+    // Closed with its invocation (or by op_abort): the isolate can no longer read it.
+    ac.signal.addEventListener('abort', () => {
+      if (ctx.worker.hostStreams.get(streamId) === tracked) ctx.worker.hostStreams.delete(streamId);
+      source.cancel('aborted');
+    }, { once: true });
     const tracked: HostStream = {
       async read() {
         const chunk = await source.read().catch((err: unknown) => { inv.inflight.delete(key); throw err; });
@@ -127,6 +133,7 @@ export const fetchAsyncOps = {
         source.cancel(reason);
       },
     };
-    return { ...res.head, body: { stream: ctx.worker.addHostStream(tracked) } };
+    streamId = ctx.worker.addHostStream(tracked);
+    return { ...res.head, body: { stream: streamId } };
   },
 };
