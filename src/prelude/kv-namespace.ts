@@ -9,7 +9,7 @@ import { ReadableStream } from './streams.ts';
 import { exportReadable } from './internal/stream-bridge.ts';
 import { hostAsync } from './internal/bridge.ts';
 import { registerBinding } from './internal/env.ts';
-import { ArrayPrototypeMap, ErrorCtor, JSONParse, JSONStringify, PromiseReject, StringCtor, TypeErrorCtor, Uint8ArrayCtor } from './internal/primordials.ts';
+import { ArrayIsArray, ArrayPrototypeMap, ErrorCtor, JSONParse, MapCtor, JSONStringify, PromiseReject, StringCtor, TypeErrorCtor, Uint8ArrayCtor } from './internal/primordials.ts';
 import { utf8Decode, utf8Encode } from './internal/utf8.ts';
 
 type ValueType = 'text' | 'json' | 'arrayBuffer' | 'stream';
@@ -110,22 +110,56 @@ export class KvNamespace {
     this.#id = namespaceId;
   }
 
-  get(key: string, options?: GetOptions): Promise<unknown> {
-    return promised(async () => (await this.#get(key, options)).value);
+  get(key: string | string[], options?: GetOptions): Promise<unknown> {
+    return promised(async () => {
+      if (ArrayIsArray(key)) return this.#getBulk(key, options, false);
+      return (await this.#get(key, options)).value;
+    });
   }
 
-  getWithMetadata(key: string, options?: GetOptions): Promise<{ value: unknown; metadata: unknown; cacheStatus: null }> {
-    return promised(() => this.#get(key, options));
+  getWithMetadata(key: string | string[], options?: GetOptions): Promise<unknown> {
+    return promised(async () => {
+      if (ArrayIsArray(key)) return this.#getBulk(key, options, true);
+      return this.#get(key, options);
+    });
   }
 
   async #get(key: string, options: GetOptions): Promise<{ value: unknown; metadata: unknown; cacheStatus: null }> {
-    if (typeof key === 'object' && key !== null) {
-      throw new TypeErrorCtor('KV bulk get (an array of keys) is not supported by atoll yet: get each key on its own.');
-    }
     const { type, cacheTtl } = parseGetOptions(options);
     const result = await hostAsync('kv_get', this.#id, StringCtor(key), cacheTtl);
     if (result.value === null) return { value: null, metadata: null, cacheStatus: null };
     return { value: decodeValue(result.value, type), metadata: parseMetadata(result.metadata), cacheStatus: null };
+  }
+
+  // Bulk reads return a Map of key to value (or to { value, metadata }), text or json only.
+  async #getBulk(keys: unknown[], options: GetOptions, withMetadata: boolean): Promise<Map<string, unknown>> {
+    const names = ArrayPrototypeMap(keys, (k) => StringCtor(k));
+    let type: unknown = 'text';
+    let cacheTtl: number | null = null;
+    if (typeof options === 'string') type = options;
+    else if (options !== null && typeof options === 'object') {
+      if (options.type !== undefined) type = options.type;
+      if (options.cacheTtl !== undefined) cacheTtl = Number(options.cacheTtl);
+    }
+    if (type !== 'text' && type !== 'json') throw new ErrorCtor(`KV GET_BULK failed: 400 "${StringCtor(type)}" is not a valid type. Use "json" or "text"`);
+    const results = await hostAsync('kv_get_bulk', this.#id, names, cacheTtl);
+    const out = new MapCtor<string, unknown>();
+    for (let i = 0; i < names.length; i++) {
+      const r = results[i];
+      let value: unknown = null;
+      if (r.value !== null) {
+        value = utf8Decode(r.value);
+        if (type === 'json') {
+          try {
+            value = JSONParse(value as string);
+          } catch {
+            throw new ErrorCtor('KV GET_BULK failed: 400 At least one of the requested keys corresponds to a non-json value');
+          }
+        }
+      }
+      out.set(names[i], withMetadata ? (r.value === null ? null : { value, metadata: parseMetadata(r.metadata) }) : value);
+    }
+    return out;
   }
 
   put(key: string, value: PutValue, options?: PutOptions): Promise<void> {

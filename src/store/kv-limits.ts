@@ -16,7 +16,7 @@ export class KvLimitError extends Error {
   }
 }
 
-export type KvMethod = 'GET' | 'PUT' | 'DELETE';
+export type KvMethod = 'GET' | 'GET_BULK' | 'PUT' | 'DELETE';
 
 const encoder = new TextEncoder();
 
@@ -34,6 +34,26 @@ export function checkKey(method: KvMethod, key: unknown): string {
     throw failed(method, 414, `UTF-8 encoded length of ${bytes} exceeds key length limit of ${KV_LIMITS.keyBytes}.`);
   }
   return key;
+}
+
+/** get() with an array: 1 to 100 keys, each checked as the KV service checks bulk keys. */
+export function checkBulkKeys(keys: unknown): string[] {
+  if (!Array.isArray(keys)) throw new KvLimitError('TypeError', 400, 'Bulk get keys must be an array of strings.');
+  if (keys.length > KV_LIMITS.bulkGetMax) throw failed('GET_BULK', 400, `You can request a maximum of ${KV_LIMITS.bulkGetMax} keys`);
+  if (keys.length < 1) throw failed('GET_BULK', 400, 'You must request a minimum of 1 key');
+  for (const key of keys) {
+    if (typeof key !== 'string') throw new KvLimitError('TypeError', 400, 'Bulk get keys must be an array of strings.');
+    if (key === '') throw failed('GET_BULK', 400, 'Key names must not be empty');
+    if (key === '.' || key === '..') throw failed('GET_BULK', 400, `Illegal key name "${key}". Please use a different name.`);
+    const bytes = encoder.encode(key).byteLength;
+    if (bytes > KV_LIMITS.keyBytes) throw failed('GET_BULK', 414, `UTF-8 encoded length of ${bytes} exceeds key length limit of ${KV_LIMITS.keyBytes}.`);
+  }
+  return keys as string[];
+}
+
+/** A bulk get answers at most 25 MB of values in all. */
+export function checkBulkSize(total: number): void {
+  if (total > KV_LIMITS.valueBytes) throw failed('GET_BULK', 413, 'Total size of request exceeds the limit of 25MB');
 }
 
 export function checkValueLength(length: number): void {
@@ -91,11 +111,11 @@ export function checkExpiration(options: { expiration?: unknown; expirationTtl?:
   return null;
 }
 
-export function checkCacheTtl(cacheTtl: unknown): void {
+export function checkCacheTtl(cacheTtl: unknown, method: KvMethod = 'GET'): void {
   if (cacheTtl === undefined || cacheTtl === null) return;
   const ttl = integer(cacheTtl);
   if (ttl < KV_LIMITS.minCacheTtl) {
-    throw failed('GET', 400, `Invalid cache_ttl of ${ttl}. Cache TTL must be at least ${KV_LIMITS.minCacheTtl}.`);
+    throw failed(method, 400, `Invalid cache_ttl of ${ttl}. Cache TTL must be at least ${KV_LIMITS.minCacheTtl}.`);
   }
 }
 

@@ -62,6 +62,8 @@ export const KV_LIMITS = {
   metadataBytes: 1024,
   minExpirationTtl: 60,
   listMax: 1000,
+  /** Keys in one get() with an array. */
+  bulkGetMax: 100,
   /** Workers' minimum for get's cacheTtl. */
   minCacheTtl: 30,
   cursorChars: 1024,

@@ -64,6 +64,40 @@ test('KvNamespace: put: stores strings, ArrayBuffers, views (only their window) 
   assert.deepEqual(out, { s: 'text', ab: [1, 2, 3], view: [1, 2], dv: [7, 8], stream: 'chunk1,chunk2' });
 });
 
+test('KvNamespace: get: an array of keys reads them all at once into a Map', async () => {
+  const out = await runInIsolate(`
+    await env.KV.put('a', '{"n":1}', { metadata: { m: 'a' } });
+    await env.KV.put('b', '"two"');
+    const text = await env.KV.get(['a', 'b', 'missing']);
+    const json = await env.KV.get(['a', 'b'], { type: 'json' });
+    const meta = await env.KV.getWithMetadata(['a', 'missing'], 'json');
+    const many = await env.KV.get(Array.from({ length: 100 }, (_, i) => 'k' + i));
+    return { isMap: text instanceof Map, text: [...text], json: [...json], meta: [...meta], many: many.size };
+  `, { ...withKv(), limits: { subrequests: 6 } }); // 2 puts + 4 bulk gets: a bulk get of 100 keys counts once
+  assert.deepEqual(out, {
+    isMap: true,
+    text: [['a', '{"n":1}'], ['b', '"two"'], ['missing', null]],
+    json: [['a', { n: 1 }], ['b', 'two']],
+    meta: [['a', { value: { n: 1 }, metadata: { m: 'a' } }], ['missing', null]],
+    many: 100,
+  });
+});
+
+test('KvNamespace: get: bulk reads past the limits are refused with Workers\' errors', async () => {
+  assert.deepEqual(await thrown(`await env.KV.get(Array.from({ length: 101 }, (_, i) => 'k' + i))`), { name: 'Error', message: 'KV GET_BULK failed: 400 You can request a maximum of 100 keys' });
+  assert.deepEqual(await thrown(`await env.KV.get([])`), { name: 'Error', message: 'KV GET_BULK failed: 400 You must request a minimum of 1 key' });
+  assert.deepEqual(await thrown(`await env.KV.get(['ok', ''])`), { name: 'Error', message: 'KV GET_BULK failed: 400 Key names must not be empty' });
+  assert.deepEqual(await thrown(`await env.KV.get(['..'])`), { name: 'Error', message: 'KV GET_BULK failed: 400 Illegal key name "..". Please use a different name.' });
+  assert.deepEqual(await thrown(`await env.KV.get(['x'.repeat(600)])`), { name: 'Error', message: 'KV GET_BULK failed: 414 UTF-8 encoded length of 600 exceeds key length limit of 512.' });
+  assert.deepEqual(await thrown(`await env.KV.get(['a'], 'arrayBuffer')`), { name: 'Error', message: 'KV GET_BULK failed: 400 "arrayBuffer" is not a valid type. Use "json" or "text"' });
+  assert.deepEqual(await thrown(`await env.KV.put('t', 'not json'); await env.KV.get(['t'], 'json')`), { name: 'Error', message: 'KV GET_BULK failed: 400 At least one of the requested keys corresponds to a non-json value' });
+  assert.deepEqual(await thrown(`
+    const big = 'x'.repeat(13 * 1024 * 1024);
+    await env.KV.put('b1', big);
+    await env.KV.put('b2', big);
+    await env.KV.get(['b1', 'b2'])`, { ...withKv(), limits: { cpuMs: 1000 } }), { name: 'Error', message: 'KV GET_BULK failed: 413 Total size of request exceeds the limit of 25MB' });
+});
+
 test('KvNamespace: getWithMetadata: returns value, metadata and cacheStatus', async () => {
   const out = await runInIsolate(`
     await env.KV.put('k', 'v', { metadata: { owner: 'me', n: 1 } });
@@ -191,7 +225,6 @@ test('KvNamespace: wrong argument types get clear TypeErrors', async () => {
   assert.deepEqual(await thrown(`await env.KV.get('k', 'blob')`), { name: 'TypeError', message: 'Unknown response type. Possible types are "text", "arrayBuffer", "json", and "stream".' });
   assert.deepEqual(await thrown(`await env.KV.get('k', { cacheTtl: 10 })`), { name: 'Error', message: 'KV GET failed: 400 Invalid cache_ttl of 10. Cache TTL must be at least 30.' });
   assert.deepEqual(await thrown(`await env.KV.list({ limit: 1001 })`), { name: 'Error', message: 'KV GET failed: 400 Invalid key_count_limit of 1001. Please specify an integer less than 1000.' });
-  assert.deepEqual(await thrown(`await env.KV.get(['a', 'b'])`), { name: 'TypeError', message: 'KV bulk get (an array of keys) is not supported by atoll yet: get each key on its own.' });
   assert.deepEqual(await thrown(`await env.KV.put('k', new ReadableStream({ start(c) { c.enqueue('not bytes'); c.close(); } }))`), { name: 'Error', message: 'This ReadableStream did not return bytes.' });
   // Errors arrive through the promise, never synchronously, as in workerd.
   assert.deepEqual(await thrown(`const p = env.KV.get(''); await p.catch(() => {}); throw new TypeError('rejected, not thrown')`), { name: 'TypeError', message: 'rejected, not thrown' });
@@ -224,6 +257,9 @@ test('KV ops: the host refuses namespace ids that are not bound to the worker', 
     await assert.rejects(asyncOps.kv_put(ctx, 'ns-test', 'k', { bytes: new Uint8Array(1) }, null), /options must be an object/);
     await assert.rejects(asyncOps.kv_put(ctx, 'ns-test', 'k', { bytes: new Uint8Array(25 * 1024 * 1024 + 1) }, {}), /^Error: KV PUT failed: 413 Value length of 26214401 exceeds limit of 26214400\.$/);
     await assert.rejects(asyncOps.kv_put(ctx, 'ns-test', 'k', { stream: 'one' }, {}), /accepts only strings/);
+    await assert.rejects(asyncOps.kv_get_bulk(ctx, 'ns-test', 'not-an-array', null), /Bulk get keys must be an array of strings/);
+    await assert.rejects(asyncOps.kv_get_bulk(ctx, 'ns-test', ['a', 7], null), /Bulk get keys must be an array of strings/);
+    await assert.rejects(asyncOps.kv_get_bulk(ctx, 'victim', ['secret'], null), /is not bound to this worker/);
     await assert.rejects(asyncOps.kv_list(ctx, 'ns-test', 7, null, null), /prefix must be a string/);
     await assert.rejects(asyncOps.kv_list(ctx, 'ns-test', null, null, 'c'.repeat(2000)), /Invalid cursor/);
   } finally {

@@ -7,7 +7,7 @@ import { OpError } from '../errors.ts';
 import type { OpContext } from './index.ts';
 import type { KvGetResult, KvListResult, KvPutOptions } from '../../shared/ops.ts';
 import type { KvStore } from '../../store/kv.ts';
-import { checkCacheTtl, checkExpiration, checkKey, checkListOptions, checkMetadata, checkValueLength, KvLimitError } from '../../store/kv-limits.ts';
+import { checkBulkKeys, checkBulkSize, checkCacheTtl, checkExpiration, checkKey, checkListOptions, checkMetadata, checkValueLength, KvLimitError } from '../../store/kv-limits.ts';
 import { countSubrequest } from './fetch.ts';
 
 /** The store, once `ns` is known to be bound to this worker; counts one sub-request. */
@@ -68,6 +68,17 @@ export const kvOps = {
       checkCacheTtl(cacheTtl);
       const entry = await store.get(ns, name);
       return entry ? { value: entry.value, metadata: entry.metadata } : { value: null, metadata: null };
+    });
+  },
+
+  kv_get_bulk(ctx: OpContext, ns: string, keys: string[], cacheTtl: number | null): Promise<KvGetResult[]> {
+    return guarded(async () => {
+      const store = namespace(ctx, ns);
+      const names = checkBulkKeys(keys);
+      checkCacheTtl(cacheTtl, 'GET_BULK');
+      const entries = await Promise.all(names.map((k) => store.get(ns, k)));
+      checkBulkSize(entries.reduce((n, e) => n + (e?.value.byteLength ?? 0), 0));
+      return entries.map((e) => (e ? { value: e.value, metadata: e.metadata } : { value: null, metadata: null }));
     });
   },
 
