@@ -181,7 +181,10 @@ export async function outboundFetch(init: RequestInit_, body: HostStream | null,
 function respond(res: IncomingMessage, hop: Hop, redirected: boolean, signal: AbortSignal): OutboundResponse {
   const status = res.statusCode ?? 0;
   const raw = responseHeaders(res);
-  const head = { status, statusText: res.statusMessage ?? '', url: hop.url.href, redirected };
+  // A response's URL never has a fragment (https://fetch.spec.whatwg.org/#dom-response-url).
+  const url = new URL(hop.url);
+  url.hash = '';
+  const head = { status, statusText: res.statusMessage ?? '', url: url.href, redirected };
   if (hop.method === 'HEAD' || NULL_BODY.has(status)) {
     res.resume();
     return { head: { ...head, headers: raw }, body: null };

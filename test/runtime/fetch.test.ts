@@ -307,3 +307,40 @@ test('fetch: isolation: nothing reachable from a fetch response leads to the hos
   `);
   assert.deepEqual(out.value, Array(5).fill('undefined,undefined,undefined'));
 });
+
+test('fetch: proxying: fetch(url, request) forwards the incoming method, headers and streamed body', async () => {
+  const w = await startWorker(`export default { async fetch(request, env) {
+    const path = new URL(request.url).pathname;
+    if (path === '/init') return fetch(env.ORIGIN + '/echo', request);
+    return fetch(new Request(env.ORIGIN + '/echo', request));
+  } }`, { bindings: [{ type: 'plain_text', name: 'ORIGIN', text: origin.url }], limits: { cpuMs: 1000 } });
+  try {
+    for (const path of ['/init', '/request']) {
+      const big = 'z'.repeat(300 * 1024);
+      const res = await w.fetch(path, { method: 'PUT', body: big, headers: { 'x-forward': 'me', 'content-type': 'text/x-big' } });
+      const echo = await res.json() as { method: string; body: string; headers: Record<string, string> };
+      assert.equal(res.headers.get('x-origin'), 'yes');
+      assert.equal(echo.method, 'PUT');
+      assert.equal(echo.headers['x-forward'], 'me');
+      assert.equal(echo.headers['content-type'], 'text/x-big');
+      assert.equal(echo.body.length, big.length, `${path}: the whole body arrived`);
+    }
+  } finally {
+    await w.close();
+  }
+});
+
+test('fetch: request body: a stream that errors fails the fetch with a TypeError carrying its message', async () => {
+  const out = await run(`
+    let n = 0;
+    const body = new ReadableStream({ pull(c) { if (n++ === 0) c.enqueue(new TextEncoder().encode('start')); else c.error(new Error('producer broke')); } });
+    await fetch(ORIGIN + '/echo#frag', { method: 'POST', body });
+  `);
+  assert.equal(out.name, 'TypeError');
+  assert.match(out.message, /the request body stream failed: producer broke/);
+});
+
+test('fetch: url: the response URL has no fragment', async () => {
+  const out = await run(`return (await fetch(ORIGIN + '/echo?x=1#frag')).url;`);
+  assert.equal(out.value, `${origin.url}/echo?x=1`);
+});
