@@ -9,7 +9,7 @@ import { ReadableStream } from './streams.ts';
 import { exportReadable } from './internal/stream-bridge.ts';
 import { hostAsync } from './internal/bridge.ts';
 import { registerBinding } from './internal/env.ts';
-import { ArrayIsArray, ArrayPrototypeMap, ErrorCtor, JSONParse, MapCtor, JSONStringify, PromiseReject, StringCtor, TypeErrorCtor, Uint8ArrayCtor } from './internal/primordials.ts';
+import { ArrayIsArray, ArrayPrototypeMap, ErrorCtor, JSONParse, MapCtor, MapPrototypeSet, JSONStringify, PromiseReject, StringCtor, TypeErrorCtor, Uint8ArrayCtor } from './internal/primordials.ts';
 import { utf8Decode, utf8Encode } from './internal/utf8.ts';
 
 type ValueType = 'text' | 'json' | 'arrayBuffer' | 'stream';
@@ -157,7 +157,7 @@ export class KvNamespace {
           }
         }
       }
-      out.set(names[i], withMetadata ? (r.value === null ? null : { value, metadata: parseMetadata(r.metadata) }) : value);
+      MapPrototypeSet(out, names[i], withMetadata ? (r.value === null ? null : { value, metadata: parseMetadata(r.metadata) }) : value);
     }
     return out;
   }

@@ -9,13 +9,18 @@ import { invokeHttp } from '../../src/runtime/http.ts';
 import { outboundFetch } from '../../src/runtime/outbound.ts';
 import type { Invocation } from '../../src/runtime/invocation.ts';
 import type { ModuleSource } from '../../src/runtime/modules.ts';
-import type { HostServices } from '../../src/runtime/ops/index.ts';
+import type { CacheBackend, HostServices } from '../../src/runtime/ops/index.ts';
+import type { KvStore } from '../../src/store/kv.ts';
 
 export interface TestWorkerOptions {
   format?: WorkerFormat;
   bindings?: BindingSpec[];
   limits?: Partial<WorkerLimits>;
   services?: Partial<HostServices>;
+  /** The KV store behind `kv_namespace` bindings (e.g. a MemoryKvStore, or openSqliteKv(dir)). */
+  kv?: KvStore;
+  /** The Cache API backend (e.g. a MemoryCache); without one, caches.* calls fail. */
+  cache?: CacheBackend;
   modules?: ModuleSource[];
 }
 
@@ -41,6 +46,8 @@ export async function startWorker(code: string, opts: TestWorkerOptions = {}): P
     fetch: (_ctx, init, body, signal) => outboundFetch(init, body, signal),
     log: () => {},
     console: (_w, _inv, level, message) => logs.push(`${level}: ${message}`),
+    ...(opts.kv && { kv: opts.kv }),
+    ...(opts.cache && { cache: opts.cache }),
     ...opts.services,
   };
   const def = {

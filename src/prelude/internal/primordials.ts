@@ -16,6 +16,7 @@ export const ArrayPrototypeJoin = uncurry(Array.prototype.join) as (arr: unknown
 export const ArrayPrototypeMap = uncurry(Array.prototype.map) as <T, U>(arr: T[], fn: (v: T, i: number) => U) => U[];
 export const ArrayPrototypeSplice = uncurry(Array.prototype.splice) as <T>(arr: T[], start: number, count?: number) => T[];
 export const MapCtor = Map;
+export const MapPrototypeSet = uncurry(Map.prototype.set) as <K, V>(map: Map<K, V>, key: K, value: V) => Map<K, V>;
 export const SetCtor = Set;
 export const WeakMapCtor = WeakMap;
 export const PromiseCtor = Promise;
