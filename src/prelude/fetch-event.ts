@@ -103,6 +103,7 @@ function respond(inv: Invocation, value: unknown): void {
       body: takeBodyRef(value),
       url: s.url,
       redirected: s.redirected,
+      encodeBody: s.encodeBody,
     };
   } catch (err) {
     fail(inv, err);

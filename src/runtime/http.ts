@@ -7,7 +7,9 @@
 // (`handleClientError` for what Node's parser rejects; 405, 413 here).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createBrotliCompress, createDeflate, createGzip } from 'node:zlib';
 import type { HeaderList, ResponseHead } from '../shared/ops.ts';
 import { hostStreamFromReadable } from './host-stream.ts';
 import { Invocation } from './invocation.ts';
@@ -118,12 +120,9 @@ function refused(res: ServerResponse, status: number, message: string): Invocati
   return inv;
 }
 
-async function pipeBody(worker: WorkerIsolate, inv: Invocation, streamId: number, res: ServerResponse, headOnly: boolean): Promise<void> {
-  if (headOnly) {
-    worker.cancelStream(inv, streamId, 'HEAD request');
-    res.end();
-    return;
-  }
+// Copies an isolate stream to `sink` (the socket, or an encoder in front of it) as the
+// socket drains; a client that goes away cancels the stream in the isolate.
+async function pipeBody(worker: WorkerIsolate, inv: Invocation, streamId: number, res: ServerResponse, sink: Writable): Promise<void> {
   let closed = false;
   res.once('close', () => { closed = true; });
   for (;;) {
@@ -134,9 +133,22 @@ async function pipeBody(worker: WorkerIsolate, inv: Invocation, streamId: number
     }
     const chunk = await worker.pull(inv, streamId);
     if (chunk === null) break;
-    if (!res.write(chunk)) await new Promise<void>((r) => { res.once('drain', r); res.once('close', r); });
+    if (!sink.write(chunk)) await new Promise<void>((r) => { sink.once('drain', r); res.once('close', r); });
   }
-  res.end();
+  sink.end();
+}
+
+/**
+ * Workers' encodeBody "automatic": a body sent with Content-Encoding gzip, deflate or br
+ * is encoded by the platform; "manual" means the worker already did it.
+ */
+function encoderFor(head: ResponseHead): Transform | null {
+  if (head.encodeBody === 'manual') return null;
+  const value = head.headers.find(([n]) => n === 'content-encoding')?.[1].trim().toLowerCase();
+  if (value === 'gzip' || value === 'x-gzip') return createGzip();
+  if (value === 'deflate') return createDeflate();
+  if (value === 'br') return createBrotliCompress();
+  return null;
 }
 
 /**
@@ -211,6 +223,8 @@ async function writeResponse(worker: WorkerIsolate, inv: Invocation, req: Incomi
     if (stream !== null) worker.cancelStream(inv, stream, 'not sent');
     throw new Error('The worker answered with a WebSocket (101) response, which atoll does not serve yet.');
   }
+  const hasBody = !isNullBodyStatus(head.status) && head.body !== null;
+  const encoder = hasBody ? encoderFor(head) : null;
   try {
     if (isNullBodyStatus(head.status)) {
       // 204/205/304 and 1xx carry no body whatever the worker attached.
@@ -218,6 +232,9 @@ async function writeResponse(worker: WorkerIsolate, inv: Invocation, req: Incomi
     } else if (head.body === null) {
       // A HEAD answer keeps the Content-Length the worker (or its origin) reported.
       writeHead(res, head, headOnly ? null : 0);
+    } else if (encoder) {
+      // The encoded length is unknown until the end: the body goes chunked.
+      writeHead(res, { ...head, headers: head.headers.filter(([n]) => n !== 'content-length') }, null);
     } else if ('bytes' in head.body) {
       writeHead(res, head, head.body.bytes.byteLength);
     } else {
@@ -228,12 +245,18 @@ async function writeResponse(worker: WorkerIsolate, inv: Invocation, req: Incomi
     if (stream !== null) worker.cancelStream(inv, stream, 'not sent');
     throw new Error(`The worker's response could not be sent: ${(err as Error).message}`);
   }
-  if (isNullBodyStatus(head.status) || head.body === null) {
-    if (stream !== null) worker.cancelStream(inv, stream, 'no body for this status');
+  if (!hasBody || headOnly) {
+    if (stream !== null) worker.cancelStream(inv, stream, headOnly ? 'HEAD request' : 'no body for this status');
     res.end();
-  } else if ('bytes' in head.body) {
-    res.end(headOnly ? undefined : head.body.bytes);
-  } else {
-    await pipeBody(worker, inv, head.body.stream, res, headOnly);
+    return;
   }
+  let sink: Writable = res;
+  let sent: Promise<void> | null = null;
+  if (encoder) {
+    sink = encoder;
+    sent = pipeline(encoder, res).catch(() => {});
+  }
+  if ('bytes' in head.body!) sink.end(head.body.bytes);
+  else await pipeBody(worker, inv, head.body!.stream, res, sink);
+  await sent;
 }

@@ -39,6 +39,8 @@ export interface ResponseHead {
   body: BodyRef;
   url: string;
   redirected: boolean;
+  /** Workers' `encodeBody`: 'manual' means the body is already encoded as Content-Encoding says. */
+  encodeBody?: 'automatic' | 'manual';
 }
 
 /** What the host hands the isolate for one incoming request. */

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { DEFAULT_LIMITS, WorkerIsolate } from '../../src/runtime/worker-isolate.ts';
 import { handleClientError, invokeHttp } from '../../src/runtime/http.ts';
 import { outboundFetch } from '../../src/runtime/outbound.ts';
@@ -217,6 +218,35 @@ test('http: multipart upload: request.formData() sees the fields and the files o
     fd.append('upload', new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 255, 13, 10])], { type: 'image/png' }), 'pic.png');
     const res = await fetch(s.url, { method: 'POST', body: fd });
     assert.deepEqual(await res.json(), { title: 'holiday ☀', name: 'pic.png', type: 'image/png', size: 8, isFile: true, bytes: [0x89, 0x50, 0x4e, 0x47] });
+  } finally {
+    await s.close();
+  }
+});
+
+test('http: encodeBody: "automatic" compresses a body sent with Content-Encoding; "manual" sends the bytes as they are', async () => {
+  const pre = [...gzipSync('already gzipped')];
+  const s = await serve(`export default { async fetch(request) {
+    const path = new URL(request.url).pathname;
+    if (path === '/auto') return new Response('plain text '.repeat(100), { headers: { 'content-encoding': 'gzip', 'content-length': '1100' } });
+    if (path === '/stream') return new Response(new Blob(['streamed '.repeat(50)]).stream(), { headers: { 'content-encoding': 'br' } });
+    return new Response(new Uint8Array(${JSON.stringify(pre)}), { headers: { 'content-encoding': 'gzip' }, encodeBody: 'manual' });
+  } }`);
+  try {
+    const get = (path: string) => new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+      httpRequest(s.url + path, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      }).on('error', reject).end();
+    });
+    const auto = await get('/auto');
+    assert.equal(auto.headers['content-encoding'], 'gzip');
+    assert.equal(auto.headers['content-length'], undefined, 'the stale length is dropped');
+    assert.equal(gunzipSync(auto.body).toString(), 'plain text '.repeat(100));
+    const stream = await get('/stream');
+    assert.equal(brotliDecompressSync(stream.body).toString(), 'streamed '.repeat(50));
+    const manual = await get('/manual');
+    assert.equal(gunzipSync(manual.body).toString(), 'already gzipped');
   } finally {
     await s.close();
   }
