@@ -1,6 +1,6 @@
 // AbortController / AbortSignal: https://dom.spec.whatwg.org/#interface-abortcontroller
 
-import { EventTarget } from './event-target.ts';
+import { EventTarget, registerAbortSignalBrand } from './event-target.ts';
 import { Event } from './event.ts';
 import { DOMException } from './dom-exception.ts';
 import { setTimeout } from './timers.ts';
@@ -91,6 +91,8 @@ export class AbortSignal extends EventTarget {
 
   get [Symbol.toStringTag](): string { return 'AbortSignal'; }
 }
+
+registerAbortSignalBrand((v) => typeof v === 'object' && v !== null && stateOf.has(v as AbortSignal));
 
 function newSignal(): AbortSignal {
   constructing = true;

@@ -11,7 +11,14 @@ interface Entry {
   callback: Listener;
   capture: boolean;
   once: boolean;
+  passive: boolean;
   removed: boolean;
+}
+
+// abort.ts registers AbortSignal's brand check here (it imports this file, not the reverse).
+let isAbortSignal: (v: unknown) => boolean = () => false;
+export function registerAbortSignalBrand(check: (v: unknown) => boolean): void {
+  isAbortSignal = check;
 }
 
 export interface AddEventListenerOptions {
@@ -32,10 +39,23 @@ function listeners(t: EventTarget): Map<string, Entry[]> {
   return m;
 }
 
-function flatten(options: boolean | AddEventListenerOptions | undefined): { capture: boolean; once: boolean; signal?: AddEventListenerOptions['signal'] } {
-  if (typeof options === 'boolean') return { capture: options, once: false };
-  if (options === null || options === undefined) return { capture: false, once: false };
-  return { capture: !!options.capture, once: !!options.once, signal: options.signal };
+// https://dom.spec.whatwg.org/#event-flatten-more
+function flatten(options: boolean | AddEventListenerOptions | undefined): { capture: boolean; once: boolean; passive: boolean; signal?: AddEventListenerOptions['signal'] } {
+  if (options === null || options === undefined || (typeof options !== 'object' && typeof options !== 'function')) {
+    return { capture: !!options, once: false, passive: false };
+  }
+  const signal = options.signal;
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    throw new TypeError("Failed to execute 'addEventListener' on 'EventTarget': Failed to read the 'signal' property from 'AddEventListenerOptions': Failed to convert value to 'AbortSignal'.");
+  }
+  return { capture: !!options.capture, once: !!options.once, passive: !!options.passive, signal };
+}
+
+function checkCallback(method: string, callback: unknown, argc: number): void {
+  if (argc < 2) throw new TypeError(`Failed to execute '${method}' on 'EventTarget': 2 arguments required, but only ${argc} present.`);
+  if (callback !== null && callback !== undefined && typeof callback !== 'object' && typeof callback !== 'function') {
+    throw new TypeError(`Failed to execute '${method}' on 'EventTarget': parameter 2 is not of type 'EventListener'.`);
+  }
 }
 
 export class EventTarget {
@@ -44,21 +64,23 @@ export class EventTarget {
   }
 
   addEventListener(type: string, callback: Listener | null, options?: boolean | AddEventListenerOptions): void {
+    checkCallback('addEventListener', callback, arguments.length);
+    const { capture, once, passive, signal } = flatten(options);
     if (callback === null || callback === undefined) return;
-    const { capture, once, signal } = flatten(options);
     if (signal?.aborted) return;
     const key = String(type);
     const m = listeners(this);
     const list = m.get(key) ?? [];
     if (list.some((e) => e.callback === callback && e.capture === capture)) return;
-    const entry: Entry = { callback, capture, once, removed: false };
+    const entry: Entry = { callback, capture, once, passive, removed: false };
     list.push(entry);
     m.set(key, list);
     signal?.addEventListener('abort', () => this.removeEventListener(key, callback, { capture }));
   }
 
   removeEventListener(type: string, callback: Listener | null, options?: boolean | AddEventListenerOptions): void {
-    const { capture } = flatten(options);
+    checkCallback('removeEventListener', callback, arguments.length);
+    const capture = typeof options === 'object' && options !== null ? !!options.capture : !!options;
     const m = listeners(this);
     const list = m.get(String(type));
     if (!list) return;
@@ -80,6 +102,7 @@ export class EventTarget {
     for (const entry of list) {
       if (entry.removed) continue;
       if (entry.once) this.removeEventListener(s.type, entry.callback, { capture: entry.capture });
+      s.inPassiveListener = entry.passive;
       try {
         const cb = entry.callback;
         if (typeof cb === 'function') Reflect.apply(cb, this, [event]);
@@ -87,6 +110,7 @@ export class EventTarget {
       } catch (err) {
         reportError(err);
       }
+      s.inPassiveListener = false;
       if (s.stopImmediate) break;
     }
     s.dispatching = false;

@@ -20,6 +20,8 @@ interface EventState {
   stop: boolean;
   stopImmediate: boolean;
   dispatching: boolean;
+  /** https://dom.spec.whatwg.org/#in-passive-listener-flag */
+  inPassiveListener: boolean;
   timeStamp: number;
 }
 
@@ -37,10 +39,16 @@ export class Event {
   static readonly AT_TARGET = AT_TARGET;
   static readonly BUBBLING_PHASE = BUBBLING_PHASE;
 
-  constructor(type: string, init: EventInit = {}) {
+  constructor(type: string, init?: EventInit | null) {
     if (arguments.length === 0) throw new TypeError("Failed to construct 'Event': 1 argument required, but only 0 present.");
+    // WebIDL: a DOMString (a Symbol throws) and a dictionary (undefined, null or an object).
+    const name = `${type}`;
+    if (init !== undefined && init !== null && typeof init !== 'object' && typeof init !== 'function') {
+      throw new TypeError("Failed to construct 'Event': The provided value is not of type 'EventInit'.");
+    }
+    init ??= {};
     stateOf.set(this, {
-      type: String(type),
+      type: name,
       bubbles: !!init?.bubbles,
       cancelable: !!init?.cancelable,
       composed: !!init?.composed,
@@ -51,6 +59,7 @@ export class Event {
       stop: false,
       stopImmediate: false,
       dispatching: false,
+      inPassiveListener: false,
       timeStamp: Date.now(),
     });
   }
@@ -76,7 +85,7 @@ export class Event {
   }
   preventDefault(): void {
     const s = eventState(this);
-    if (s.cancelable) s.canceled = true;
+    if (s.cancelable && !s.inPassiveListener) s.canceled = true;
   }
   stopPropagation(): void { eventState(this).stop = true; }
   stopImmediatePropagation(): void {
