@@ -43,7 +43,9 @@ interface Hop {
 function networkError(url: URL, err: unknown): OpError {
   const e = err as NodeJS.ErrnoException;
   const why = e.code ? `${e.code}${e.message && !e.message.includes(e.code) ? `: ${e.message}` : ` (${e.message})`}` : e.message;
-  return new OpError('TypeError', `Network connection lost while fetching ${url.href}: ${why}`);
+  // Workers' wording for a connection that broke; other failures (refused, DNS, TLS) say what happened.
+  const lead = e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.message === 'socket hang up' ? 'Network connection lost' : 'Network error';
+  return new OpError('TypeError', `${lead} while fetching ${url.href}: ${why}`);
 }
 
 function abortError(): OpError {

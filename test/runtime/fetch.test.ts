@@ -4,6 +4,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { startWorker, type TestWorkerOptions } from '../helpers/worker.ts';
 import { startOrigin, type Origin } from './fetch-origins.ts';
 
@@ -287,7 +293,7 @@ test('fetch: sub-request limit: the call past the limit rejects clearly and neve
 test('fetch: network errors: a refused connection rejects with a TypeError naming the cause', async () => {
   const out = await run(`await fetch('http://127.0.0.1:1/');`);
   assert.equal(out.name, 'TypeError');
-  assert.match(out.message, /Network connection lost while fetching http:\/\/127\.0\.0\.1:1\/: ECONNREFUSED/);
+  assert.match(out.message, /Network error while fetching http:\/\/127\.0\.0\.1:1\/: ECONNREFUSED/);
 });
 
 test('fetch: null-body responses: HEAD and 204 give a null body', async () => {
@@ -337,10 +343,29 @@ test('fetch: request body: a stream that errors fails the fetch with a TypeError
     await fetch(ORIGIN + '/echo#frag', { method: 'POST', body });
   `);
   assert.equal(out.name, 'TypeError');
-  assert.match(out.message, /the request body stream failed: producer broke/);
+  assert.match(out.message, /while fetching .*: the request body stream failed: producer broke/);
 });
 
 test('fetch: url: the response URL has no fragment', async () => {
   const out = await run(`return (await fetch(ORIGIN + '/echo?x=1#frag')).url;`);
   assert.equal(out.value, `${origin.url}/echo?x=1`);
+});
+
+test('fetch: https: speaks TLS and refuses an untrusted certificate with a clear TypeError', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'atoll-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  let hits = 0;
+  const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => { hits++; res.end('secret'); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const port = (server.address() as AddressInfo).port;
+    const out = await run(`await fetch('https://127.0.0.1:${port}/');`);
+    assert.equal(out.name, 'TypeError');
+    assert.match(out.message, new RegExp(`Network error while fetching https://127\\.0\\.0\\.1:${port}/: DEPTH_ZERO_SELF_SIGNED_CERT`));
+    assert.equal(hits, 0);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
