@@ -69,7 +69,9 @@ export class SqliteKvStore implements KvStore {
       this.#pending.clear();
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`KV store ${file}: its worker thread exited (code ${code})`)));
+    worker.on('exit', (code) => {
+      if (!this.#closed) fail(new Error(`KV store ${file}: its worker thread exited (code ${code})`));
+    });
     this.#sweeper = setInterval(() => { this.sweep().catch(() => {}); }, options.sweepIntervalMs ?? 60_000);
     this.#sweeper.unref();
     // The thread keeps the process alive only while a call is waiting for it.
@@ -77,8 +79,8 @@ export class SqliteKvStore implements KvStore {
   }
 
   #call<T>(req: DistributiveOmit<KvRequest, 'id' | 'now'>): Promise<T> {
-    if (this.#failure) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new Error(`KV store ${this.file} is closed`));
+    if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
