@@ -83,14 +83,20 @@ function isDisturbed(stream: ReadableStream<unknown>): boolean {
   return (stream as unknown as { _disturbed: boolean })._disturbed === true;
 }
 
-export class Body {
-  /** @internal */
-  static init(target: Body, bytes: Uint8Array | null, stream: ReadableStream<Uint8Array> | null): void {
-    stateOf.set(target, { bytes, stream, consumed: false });
-  }
+/** Gives a Request or Response its body (a function, not a static, so tenant code cannot reach it). */
+export function initBody(target: Body, bytes: Uint8Array | null, stream: ReadableStream<Uint8Array> | null): void {
+  stateOf.set(target, { bytes, stream, consumed: false });
+}
 
+function st(body: Body): BodyState {
+  const s = stateOf.get(body);
+  if (!s) throw new TypeErrorCtor('Illegal invocation');
+  return s;
+}
+
+export class Body {
   get body(): ReadableStream<Uint8Array> | null {
-    const s = stateOf.get(this)!;
+    const s = st(this);
     if (s.stream) return s.stream;
     if (s.bytes) {
       s.stream = bytesStream(s.consumed ? new Uint8ArrayCtor(0) : s.bytes);
@@ -100,7 +106,7 @@ export class Body {
   }
 
   get bodyUsed(): boolean {
-    const s = stateOf.get(this)!;
+    const s = st(this);
     if (s.consumed) return true;
     return s.stream !== null && isDisturbed(s.stream);
   }
@@ -185,12 +191,12 @@ const USED = 'Body has already been used. It can only be used once. Use tee() fi
 
 /** Bytes and stream of a body, without consuming it (for clone, fetch, respond). */
 export function bodyState(body: Body): BodyState {
-  return stateOf.get(body)!;
+  return st(body);
 }
 
 /** Tees a body for clone(): https://fetch.spec.whatwg.org/#concept-body-clone */
 export function cloneBody(body: Body): { bytes: Uint8Array | null; stream: ReadableStream<Uint8Array> | null } {
-  const s = stateOf.get(body)!;
+  const s = st(body);
   if (body.bodyUsed || (s.stream && s.stream.locked)) throw new TypeErrorCtor(`Failed to execute 'clone': ${USED}`);
   if (s.stream) {
     const [a, b] = s.stream.tee();
@@ -206,7 +212,7 @@ export function cloneBody(body: Body): { bytes: Uint8Array | null; stream: Reada
  * is registered for the host to pull.
  */
 export function takeBodyRef(body: Body): BodyRef {
-  const s = stateOf.get(body)!;
+  const s = st(body);
   if (body.bodyUsed || (s.stream && s.stream.locked)) throw new TypeErrorCtor(USED);
   if (s.stream) {
     const ref = { stream: exportReadable(s.stream) };

@@ -1,7 +1,7 @@
 // Request: https://fetch.spec.whatwg.org/#request-class
 
 import type { IncomingRequest } from '../shared/ops.ts';
-import { Body, bodyFromRef, bodyState, cloneBody, extractBody, registerContentTypeLookup, type BodyInit } from './body.ts';
+import { Body, bodyFromRef, initBody, bodyState, cloneBody, extractBody, registerContentTypeLookup, type BodyInit } from './body.ts';
 import { Headers, getGuard, headersFromList, setGuard, type HeadersInit } from './headers.ts';
 import { AbortSignal, createSignal } from './abort.ts';
 import { URL } from './url.ts';
@@ -113,7 +113,7 @@ export class Request extends Body {
       // The new request takes the old one's body (spec step 41: the input body is disturbed).
       if (stream || bytes) s.consumed = true;
     }
-    Body.init(this, bytes, stream);
+    initBody(this, bytes, stream);
     const signal = init.signal !== undefined ? init.signal : base?.signal;
     stateOf.set(this, {
       method,
@@ -147,7 +147,7 @@ export class Request extends Body {
     const s = st(this);
     const { bytes, stream } = cloneBody(this);
     const r = new Request(s.url, { method: s.method, headers: s.headers, redirect: s.redirect, signal: s.signal, cf: s.cf, integrity: s.integrity });
-    Body.init(r, bytes, stream);
+    initBody(r, bytes, stream);
     st(r).cache = s.cache;
     setGuard(st(r).headers, getGuard(s.headers));
     return r;
@@ -168,7 +168,7 @@ export function requestFromIncoming(incoming: IncomingRequest): Request {
   s.headers = headersFromList(incoming.headers, 'immutable');
   s.cf = incoming.cf;
   const { bytes, stream } = bodyFromRef(incoming.body);
-  Body.init(r, bytes, stream);
+  initBody(r, bytes, stream);
   return r;
 }
 

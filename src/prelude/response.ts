@@ -1,7 +1,7 @@
 // Response: https://fetch.spec.whatwg.org/#response-class
 
 import type { ResponseHead } from '../shared/ops.ts';
-import { Body, bodyFromRef, cloneBody, extractBody, registerContentTypeLookup, type BodyInit } from './body.ts';
+import { Body, bodyFromRef, initBody, cloneBody, extractBody, registerContentTypeLookup, type BodyInit } from './body.ts';
 import { Headers, getGuard, headersFromList, setGuard, type HeadersInit } from './headers.ts';
 import { JSONStringify, RangeErrorCtor, TypeErrorCtor } from './internal/primordials.ts';
 import { URL } from './url.ts';
@@ -67,7 +67,7 @@ export class Response extends Body {
       throw new TypeErrorCtor(`Failed to construct 'Response': Response with null body status (${status}) cannot have body.`);
     }
     if (extracted.contentType && !headers.has('content-type')) headers.append('content-type', extracted.contentType);
-    Body.init(this, extracted.bytes, extracted.stream);
+    initBody(this, extracted.bytes, extracted.stream);
     stateOf.set(this, {
       status,
       statusText,
@@ -132,7 +132,7 @@ export class Response extends Body {
     if (s.webSocket) throw new TypeErrorCtor('Cannot clone a response to a WebSocket handshake.');
     const { bytes, stream } = cloneBody(this);
     const r = new Response(null, { status: s.status === 0 ? 200 : s.status, statusText: s.statusText });
-    Body.init(r, bytes, stream);
+    initBody(r, bytes, stream);
     const c = st(r);
     c.status = s.status;
     c.headers = new Headers(s.headers);
@@ -157,7 +157,7 @@ registerContentTypeLookup((b) => {
 export function responseFromHead(head: ResponseHead, guard: 'immutable' | 'response' = 'immutable', body?: ReadableStream<Uint8Array> | null): Response {
   const { bytes, stream } = body === undefined ? bodyFromRef(head.body) : { bytes: null, stream: body };
   const r = new Response(null, { status: head.status < 200 ? 200 : head.status });
-  Body.init(r, bytes, stream);
+  initBody(r, bytes, stream);
   const s = st(r);
   s.status = head.status;
   s.statusText = head.statusText;

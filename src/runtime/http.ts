@@ -216,7 +216,25 @@ export async function invokeHttp(worker: WorkerIsolate, req: IncomingMessage, re
   return inv;
 }
 
+// The head came out of the isolate: checked here, as tenant code may have subverted the
+// prelude that built it.
+function malformed(head: ResponseHead): string | null {
+  if (head.status === 0) return 'it is Response.error(), a network error.';
+  if (!Number.isInteger(head.status) || head.status < 101 || head.status > 599) return `its status ${String(head.status)} is not a valid HTTP status.`;
+  if (typeof head.statusText !== 'string') return 'its statusText is not a string.';
+  if (!Array.isArray(head.headers) || head.headers.some((p) => !Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || typeof p[1] !== 'string')) {
+    return 'its headers are not a list of [name, value] strings.';
+  }
+  const b = head.body as unknown;
+  if (b !== null && !(typeof b === 'object' && (
+    ('bytes' in b && (b as { bytes: unknown }).bytes instanceof Uint8Array) || ('stream' in b && Number.isInteger((b as { stream: unknown }).stream))
+  ))) return 'its body is neither bytes nor a stream.';
+  return null;
+}
+
 async function writeResponse(worker: WorkerIsolate, inv: Invocation, req: IncomingMessage, res: ServerResponse, head: ResponseHead): Promise<void> {
+  const problem = malformed(head);
+  if (problem) throw new Error(`The worker's response could not be sent: ${problem}`);
   const headOnly = req.method === 'HEAD';
   const stream = head.body && 'stream' in head.body ? head.body.stream : null;
   if (head.status === 101) {

@@ -251,3 +251,21 @@ test('http: encodeBody: "automatic" compresses a body sent with Content-Encoding
     await s.close();
   }
 });
+
+test('http: malformed heads: a response head that does not hold up is a clear 500, not a crash', async () => {
+  const s = await serve(`export default { async fetch(request) {
+    const path = new URL(request.url).pathname;
+    if (path === '/error') return Response.error();
+    // Tenant code reaching for the prelude's internals finds nothing that sets a body.
+    const Body = Object.getPrototypeOf(Response);
+    return new Response(String(typeof Body.init) + ',' + String(Object.getOwnPropertyNames(Body).filter((n) => !['length', 'name', 'prototype'].includes(n))));
+  } }`);
+  try {
+    const err = await fetch(s.url + '/error');
+    assert.equal(err.status, 500);
+    assert.match(await err.text(), /The worker's response could not be sent: it is Response\.error\(\), a network error\./);
+    assert.equal(await (await fetch(s.url + '/internals')).text(), 'undefined,');
+  } finally {
+    await s.close();
+  }
+});
