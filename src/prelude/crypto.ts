@@ -6,6 +6,7 @@ import { hostSync } from './internal/bridge.ts';
 import { TypeErrorCtor, Uint8ArrayCtor } from './internal/primordials.ts';
 import { DOMException } from './dom-exception.ts';
 import { subtle, SubtleCrypto } from './subtle-crypto.ts';
+import { DigestStream } from './digest-stream.ts';
 
 // The %TypedArray%.prototype[@@toStringTag] getter names the kind of a real typed array
 // (undefined for anything else), whatever the object's own prototype chain says.
@@ -33,6 +34,8 @@ export class Crypto {
   }
 
   get subtle(): SubtleCrypto { return subtle; }
+  // Workers' extension: `new crypto.DigestStream('SHA-256')`.
+  get DigestStream(): typeof DigestStream { return DigestStream; }
 
   // https://w3c.github.io/webcrypto/#Crypto-method-getRandomValues
   getRandomValues<T extends ArrayBufferView | null>(array: T): T {

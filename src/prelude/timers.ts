@@ -29,7 +29,12 @@ function arm(id: number, t: Timer): void {
       reportError(err);
     }
     if (t.repeat && timers.get(id) === t) arm(id, t);
-  }, () => { timers.delete(id); });
+  }, (err) => {
+    // The host refused the sleep (a timer set in the global scope): say so in the log
+    // rather than never firing without a word.
+    timers.delete(id);
+    reportError(err);
+  });
 }
 
 function start(callback: unknown, delay: unknown, args: unknown[], repeat: boolean): number {

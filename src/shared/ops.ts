@@ -149,6 +149,12 @@ export interface SyncOps {
   op_abort(opId: number): void;
   /** The isolate's CryptoKey `handle` was garbage-collected: the host forgets the key. */
   crypto_key_release(handle: number): void;
+  /** crypto.DigestStream: an incremental hash (SHA-1/256/384/512, MD5) by handle. */
+  crypto_hash_create(algorithm: string): number;
+  crypto_hash_update(handle: number, chunk: Uint8Array): void;
+  /** The digest; the handle is closed. */
+  crypto_hash_digest(handle: number): Uint8Array;
+  crypto_hash_free(handle: number): void;
 }
 
 /** Ops whose result arrives later as a `complete` task. */
@@ -226,6 +232,7 @@ export interface WorkerSetup {
 export const SYNC_OPS = [
   'console_write', 'random_bytes', 'timer_cancel', 'respond', 'stream_chunk', 'stream_cancel',
   'fail', 'wait_until_done', 'op_abort', 'crypto_key_release',
+  'crypto_hash_create', 'crypto_hash_update', 'crypto_hash_digest', 'crypto_hash_free',
 ] as const satisfies readonly SyncOpName[];
 
 export const ASYNC_OPS = [

@@ -79,3 +79,44 @@ test('Crypto: globals: crypto, Crypto, SubtleCrypto and CryptoKey are installed 
   assert.equal(out.instance, true);
   assert.equal(out.newCrypto, 'TypeError');
 });
+
+test('Crypto: DigestStream: hashes what is written or piped, chunk by chunk', async () => {
+  const out = await runInIsolate<Record<string, unknown>>(`
+    const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+    const s = new crypto.DigestStream('SHA-256');
+    const w = s.getWriter();
+    await w.write(new TextEncoder().encode('a'));
+    await w.write(new TextEncoder().encode('bc').buffer);
+    await w.close();
+    const piped = new crypto.DigestStream({ name: 'MD5' });
+    await new ReadableStream({ start(c) { c.enqueue(new Uint8Array([0x61])); c.enqueue(new DataView(new Uint8Array([0x62, 0x63]).buffer)); c.close(); } }).pipeTo(piped);
+    const big = new crypto.DigestStream('SHA-512');
+    const bw = big.getWriter();
+    for (let i = 0; i < 64; i++) await bw.write(new Uint8Array(65536).fill(i));
+    await bw.close();
+    return { sha256: hex(await s.digest), md5: hex(await piped.digest), big: (await big.digest).byteLength, isWritable: s instanceof WritableStream };
+  `);
+  assert.deepEqual(out, {
+    sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    md5: '900150983cd24fb0d6963f7d28e17f72', big: 64, isWritable: true,
+  });
+});
+
+test('Crypto: DigestStream: bad input: unknown algorithms throw, bad chunks and aborts reject', async () => {
+  const out = await runInIsolate<string[]>(`
+    const attempt = async (f) => { try { await f(); return 'ok'; } catch (e) { return e?.name + ': ' + (e?.message ?? e); } };
+    const bad = new crypto.DigestStream('SHA-256');
+    const aborted = new crypto.DigestStream('SHA-1');
+    const digestOfAborted = aborted.digest;
+    await aborted.abort('stop');
+    return [
+      await attempt(() => new crypto.DigestStream('SHA-3')), await attempt(() => new crypto.DigestStream()), await attempt(() => new crypto.DigestStream({})),
+      await attempt(() => bad.getWriter().write('text')), await attempt(() => digestOfAborted),
+    ];
+  `);
+  assert.match(out[0], /^NotSupportedError: Unrecognized algorithm name/);
+  assert.match(out[1], /^TypeError: .*1 argument required/);
+  assert.match(out[2], /^TypeError: .*'name'/);
+  assert.match(out[3], /^TypeError: DigestStream: a chunk must be an ArrayBuffer or ArrayBufferView/);
+  assert.equal(out[4], 'undefined: stop');
+});

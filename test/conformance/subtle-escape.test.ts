@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
-import { cryptoAsyncOps, cryptoSyncOps } from '../../src/runtime/ops/crypto.ts';
+import { cryptoAsyncOps, cryptoSyncOps, MAX_HASHES_PER_ISOLATE } from '../../src/runtime/ops/crypto.ts';
 import { addKey, liveKeyCount, MAX_KEYS_PER_ISOLATE } from '../../src/runtime/crypto-keys.ts';
 import type { OpContext } from '../../src/runtime/ops/index.ts';
 import { OpError } from '../../src/runtime/errors.ts';
@@ -145,4 +145,34 @@ test('SubtleCrypto: concurrency: many operations in flight at once all complete'
     return ok.filter(Boolean).length;
   `);
   assert.equal(out, 40);
+});
+
+test('crypto ops: DigestStream hashes: per isolate, bounded, closed after digest', () => {
+  const a = ctxFor({});
+  const b = ctxFor({});
+  const h = cryptoSyncOps.crypto_hash_create(a, 'SHA-256');
+  assert.throws(() => cryptoSyncOps.crypto_hash_update(b, h, new Uint8Array(1)), /DigestStream is closed or was never opened/);
+  cryptoSyncOps.crypto_hash_free(b, h); // another isolate cannot free it either
+  cryptoSyncOps.crypto_hash_update(a, h, new TextEncoder().encode('abc'));
+  assert.throws(() => cryptoSyncOps.crypto_hash_update(a, h, 'abc' as never), /ArrayBuffer or ArrayBufferView/);
+  assert.equal(Buffer.from(cryptoSyncOps.crypto_hash_digest(a, h)).toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  assert.throws(() => cryptoSyncOps.crypto_hash_digest(a, h), /closed/);
+  for (const forged of [h + 1, -1, '1', null]) assert.throws(() => cryptoSyncOps.crypto_hash_update(a, forged as number, new Uint8Array(1)), /closed/);
+  assert.throws(() => cryptoSyncOps.crypto_hash_create(a, 'SHA-3'), (e: OpError) => e.type === 'DOMException:NotSupportedError');
+  assert.throws(() => cryptoSyncOps.crypto_hash_create(a, {} as never), (e: OpError) => e.type === 'DOMException:NotSupportedError');
+  const c = ctxFor({});
+  for (let i = 0; i < MAX_HASHES_PER_ISOLATE; i++) cryptoSyncOps.crypto_hash_create(c, 'MD5');
+  assert.throws(() => cryptoSyncOps.crypto_hash_create(c, 'MD5'), (e: OpError) => e.type === 'DOMException:QuotaExceededError');
+  cryptoSyncOps.crypto_hash_free(c, 1);
+  assert.equal(typeof cryptoSyncOps.crypto_hash_create(c, 'MD5'), 'number', 'a freed slot can be used again');
+});
+
+test('crypto ops: key release: a foreign isolate cannot release another isolate\'s key', async () => {
+  const a = ctxFor({});
+  const b = ctxFor({});
+  const info = (await cryptoAsyncOps.crypto_import_key(a, 'raw', new Uint8Array(16), { name: 'AES-GCM' }, false, ['encrypt'])) as { handle: number };
+  cryptoSyncOps.crypto_key_release(b, info.handle);
+  cryptoSyncOps.crypto_key_release(a, 'x' as never);
+  const sealed = await cryptoAsyncOps.crypto_encrypt(a, { name: 'AES-GCM', iv: new Uint8Array(12) }, info.handle, new Uint8Array(4));
+  assert.equal(sealed.byteLength, 20);
 });

@@ -86,3 +86,15 @@ test('setTimeout: waiting is wall time, not CPU time', async () => {
     await w.close();
   }
 });
+
+test('setTimeout: in the global scope: never fires, and the log says why', async () => {
+  const w = await startWorker(`let fired = false;
+    setTimeout(() => { fired = true; }, 0);
+    export default { async fetch() { await new Promise((r) => setTimeout(r, 20)); return new Response(String(fired)); } }`);
+  try {
+    assert.equal(await (await w.fetch('/')).text(), 'false');
+    assert.ok(w.logs.some((l) => l.startsWith('error: Uncaught Error: Disallowed operation called within global scope')), w.logs.join('\n'));
+  } finally {
+    await w.close();
+  }
+});

@@ -5,7 +5,7 @@
 // as the same DOMException names; work is bounded so one tenant cannot occupy the host
 // (iteration counts, key sizes, lengths, and a few operations at a time per isolate).
 
-import { createHash, randomFillSync, webcrypto } from 'node:crypto';
+import { createHash, randomFillSync, webcrypto, type Hash } from 'node:crypto';
 import type { CryptoAlgorithm, CryptoKeyData, CryptoKeyInfo, CryptoKeyPairInfo } from '../../shared/ops.ts';
 import { addKey, lookupKey, releaseKey } from '../crypto-keys.ts';
 import { domError, OpError, typeError } from '../errors.ts';
@@ -181,6 +181,19 @@ function keyInfo(ctx: OpContext, key: webcrypto.CryptoKey | webcrypto.CryptoKeyP
   return addKey(ctx.worker, key);
 }
 
+// ---- DigestStream: incremental hashes, by handle, per isolate ----
+
+const HASHES: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512', MD5: 'md5' };
+/** Open DigestStreams per isolate; the prelude frees a stream's hash when it is collected. */
+export const MAX_HASHES_PER_ISOLATE = 1000;
+const hashTables = new WeakMap<object, { hashes: Map<number, Hash>; next: number }>();
+
+function hashOf(owner: object, handle: unknown): Hash {
+  const h = typeof handle === 'number' ? hashTables.get(owner)?.hashes.get(handle) : undefined;
+  if (!h) throw typeError('The DigestStream is closed or was never opened.');
+  return h;
+}
+
 export const cryptoSyncOps = {
   random_bytes(_ctx: OpContext, n: number): Uint8Array {
     if (!Number.isInteger(n) || n < 0 || n > 65536) {
@@ -190,6 +203,29 @@ export const cryptoSyncOps = {
   },
   crypto_key_release(ctx: OpContext, handle: number): void {
     releaseKey(ctx.worker, handle);
+  },
+  crypto_hash_create(ctx: OpContext, algorithm: string): number {
+    const name = typeof algorithm === 'string' ? HASHES[algorithm.toUpperCase()] : undefined;
+    if (!name) throw domError('NotSupportedError', `Unrecognized algorithm name: ${String(algorithm).slice(0, 64)}`);
+    let t = hashTables.get(ctx.worker);
+    if (!t) hashTables.set(ctx.worker, (t = { hashes: new Map(), next: 1 }));
+    if (t.hashes.size >= MAX_HASHES_PER_ISOLATE) {
+      throw domError('QuotaExceededError', `This worker has too many open DigestStreams (limit ${MAX_HASHES_PER_ISOLATE}).`);
+    }
+    const handle = t.next++;
+    t.hashes.set(handle, createHash(name));
+    return handle;
+  },
+  crypto_hash_update(ctx: OpContext, handle: number, chunk: Uint8Array): void {
+    hashOf(ctx.worker, handle).update(bytes(chunk, 'chunk'));
+  },
+  crypto_hash_digest(ctx: OpContext, handle: number): Uint8Array {
+    const digest = hashOf(ctx.worker, handle).digest();
+    hashTables.get(ctx.worker)!.hashes.delete(handle);
+    return new Uint8Array(digest);
+  },
+  crypto_hash_free(ctx: OpContext, handle: number): void {
+    if (typeof handle === 'number') hashTables.get(ctx.worker)?.hashes.delete(handle);
   },
 };
 
