@@ -13,8 +13,9 @@ const COMMANDS: CommandSpec[] = [devCommand, upCommand];
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
+let code: number;
 try {
-  process.exitCode = await runProgram(COMMANDS, process.argv.slice(2), {
+  code = await runProgram(COMMANDS, process.argv.slice(2), {
     version: pkg.version,
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
@@ -25,5 +26,8 @@ try {
   } else {
     process.stderr.write(`atoll: internal error (a bug in atoll; please report it with this output):\n${(err as Error).stack ?? String(err)}\n`);
   }
-  process.exitCode = 1;
+  code = 1;
 }
+// Exit now rather than when the event loop drains: a command that failed halfway may
+// still hold handles (esbuild's service process, spare isolates, a store's thread).
+process.exit(code);

@@ -11,10 +11,9 @@ export interface ProgramInfo {
   stderr: (text: string) => void;
 }
 
-function examplesText(prefix: string, spec: CommandSpec): string {
-  const width = Math.max(...spec.examples.map((e) => e.command.length));
-  const lines = spec.examples.map((e) => `  ${prefix} ${e.command.padEnd(width)}  ${e.explain}`);
-  return `\nExamples:\n${lines.join('\n')}\n`;
+function examplesText(spec: CommandSpec): string {
+  const lines = spec.examples.map((e) => `  # ${e.explain}\n  atoll ${e.command}`);
+  return `\nExamples:\n${lines.join('\n\n')}\n`;
 }
 
 function oneLine(cmdName: string, text: string): string {
@@ -46,7 +45,7 @@ function addCommand(program: Command, spec: CommandSpec, info: ProgramInfo, done
     if (o.default !== undefined) opt.default(o.default);
     cmd.addOption(opt);
   }
-  cmd.addHelpText('after', examplesText('atoll', spec));
+  cmd.addHelpText('after', examplesText(spec));
   cmd.action(async (...received: unknown[]) => {
     const args = received.slice(0, spec.args.length) as (string | undefined)[];
     done(await spec.run(args, cmd.opts()));

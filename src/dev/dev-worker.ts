@@ -31,7 +31,7 @@ export class DevWorker {
   #replacing: Promise<WorkerIsolate> | null = null;
   /** Why there is no worker to serve (the first build failed), shown to clients. */
   #problem: string | null = null;
-  /** Files the last failed build pointed at, watched until a build succeeds. */
+  /** Files a failed build pointed at (or a failed load read), watched until a load succeeds. */
   #errorFiles: string[] = [];
   #version = 0;
 
@@ -83,15 +83,21 @@ export class DevWorker {
       this.#failed('build_error', `Build failed: ${err.message}`, { files: err.files });
       return false;
     }
-    this.#errorFiles = [];
     for (const w of bundle.warnings) this.#log.write('warn', 'build_warning', w);
-    if (this.#loaded && settings === this.#settings && bundle.hash === this.#loaded.bundle.hash) return true;
+    if (this.#loaded && settings === this.#settings && bundle.hash === this.#loaded.bundle.hash) {
+      // Back to the code that is running (an error was undone): say so, as the last
+      // thing the user saw was the error.
+      if (this.#errorFiles.length > 0) this.#log.write('info', 'loaded', 'The code is the same as the version running; still serving it', { reason: 'unchanged', hash: bundle.hash });
+      this.#errorFiles = [];
+      return true;
+    }
     const def = this.#definition(settings, bundle);
     let isolate: WorkerIsolate;
     try {
       isolate = await WorkerIsolate.create(def, this.#services);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
+      this.#errorFiles = bundle.inputs;
       this.#failed('load_error', `The worker failed to start: ${this.#mapTopLevel(bundle, err.message)}`, { code: err.code });
       return false;
     }
@@ -100,6 +106,7 @@ export class DevWorker {
     this.#loaded = { bundle, def, mapStack: stackMapper(bundle.mainModule, bundle.sourceMap) };
     this.#isolate = isolate;
     this.#problem = null;
+    this.#errorFiles = [];
     if (previous) this.#retire(previous);
     const entry = relative(settings.projectDir, settings.entry);
     this.#log.write('info', 'loaded', `${reason === 'start' ? 'Loaded' : 'Reloaded'} ${entry} (${bundle.format === 'modules' ? 'ES modules' : 'service worker'}, ${bundle.modules.length} module${bundle.modules.length === 1 ? '' : 's'}) in ${ms(performance.now() - t0)} ms`, {

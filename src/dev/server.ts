@@ -142,16 +142,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EADDRINUSE' ? `port ${opts.port} is in use: pick another with --port (0 picks a free one)`
-        : err.code === 'EADDRNOTAVAIL' ? `${opts.ip} is not an address of this machine: pick another with --ip`
-          : err.code === 'EACCES' ? `port ${opts.port} needs privileges: pick one above 1023 with --port`
-            : err.message;
-      reject(new UserError(`atoll dev: cannot listen on ${hostFor(opts.ip)}:${opts.port}: ${why}.`, 'listen_failed'));
-    });
-    server.listen(opts.port, opts.ip, () => resolve());
-  });
+  try {
+    await listen(server, opts);
+  } catch (err) {
+    await worker.close();
+    await stores.close();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${hostFor(opts.ip)}:${port}`;
   zone.add(`${hostFor(opts.ip)}:${port}`);
@@ -170,4 +167,17 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       await stores.close();
     },
   };
+}
+
+function listen(server: Server, opts: DevServerOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? `port ${opts.port} is in use: pick another with --port (0 picks a free one)`
+        : err.code === 'EADDRNOTAVAIL' ? `${opts.ip} is not an address of this machine: pick another with --ip`
+          : err.code === 'EACCES' ? `port ${opts.port} needs privileges: pick one above 1023 with --port`
+            : err.message;
+      reject(new UserError(`atoll dev: cannot listen on ${hostFor(opts.ip)}:${opts.port}: ${why}.`, 'listen_failed'));
+    });
+    server.listen(opts.port, opts.ip, () => resolve());
+  });
 }

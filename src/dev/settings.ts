@@ -40,7 +40,8 @@ function entryPath(config: WorkerConfig, flags: DevFlags): string {
   if (flags.entry !== null) {
     const path = resolve(flags.cwd, flags.entry);
     if (!existsSync(path) || !statSync(path).isFile()) {
-      throw new UserError(`atoll dev: entry ${flags.entry} does not exist: pass the path of your worker's main module, such as src/index.js.`, 'entry_missing');
+      const what = existsSync(path) ? 'is a folder' : 'does not exist';
+      throw new UserError(`atoll dev: entry ${flags.entry} ${what}: pass the path of your worker's main module, such as src/index.js.`, 'entry_missing');
     }
     return path;
   }
