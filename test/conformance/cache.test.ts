@@ -214,6 +214,24 @@ test('Cache: put: a response larger than the cache holds is not stored, and put 
   assert.deepEqual(out, [true, 'ok']);
 });
 
+test('Cache: put: a worker cannot make the host hold more than its write budget at once', async () => {
+  const out = await runInIsolate(`
+    const body = () => {
+      let n = 0;
+      return new ReadableStream({ pull(c) { if (n++ === 20) return c.close(); c.enqueue(new Uint8Array(1024 * 1024)); } });
+    };
+    const put = (i) => caches.default.put('${U}/big' + i, new Response(body(), { headers: { 'cache-control': 'max-age=60' } }));
+    await Promise.all([1, 2, 3, 4].map(put));
+    const stored = [];
+    for (const i of [1, 2, 3, 4]) if (await caches.default.match('${U}/big' + i)) stored.push(i);
+    await put(5);
+    return { stored: stored.length, later: (await caches.default.match('${U}/big5')) !== undefined };
+  `, withCache(new MemoryCache({ maxBytes: 256 * 1024 * 1024, maxEntryBytes: 32 * 1024 * 1024 })));
+  const o = out as { stored: number; later: boolean };
+  assert.ok(o.stored >= 1 && o.stored <= 3, `${o.stored} of four 20 MiB bodies were stored at once under a 64 MiB budget`);
+  assert.equal(o.later, true, 'the budget comes back once the writes are done');
+});
+
 test('Cache: calls count against the sub-request limit', async () => {
   const out = await thrown(`for (let i = 0; i < 10; i++) await caches.default.match('${U}/' + i)`, { ...withCache(), limits: { ...limits, subrequests: 5 } });
   assert.equal(out.name, 'Error');

@@ -96,7 +96,7 @@ test('KvNamespace: get: bulk reads past the limits are refused with Workers\' er
   assert.deepEqual(await thrown(`await env.KV.get(['a'], 'arrayBuffer')`), { name: 'Error', message: 'KV GET_BULK failed: 400 "arrayBuffer" is not a valid type. Use "json" or "text"' });
   assert.deepEqual(await thrown(`await env.KV.put('t', 'not json'); await env.KV.get(['t'], 'json')`), { name: 'Error', message: 'KV GET_BULK failed: 400 At least one of the requested keys corresponds to a non-json value' });
   assert.deepEqual(await thrown(`
-    const big = 'x'.repeat(13 * 1024 * 1024);
+    const big = new Uint8Array(13 * 1024 * 1024);
     await env.KV.put('b1', big);
     await env.KV.put('b2', big);
     await env.KV.get(['b1', 'b2'])`, { ...withKv(), limits }), { name: 'Error', message: 'KV GET_BULK failed: 413 Total size of request exceeds the limit of 25MB' });
@@ -268,6 +268,27 @@ test('KV ops: the host refuses namespace ids that are not bound to the worker', 
     await assert.rejects(asyncOps.kv_list(ctx, 'ns-test', null, null, 'c'.repeat(2000)), /Invalid cursor/);
   } finally {
     await w.close();
+  }
+});
+
+test('KvNamespace: put: a worker cannot make the host hold more than its write budget at once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'atoll-kv-budget-'));
+  const kv = await openSqliteKv(dir, { synchronous: 'normal' });
+  try {
+    const out = await runInIsolate(`
+      const value = new Uint8Array(20 * 1024 * 1024);
+      const results = await Promise.allSettled([1, 2, 3, 4].map((i) => env.KV.put('big' + i, value)));
+      const later = await env.KV.put('after', value).then(() => 'stored', (e) => e.message);
+      return { results: results.map((r) => r.status === 'fulfilled' ? 'stored' : r.reason.message), later };
+    `, withKv(kv));
+    const o = out as { results: string[]; later: string };
+    assert.deepEqual(o.results.slice(0, 3), ['stored', 'stored', 'stored']);
+    assert.equal(o.results[3], 'KV PUT failed: 429 Too Many Requests: this worker already has 67108864 bytes of writes in flight.');
+    assert.equal(o.later, 'stored', 'the budget comes back once the writes are done');
+    assert.equal(await kv.get('ns-test', 'big4'), null);
+  } finally {
+    await kv.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

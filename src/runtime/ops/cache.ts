@@ -8,6 +8,7 @@ import type { CacheBackend, OpContext } from './index.ts';
 import type { BodyRef, CacheMatchResult, HeaderList, ResponseHead } from '../../shared/ops.ts';
 import { countSubrequest } from './fetch.ts';
 import { header } from '../cache-policy.ts';
+import { releaseWrite, reserveWrite } from './write-budget.ts';
 
 const MAX_CACHE_NAME_LENGTH = 1024;
 // Bounds on what a key may carry across: generous for real requests, small enough
@@ -57,6 +58,35 @@ function checkHeaders(list: unknown, what: string): HeaderList {
 function isGet(method: unknown, ignoreMethod: unknown): boolean {
   if (typeof method !== 'string') throw typeError('The request method must be a string.');
   return method === 'GET' || ignoreMethod === true;
+}
+
+/** Thrown into a backend's read when the worker's write budget is spent. */
+class OverBudget extends Error {}
+
+/**
+ * Charges what a backend reads to the worker's write budget (write-budget.ts); past it
+ * the read throws OverBudget, and the put stores nothing, as Workers' cache may decline
+ * any put. `release` gives the bytes back once the backend is done.
+ */
+function budgeted(ctx: OpContext, body: HostStream): HostStream & { release(): void } {
+  let held = 0;
+  return {
+    async read() {
+      const chunk = await body.read();
+      if (chunk === null) return null;
+      if (!reserveWrite(ctx.worker, chunk.byteLength)) {
+        body.cancel('write budget spent');
+        throw new OverBudget();
+      }
+      held += chunk.byteLength;
+      return chunk;
+    },
+    cancel: (reason) => body.cancel(reason),
+    release() {
+      releaseWrite(ctx.worker, held);
+      held = 0;
+    },
+  };
 }
 
 /** The body of a response to store, as a host stream (pulled from the isolate if need be). */
@@ -121,7 +151,15 @@ export const cacheOps = {
       body.cancel('304 responses are not cached');
       return;
     }
-    await backend(ctx).put(name, key, req, { status, statusText, headers, url: '', redirected: false }, body);
+    const store = backend(ctx);
+    const charged = budgeted(ctx, body);
+    try {
+      await store.put(name, key, req, { status, statusText, headers, url: '', redirected: false }, charged);
+    } catch (err) {
+      if (!(err instanceof OverBudget)) throw err;
+    } finally {
+      charged.release();
+    }
   },
 
   async cache_delete(ctx: OpContext, cacheName: string | null, url: string, method: string, ignoreMethod: boolean): Promise<boolean> {

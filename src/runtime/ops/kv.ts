@@ -9,6 +9,7 @@ import type { KvGetResult, KvListResult, KvPutOptions } from '../../shared/ops.t
 import type { KvStore } from '../../store/kv.ts';
 import { checkBulkKeys, checkBulkSize, checkCacheTtl, checkExpiration, checkKey, checkListOptions, checkMetadata, checkValueLength, KvLimitError } from '../../store/kv-limits.ts';
 import { countSubrequest } from './fetch.ts';
+import { releaseWrite, reserveWrite, WRITE_BUDGET_BYTES } from './write-budget.ts';
 
 /** The store, once `ns` is known to be bound to this worker; counts one sub-request. */
 function namespace(ctx: OpContext, ns: unknown): KvStore {
@@ -33,10 +34,21 @@ async function guarded<T>(fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
-/** Pulls a put's value stream from the isolate, refusing it past 25 MiB. */
-async function pullValue(ctx: OpContext, streamId: number): Promise<Uint8Array> {
+function tooManyWrites(): OpError {
+  return new OpError('Error', `KV PUT failed: 429 Too Many Requests: this worker already has ${WRITE_BUDGET_BYTES} bytes of writes in flight.`);
+}
+
+/**
+ * Pulls a put's value stream from the isolate, refusing it past 25 MiB; each chunk is
+ * taken from the worker's write budget as it arrives (`held` counts what was taken).
+ */
+async function pullValue(ctx: OpContext, streamId: number, held: { bytes: number }): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
+  const refuse = (err: Error) => {
+    ctx.worker.cancelStream(ctx.inv!, streamId, err.message);
+    return err;
+  };
   for (;;) {
     let chunk: Uint8Array | null;
     try {
@@ -51,9 +63,10 @@ async function pullValue(ctx: OpContext, streamId: number): Promise<Uint8Array> 
     try {
       checkValueLength(total);
     } catch (err) {
-      ctx.worker.cancelStream(ctx.inv!, streamId, (err as Error).message);
-      throw err;
+      throw refuse(err as Error);
     }
+    if (!reserveWrite(ctx.worker, chunk.byteLength)) throw refuse(tooManyWrites());
+    held.bytes += chunk.byteLength;
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -89,16 +102,23 @@ export const kvOps = {
       if (options === null || typeof options !== 'object') throw new OpError('TypeError', 'KV put() options must be an object.');
       const metadata = checkMetadata(options.metadata);
       const expiration = checkExpiration(options, Date.now());
-      let bytes: Uint8Array;
-      if (value !== null && typeof value === 'object' && 'bytes' in value && value.bytes instanceof Uint8Array) {
-        bytes = value.bytes;
-        checkValueLength(bytes.byteLength);
-      } else if (value !== null && typeof value === 'object' && 'stream' in value && Number.isInteger(value.stream)) {
-        bytes = await pullValue(ctx, value.stream);
-      } else {
-        throw new OpError('TypeError', 'KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.');
+      const held = { bytes: 0 };
+      try {
+        let bytes: Uint8Array;
+        if (value !== null && typeof value === 'object' && 'bytes' in value && value.bytes instanceof Uint8Array) {
+          bytes = value.bytes;
+          checkValueLength(bytes.byteLength);
+          if (!reserveWrite(ctx.worker, bytes.byteLength)) throw tooManyWrites();
+          held.bytes = bytes.byteLength;
+        } else if (value !== null && typeof value === 'object' && 'stream' in value && Number.isInteger(value.stream)) {
+          bytes = await pullValue(ctx, value.stream, held);
+        } else {
+          throw new OpError('TypeError', 'KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.');
+        }
+        await store.put(ns, name, bytes, { expiration, metadata });
+      } finally {
+        releaseWrite(ctx.worker, held.bytes);
       }
-      await store.put(ns, name, bytes, { expiration, metadata });
     });
   },
 
