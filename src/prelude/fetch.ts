@@ -7,7 +7,7 @@ import type { BodyRef } from '../shared/ops.ts';
 import { Request, requestState, type RequestInit } from './request.ts';
 import { Response, responseFromHead } from './response.ts';
 import { headerList } from './headers.ts';
-import { takeBodyRef } from './body.ts';
+import { registerHostBody, takeBodyRef } from './body.ts';
 import { onAbort, type AbortSignal } from './abort.ts';
 import { ReadableStream } from './streams.ts';
 import type { URL } from './url.ts';
@@ -78,7 +78,7 @@ function responseBody(ref: Exclude<BodyRef, null>, signal: AbortSignal): Readabl
     finished = true;
     off();
   };
-  return new ReadableStream<Uint8Array>({
+  const readable = new ReadableStream<Uint8Array>({
     type: 'bytes',
     start(controller) {
       controllerRef = controller;
@@ -114,4 +114,6 @@ function responseBody(ref: Exclude<BodyRef, null>, signal: AbortSignal): Readabl
       if ('stream' in ref) hostSync('stream_cancel', ref.stream);
     },
   });
+  if ('stream' in ref) registerHostBody(readable, ref.stream, signal);
+  return readable;
 }

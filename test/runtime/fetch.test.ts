@@ -369,3 +369,15 @@ test('fetch: https: speaks TLS and refuses an untrusted certificate with a clear
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fetch: AbortSignal: aborting while text() reads the body rejects it with the reason', async () => {
+  const out = await run(`
+    const ac = new AbortController();
+    const res = await fetch(ORIGIN + '/hold', { signal: ac.signal });
+    const pending = res.text();
+    setTimeout(() => ac.abort(new RangeError('enough')), 30);
+    try { await pending; return 'read'; } catch (e) { return [e.name, e.message, res.bodyUsed]; }
+  `);
+  origin.release();
+  assert.deepEqual(out.value, ['RangeError', 'enough', true]);
+});

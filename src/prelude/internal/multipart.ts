@@ -119,7 +119,9 @@ export function parseMultipart(body: Uint8Array, boundary: string): MultipartEnt
     if (name === null) fail('a part has no name in its Content-Disposition');
     const end = indexOf(body, next, pos);
     if (end === -1) fail('the body ends before the closing boundary');
-    const content = body.slice(pos, end);
+    // A view, not a copy: the body buffer belongs to the finished read alone, and Blob
+    // readers always copy out of it.
+    const content = body.subarray(pos, end);
     if (filename !== null) ArrayPrototypePush(entries, [name, { bytes: content, filename, type: type ?? 'text/plain' }]);
     else ArrayPrototypePush(entries, [name, utf8Decode(content)]);
     pos = end + 2;
