@@ -16,6 +16,7 @@ import { stackMapper, type StackMapper } from './stack.ts';
 const RETIRE_GRACE_MS = 30_000;
 
 interface Loaded {
+  settings: WorkerSettings;
   bundle: WorkerBundle;
   def: WorkerDefinition;
   mapStack: StackMapper;
@@ -24,7 +25,8 @@ interface Loaded {
 export class DevWorker {
   readonly #log: DevLog;
   readonly #services: HostServices;
-  #settings: WorkerSettings;
+  /** What the bundler was made for; a change of entry, folder or rules needs a new one. */
+  #bundlerFor: WorkerSettings;
   #bundler: Bundler;
   #loaded: Loaded | null = null;
   #isolate: WorkerIsolate | null = null;
@@ -36,7 +38,7 @@ export class DevWorker {
   #version = 0;
 
   constructor(settings: WorkerSettings, services: HostServices, log: DevLog) {
-    this.#settings = settings;
+    this.#bundlerFor = settings;
     this.#services = services;
     this.#log = log;
     this.#bundler = new Bundler(this.#bundleOptions(settings));
@@ -44,10 +46,6 @@ export class DevWorker {
 
   #bundleOptions(s: WorkerSettings) {
     return { entry: s.entry, projectDir: s.projectDir, rules: s.rules, mode: 'development' as const };
-  }
-
-  get settings(): WorkerSettings {
-    return this.#settings;
   }
 
   /** Every file the current build read, and those a failed build pointed at (for the watcher). */
@@ -67,11 +65,13 @@ export class DevWorker {
    * Builds and loads the worker. Returns false (after logging why) when the code does
    * not build or its top level throws; the previous version, if any, keeps serving.
    */
-  async load(reason: string, settings: WorkerSettings = this.#settings): Promise<boolean> {
+  async load(reason: string, settings: WorkerSettings): Promise<boolean> {
     const t0 = performance.now();
-    if (settings !== this.#settings) {
+    const was = this.#bundlerFor;
+    if (settings.entry !== was.entry || settings.projectDir !== was.projectDir || JSON.stringify(settings.rules) !== JSON.stringify(was.rules)) {
       const old = this.#bundler;
       this.#bundler = new Bundler(this.#bundleOptions(settings));
+      this.#bundlerFor = settings;
       void old.dispose();
     }
     let bundle: WorkerBundle;
@@ -84,7 +84,7 @@ export class DevWorker {
       return false;
     }
     for (const w of bundle.warnings) this.#log.write('warn', 'build_warning', w);
-    if (this.#loaded && settings === this.#settings && bundle.hash === this.#loaded.bundle.hash) {
+    if (this.#loaded && settings === this.#loaded.settings && bundle.hash === this.#loaded.bundle.hash) {
       // Back to the code that is running (an error was undone): say so, as the last
       // thing the user saw was the error.
       if (this.#errorFiles.length > 0) this.#log.write('info', 'loaded', 'The code is the same as the version running; still serving it', { reason: 'unchanged', hash: bundle.hash });
@@ -102,8 +102,7 @@ export class DevWorker {
       return false;
     }
     const previous = this.#isolate;
-    this.#settings = settings;
-    this.#loaded = { bundle, def, mapStack: stackMapper(bundle.mainModule, bundle.sourceMap) };
+    this.#loaded = { settings, bundle, def, mapStack: stackMapper(bundle.mainModule, bundle.sourceMap) };
     this.#isolate = isolate;
     this.#problem = null;
     this.#errorFiles = [];

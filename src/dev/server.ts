@@ -46,7 +46,7 @@ function hostFor(ip: string): string {
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const log = createLog(opts.logFormat);
   let config = loadConfig(opts.cwd, opts.config);
-  const settings = resolveSettings(config, opts);
+  let settings = resolveSettings(config, opts);
   warnAbout(config, log);
   warmPool();
   const zone = new ZoneHosts();
@@ -57,7 +57,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     onDead: (w, reason) => worker.onDead(w, reason),
   });
   worker = new DevWorker(settings, services, log);
-  await worker.load('start');
+  await worker.load('start', settings);
 
   const configFile = config.file;
   let reloading: Promise<void> | null = null;
@@ -76,16 +76,16 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   });
 
   const watchAll = (extra: string[] = []) => {
-    watcher.set([...worker.inputs, worker.settings.entry, ...(configFile ? [configFile] : []), ...extra]);
+    watcher.set([...worker.inputs, settings.entry, ...(configFile ? [configFile] : []), ...extra]);
   };
 
   async function reload(changed: string[]): Promise<void> {
-    let next = worker.settings;
     if (configFile && changed.includes(configFile)) {
       try {
         config = loadConfig(opts.cwd, opts.config);
-        next = resolveSettings(config, opts);
+        settings = resolveSettings(config, opts);
         warnAbout(config, log);
+        if (settings.kvNamespaces.length > 0 && !services.kv) services.kv = await stores.openKv(settings);
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
         log.write('error', 'config_error', `${err.message} (still serving the last version that worked)`);
@@ -94,7 +94,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     }
     const shown = changed.map((p) => relative(opts.cwd, p) || p).join(', ');
     log.write('info', 'change', `Changed: ${shown}; rebuilding`, { files: changed });
-    await worker.load('change', next);
+    await worker.load('change', settings);
     watchAll();
   }
 

@@ -1,6 +1,6 @@
 // Storage behind `atoll dev`'s bindings: KV in a SQLite file under the project's
 // `.atoll/` folder (so data survives restarts, as wrangler's local mode keeps it), and
-// the Cache API in memory. KV is opened only when the config declares namespaces.
+// the Cache API in memory. KV is opened only once the config declares namespaces.
 
 import { join, resolve } from 'node:path';
 import { MemoryCache } from '../runtime/memory-cache.ts';
@@ -13,23 +13,27 @@ import type { WorkerSettings } from './settings.ts';
 export interface DevStores {
   kv: KvStore | undefined;
   cache: CacheBackend;
+  /** Opens the KV store (for a config that gained kv_namespaces while running). */
+  openKv(settings: WorkerSettings): Promise<KvStore>;
   close(): Promise<void>;
 }
 
 /** `persistTo` overrides the folder (default `<project>/.atoll`); KV lives in its `kv/`. */
 export async function openStores(settings: WorkerSettings, persistTo: string | null): Promise<DevStores> {
-  let kv: KvStore | undefined;
-  if (settings.kvNamespaces.length > 0) {
-    const dir = join(persistTo === null ? join(settings.projectDir, '.atoll') : resolve(persistTo), 'kv');
-    try {
-      kv = await openSqliteKv(dir);
-    } catch (err) {
-      throw new UserError(`atoll dev: cannot open the local KV store in ${dir}: ${(err as Error).message}. Pick another folder with --persist-to DIR.`, 'kv_unavailable');
-    }
-  }
-  return {
-    kv,
+  const stores: DevStores = {
+    kv: undefined,
     cache: new MemoryCache(),
-    close: async () => { await kv?.close(); },
+    async openKv(s) {
+      const dir = join(persistTo === null ? join(s.projectDir, '.atoll') : resolve(persistTo), 'kv');
+      try {
+        stores.kv ??= await openSqliteKv(dir);
+      } catch (err) {
+        throw new UserError(`atoll dev: cannot open the local KV store in ${dir}: ${(err as Error).message}. Pick another folder with --persist-to DIR.`, 'kv_unavailable');
+      }
+      return stores.kv;
+    },
+    close: async () => { await stores.kv?.close(); },
   };
+  if (settings.kvNamespaces.length > 0) await stores.openKv(settings);
+  return stores;
 }
