@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runInIsolate } from '../helpers/worker.ts';
+import { runInIsolate } from '../helpers/relaxed-worker.ts';
 
 test('AbortController: abort: sets aborted and reason once, fires abort once, onabort included', async () => {
   const out = await runInIsolate<Record<string, unknown>>(`

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runInIsolate } from '../helpers/worker.ts';
+import { runInIsolate } from '../helpers/relaxed-worker.ts';
 
 test('btoa: encodes Latin-1 strings, padding included', async () => {
   const out = await runInIsolate<string[]>(`return ['', 'f', 'fo', 'foo', 'foob', 'fooba', 'foobar', '\\u00ff\\u00fe\\u0000', 123, null].map((s) => btoa(s));`);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { format as nodeFormat } from 'node:util';
-import { startWorker } from '../helpers/worker.ts';
+import { startWorker } from '../helpers/relaxed-worker.ts';
 
 // Each case is JavaScript for an argument list, evaluated both in the isolate and here.
 const CASES = [

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runInIsolate } from '../helpers/worker.ts';
+import { runInIsolate } from '../helpers/relaxed-worker.ts';
 
 test('Crypto: getRandomValues: fills every integer typed array in place and returns it', async () => {
   const out = await runInIsolate<Record<string, unknown>>(`

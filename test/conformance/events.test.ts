@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runInIsolate, startWorker } from '../helpers/worker.ts';
+import { runInIsolate, startWorker } from '../helpers/relaxed-worker.ts';
 
 test('Event: constructor: reads its init dictionary and starts with the spec defaults', async () => {
   const out = await runInIsolate<Record<string, unknown>>(`

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runInIsolate, startWorker } from '../helpers/worker.ts';
+import { runInIsolate, startWorker } from '../helpers/relaxed-worker.ts';
 
 test('queueMicrotask: runs callbacks in order, after the current job and before timers', async () => {
   const out = await runInIsolate<string[]>(`

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runInIsolate } from '../helpers/worker.ts';
+import { runInIsolate } from '../helpers/relaxed-worker.ts';
 
 test('structuredClone: clone: copies primitives, wrappers, Date, RegExp, Map, Set, arrays and objects deeply', async () => {
   const out = await runInIsolate<Record<string, unknown>>(`

@@ -9,7 +9,7 @@ import { cryptoAsyncOps, cryptoSyncOps, MAX_HASHES_PER_ISOLATE } from '../../src
 import { addKey, liveKeyCount, MAX_KEYS_PER_ISOLATE } from '../../src/runtime/crypto-keys.ts';
 import type { OpContext } from '../../src/runtime/ops/index.ts';
 import { OpError } from '../../src/runtime/errors.ts';
-import { runInIsolate } from '../helpers/worker.ts';
+import { runInIsolate } from '../helpers/relaxed-worker.ts';
 
 // The ops only use ctx.worker as the key of its tables, so a plain object stands in for an isolate.
 const ctxFor = (worker: object): OpContext => ({ worker, inv: null, opId: 1 } as unknown as OpContext);

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runInIsolate, startWorker } from '../helpers/worker.ts';
+import { runInIsolate, startWorker } from '../helpers/relaxed-worker.ts';
 
 const sleep = (ms: number) => `await new Promise((r) => setTimeout(r, ${ms}));`;
 
