@@ -126,6 +126,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       cf: requestCf(req, { trustForwardedFor: opts.trustForwardedFor, location: opts.location }),
       maxBodyBytes: MAX_BODY_BYTES,
       exposeErrors: true,
+      mapStack: (stack) => worker.mapStack(stack),
       passThrough: passThrough(opts.origin),
     });
     // The same error can be recorded twice (thrown, then reported as the outcome).

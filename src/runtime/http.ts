@@ -25,6 +25,8 @@ export interface HttpInvokeOptions {
   maxBodyBytes: number;
   /** Show exception messages and stacks in error responses (dev). */
   exposeErrors: boolean;
+  /** Rewrites a shown stack (atoll dev maps bundle positions to the user's source files). */
+  mapStack?(stack: string): string;
   /** Forward the request to the origin (passThroughOnException, no respondWith). */
   passThrough?(req: IncomingMessage, res: ServerResponse, body: Uint8Array | null): Promise<void>;
 }
@@ -196,7 +198,8 @@ export async function invokeHttp(worker: WorkerIsolate, req: IncomingMessage, re
       await opts.passThrough(req, res, null);
     } else {
       const e = result.error;
-      errorResponse(res, result.outcome, opts.exposeErrors ? (e.stack ?? `${e.type}: ${e.message}`) : null);
+      const stack = e.stack ?? `${e.type}: ${e.message}`;
+      errorResponse(res, result.outcome, opts.exposeErrors ? (opts.mapStack?.(stack) ?? stack) : null);
     }
   } catch (err) {
     // The body failed midway (the stream errored, the isolate died): the client sees a

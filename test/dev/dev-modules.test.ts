@@ -91,7 +91,7 @@ describe('atoll dev: ES modules worker with an origin', () => {
     const from = dev.events.length;
     const res = await dev.fetch('/throw');
     assert.equal(res.status, 500);
-    assert.match(await res.text(), /boom from the worker/);
+    assert.match(await res.text(), /Error: boom from the worker\n\s+at .*src\/index\.js:\d+:\d+/, 'the body shows the stack in the source file too');
     const e = await dev.waitFor((x) => x.event === 'exception', from);
     assert.match(e.message, /Error: boom from the worker\n\s+at .*src\/index\.js:\d+:\d+/);
   });
