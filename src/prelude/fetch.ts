@@ -92,7 +92,9 @@ function responseBody(ref: Exclude<BodyRef, null>, signal: AbortSignal): Readabl
       if (finished || !('stream' in ref)) return;
       let chunk: Uint8Array | null;
       try {
-        chunk = await hostAsync('stream_read', ref.stream);
+        // A byte stream refuses empty chunks, and a pull that enqueues nothing is not called again.
+        do chunk = await hostAsync('stream_read', ref.stream);
+        while (chunk !== null && chunk.byteLength === 0 && !finished);
       } catch (err) {
         if (finished) return;
         done();

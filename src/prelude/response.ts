@@ -38,6 +38,13 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 // https://fetch.spec.whatwg.org/#concept-response-status-message: a reason-phrase token.
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+// WebIDL `unsigned short` (https://webidl.spec.whatwg.org/#es-unsigned-short): truncated, modulo 2^16.
+function toUint16(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) return 0;
+  return ((Math.trunc(n) % 65536) + 65536) % 65536;
+}
+
 function st(r: Response): ResponseState {
   const s = stateOf.get(r);
   if (!s) throw new TypeErrorCtor('Illegal invocation');
@@ -49,12 +56,12 @@ export class Response extends Body {
     super();
     if (init !== undefined && init !== null && typeof init !== 'object') throw new TypeErrorCtor("Failed to construct 'Response': cannot convert init to a dictionary.");
     init ??= {};
-    const status = init.status === undefined ? 200 : Number(init.status);
+    const status = init.status === undefined ? 200 : toUint16(init.status);
     const webSocket = init.webSocket ?? null;
     // Workers allow status 101 only together with a WebSocket.
     const minStatus = webSocket ? 101 : 200;
-    if (!Number.isInteger(status) || status < minStatus || status > 599) {
-      throw new RangeErrorCtor(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [${minStatus}, 599].`);
+    if (status < minStatus || status > 599) {
+      throw new RangeErrorCtor(`Failed to construct 'Response': The status provided (${status}) is outside the range [${minStatus}, 599].`);
     }
     const encodeBody = init.encodeBody ?? 'automatic';
     if (encodeBody !== 'automatic' && encodeBody !== 'manual') throw new TypeErrorCtor(`Failed to construct 'Response': encodeBody must be "automatic" or "manual", not "${String(encodeBody)}".`);

@@ -26,12 +26,18 @@ test('Response: constructor: status, statusText, headers, and the Workers member
   assert.deepEqual(v, [410, false, 'Gone Away', '1', 'text/plain;charset=UTF-8', 'manual', 'gone']);
 });
 
+test('Response: status: converted as a WebIDL unsigned short (truncated, modulo 65536)', async () => {
+  const v = await runInIsolate(`return [new Response(null, { status: '404' }).status, new Response(null, { status: 200.9 }).status, new Response(null, { status: 65536 + 201 }).status];`);
+  assert.deepEqual(v, [404, 200, 201]);
+});
+
 test('Response: bad input: out-of-range statuses, bad statusText, bodies on null-body statuses and bad encodeBody throw', async () => {
   const v = await runInIsolate(`
     const attempt = (fn) => { try { fn(); return 'no error'; } catch (e) { return e.name + ': ' + e.message; } };
     return [
       attempt(() => new Response(null, { status: 199 })),
       attempt(() => new Response(null, { status: 600 })),
+      attempt(() => new Response(null, { status: NaN })),
       attempt(() => new Response(null, { status: 101 })),
       attempt(() => new Response(null, { statusText: 'bad\\nline' })),
       attempt(() => new Response('', { status: 204 })),
@@ -44,6 +50,7 @@ test('Response: bad input: out-of-range statuses, bad statusText, bodies on null
   assert.deepEqual(v, [
     "RangeError: Failed to construct 'Response': The status provided (199) is outside the range [200, 599].",
     "RangeError: Failed to construct 'Response': The status provided (600) is outside the range [200, 599].",
+    "RangeError: Failed to construct 'Response': The status provided (0) is outside the range [200, 599].",
     "RangeError: Failed to construct 'Response': The status provided (101) is outside the range [200, 599].",
     "TypeError: Failed to construct 'Response': Invalid statusText.",
     "TypeError: Failed to construct 'Response': Response with null body status (204) cannot have body.",
