@@ -43,6 +43,19 @@ describe('atoll dev: reload', () => {
     t.diagnostic(`save to reloaded: ${Math.round(ms)} ms (rebuild ${Math.round(event.buildMs as number)} ms, rebuild + new isolate ${Math.round(event.totalMs as number)} ms)`);
   });
 
+  test('atoll dev: a request in flight during a reload: finishes on the version it started on', async () => {
+    const from = dev.events.length;
+    const slow = dev.fetch('/slow?ms=1500');
+    // The request must have reached the worker before the edit.
+    await dev.waitFor((x) => x.event === 'console' && x.message === 'slow request started', from);
+    await edit('src/lib/greet.js', 'export function greet(g) {\n  return `${g} mid-flight`;\n}\n', 'loaded');
+    assert.equal(await (await dev.fetch('/')).text(), 'hello mid-flight');
+    const res = await slow;
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'hello after an edit');
+    await edit('src/lib/greet.js', 'export function greet(g) {\n  return `${g} after an edit`;\n}\n', 'loaded');
+  });
+
   test('atoll dev: a syntax error: keeps serving the last good version and prints file:line:col', async () => {
     const { event } = await edit('src/lib/greet.js', 'export function greet(g) {\n  return `${g}` +;\n}\n', 'build_error');
     assert.match(event.message, /^Build failed: src\/lib\/greet\.js:2:\d+: error: Unexpected ";"/);
