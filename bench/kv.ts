@@ -87,6 +87,21 @@ try {
     inThread.close();
   }
 
+  // Concurrent puts share a commit (the engine batches a turn's calls into one transaction).
+  {
+    const store = await openSqliteKv(tmp(), { synchronous: 'full' });
+    const n = PUTS;
+    t0 = performance.now();
+    let k = 0;
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (k < n) await store.put('ns', `c-${k++}`, value);
+    }));
+    const rate = n / ((performance.now() - t0) / 1000);
+    const fullSequential = rows.find((r) => r.figure === 'puts/s 1 KiB, synchronous=full')!.value;
+    rows.push({ bench: 'kv', figure: `puts/s 1 KiB, synchronous=full, ${CONCURRENCY} in flight`, value: rate, unit: 'ops/s', baseline: 'sequential puts, synchronous=full, on its thread', baselineValue: fullSequential, ratio: rate / fullSequential, target: 'none', met: null, command: cmd });
+    await store.close();
+  }
+
   // What a 25 MiB put costs the main thread (HTTP, the CPU watchdog) in each design.
   // put() may take the value's buffer over, so the thread gets a copy made beforehand.
   const handedOver = big.slice();

@@ -106,6 +106,18 @@ export class SqliteKvCore {
     return Number(this.#sweep.run(nowMs / 1000).changes);
   }
 
+  /** Runs `fn` in one transaction: the writes in it share one commit (and one fsync). */
+  transaction(fn: () => void): void {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      fn();
+      this.#db.exec('COMMIT');
+    } catch (err) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
   close(): void {
     if (this.#db.isOpen) this.#db.close();
   }

@@ -12,19 +12,25 @@ import { openSqliteKv } from '../../src/store/sqlite-kv.ts';
 
 const storeUrl = new URL('../../src/store/sqlite-kv.ts', import.meta.url).href;
 
-async function killAfterAcks(dir: string, synchronous: 'full' | 'normal', acks: number): Promise<number> {
+/**
+ * Runs a child that puts keys `concurrency` at a time and prints each index as its put
+ * is acknowledged; kills it with SIGKILL after `acks` acknowledgements. Returns them.
+ */
+async function killAfterAcks(dir: string, synchronous: 'full' | 'normal', concurrency: number, acks: number): Promise<Set<number>> {
   const script = join(dir, 'child.mjs');
   writeFileSync(script, `
     import { writeSync } from 'node:fs';
     const { openSqliteKv } = await import(${JSON.stringify(storeUrl)});
     const kv = await openSqliteKv(${JSON.stringify(dir)}, { synchronous: ${JSON.stringify(synchronous)} });
-    for (let i = 0; ; i++) {
-      await kv.put('ns', 'key-' + i, new TextEncoder().encode('value-' + i), { metadata: JSON.stringify({ i }) });
-      writeSync(1, i + '\\n');
+    for (let i = 0; ; i += ${concurrency}) {
+      await Promise.all(Array.from({ length: ${concurrency} }, (_, j) => i + j).map(async (n) => {
+        await kv.put('ns', 'key-' + n, new TextEncoder().encode('value-' + n), { metadata: JSON.stringify({ n }) });
+        writeSync(1, n + '\\n');
+      }));
     }
   `);
   const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH } });
-  let last = -1;
+  const acked = new Set<number>();
   let buffered = '';
   await new Promise<void>((resolve, reject) => {
     child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited early: ${code}`))));
@@ -32,25 +38,32 @@ async function killAfterAcks(dir: string, synchronous: 'full' | 'normal', acks: 
       buffered += chunk.toString();
       const lines = buffered.split('\n');
       buffered = lines.pop()!;
-      for (const l of lines) last = Number(l);
-      if (last + 1 >= acks) child.kill('SIGKILL');
+      for (const l of lines) acked.add(Number(l));
+      if (acked.size >= acks) child.kill('SIGKILL');
     });
   });
-  return last;
+  return acked;
 }
 
-for (const synchronous of ['full', 'normal'] as const) {
-  test(`SqliteKvStore: put: an acknowledged put survives kill -9 (synchronous=${synchronous})`, async () => {
+const cases = [
+  { synchronous: 'full', concurrency: 1, acks: 100 },
+  { synchronous: 'normal', concurrency: 1, acks: 500 },
+  // Concurrent puts share a commit: each is acknowledged only after that commit.
+  { synchronous: 'full', concurrency: 20, acks: 400 },
+] as const;
+
+for (const { synchronous, concurrency, acks } of cases) {
+  test(`SqliteKvStore: put: an acknowledged put survives kill -9 (synchronous=${synchronous}, ${concurrency} at a time)`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'atoll-kv-kill-'));
     try {
-      const lastAcked = await killAfterAcks(dir, synchronous, synchronous === 'full' ? 100 : 500);
-      assert.ok(lastAcked >= 99, `only ${lastAcked + 1} puts were acknowledged`);
+      const acked = await killAfterAcks(dir, synchronous, concurrency, acks);
+      assert.ok(acked.size >= acks, `only ${acked.size} puts were acknowledged`);
       const kv = await openSqliteKv(dir);
       try {
-        for (let i = 0; i <= lastAcked; i++) {
-          const e = await kv.get('ns', `key-${i}`);
-          assert.equal(new TextDecoder().decode(e?.value), `value-${i}`, `key-${i} (acknowledged) is missing`);
-          assert.equal(e?.metadata, JSON.stringify({ i }));
+        for (const n of acked) {
+          const e = await kv.get('ns', `key-${n}`);
+          assert.equal(new TextDecoder().decode(e?.value), `value-${n}`, `key-${n} (acknowledged) is missing`);
+          assert.equal(e?.metadata, JSON.stringify({ n }));
         }
       } finally {
         await kv.close();
