@@ -23,7 +23,7 @@ const extractors: Extractor[] = [];
 
 /** Blob, FormData and URLSearchParams register how they become a body (avoids cycles). */
 export function registerBodyExtractor(fn: Extractor): void {
-  extractors.push(fn);
+  ArrayPrototypePush(extractors, fn);
 }
 
 type Reader<T> = (bytes: Uint8Array, contentType: string | null) => T | Promise<T>;
@@ -33,7 +33,7 @@ export function registerBodyReader(kind: 'blob' | 'formData', fn: Reader<unknown
   readers[kind] = fn;
 }
 
-export function copyBytes(view: ArrayBuffer | ArrayBufferView): Uint8Array {
+function copyBytes(view: ArrayBuffer | ArrayBufferView): Uint8Array {
   if (view instanceof ArrayBuffer) return new Uint8ArrayCtor(view.slice(0));
   const v = view as ArrayBufferView;
   return new Uint8ArrayCtor(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength) as ArrayBuffer);
@@ -52,8 +52,8 @@ export function extractBody(init: BodyInit | undefined): ExtractedBody {
     return { bytes: utf8Encode(init.toString()), stream: null, contentType: 'application/x-www-form-urlencoded;charset=UTF-8' };
   }
   if (typeof init === 'object') {
-    for (const fn of extractors) {
-      const out = fn(init);
+    for (let i = 0; i < extractors.length; i++) {
+      const out = extractors[i](init);
       if (out) return out;
     }
   }

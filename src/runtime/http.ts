@@ -162,6 +162,10 @@ export async function invokeHttp(worker: WorkerIsolate, req: IncomingMessage, re
   if (REFUSED_METHODS.has(method.toUpperCase())) {
     return refused(res, 405, `The ${method} method is not allowed.\n`);
   }
+  // The URL comes from the client's Host header and request target: a Request needs it valid.
+  if (!URL.canParse(opts.url)) {
+    return refused(res, 400, 'The request URL (from the Host header and the request target) is not a valid URL.\n');
+  }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > opts.maxBodyBytes) {
     return refused(res, 413, `The request body is ${declared} bytes; the limit is ${opts.maxBodyBytes} bytes.\n`);

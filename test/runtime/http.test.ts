@@ -34,7 +34,8 @@ async function serve(code: string, maxBodyBytes = 1024): Promise<Served> {
     console: (_w, _inv, level, message) => logs.push(`${level}: ${message}`),
   });
   const server: Server = createServer({ maxHeaderSize: 8192 }, async (req, res) => {
-    invocations.push(await invokeHttp(worker, req, res, { url: `http://localhost${req.url}`, cf: {}, maxBodyBytes, exposeErrors: true }));
+    const url = `http://${req.headers.host ?? 'localhost'}${req.url}`;
+    invocations.push(await invokeHttp(worker, req, res, { url, cf: {}, maxBodyBytes, exposeErrors: true }));
   });
   server.on('clientError', handleClientError);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -112,7 +113,7 @@ test('http: huge headers: 431 with a clear reason, and the server keeps serving'
   }
 });
 
-test('http: bad methods and garbage: unknown methods get 501, TRACE 405, a broken request line 400', async () => {
+test('http: bad methods and garbage: unknown methods get 501, TRACE 405, a broken request line or Host 400', async () => {
   const s = await serve(ECHO);
   try {
     assert.match(await rawExchange(s.port, 'FROB / HTTP/1.1\r\nHost: x\r\n\r\n'), /^HTTP\/1\.1 (501 Not Implemented|400 Bad Request)/);
@@ -123,6 +124,8 @@ test('http: bad methods and garbage: unknown methods get 501, TRACE 405, a broke
     assert.match(await rawExchange(s.port, '\x00\x01garbage\r\n\r\n'), /^HTTP\/1\.1 501 Not Implemented[^]*not a method this server knows/);
     assert.match(await rawExchange(s.port, 'GET / HTTP/9\r\n\r\n'), /^HTTP\/1\.1 400 Bad Request[^]*not valid HTTP\/1\.1/);
     assert.match(await rawExchange(s.port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header Name: y\r\n\r\n'), /^HTTP\/1\.1 400 Bad Request/);
+    const badHost = await rawExchange(s.port, 'GET / HTTP/1.1\r\nHost: exa mple:99999\r\nConnection: close\r\n\r\n');
+    assert.match(badHost, /^HTTP\/1\.1 400 [^]*The request URL \(from the Host header and the request target\) is not a valid URL\./);
     assert.deepEqual(s.logs, [], 'the worker never ran');
     assert.equal((await fetch(s.url)).status, 200);
   } finally {
