@@ -114,6 +114,7 @@ console.log(`main thread (profile): ${busy.toFixed(0)} ms not idle of ${main.tot
 print('main thread', main, /src\/|bench\//);
 if (existsSync(isolateFile)) {
   const threads = JSON.parse(readFileSync(isolateFile, 'utf8')) as { threadId: number; profile: Profile }[];
+  if (threads.length === 0) console.log("\nisolate: isolated-vm returned no profile for the isolate (seen with tasks this short); bench/prelude-ops.ts measures the isolate side");
   for (const th of threads) print(`isolate (thread ${th.threadId}, same window)`, tally(th.profile, windowStart, stats.monotonicUs), /./);
 }
 console.log(`\nprofiles: ${dir} (open them in Chrome DevTools > Performance)`);
