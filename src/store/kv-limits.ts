@@ -18,7 +18,8 @@ export class KvLimitError extends Error {
 
 export type KvMethod = 'GET' | 'GET_BULK' | 'PUT' | 'DELETE';
 
-const encoder = new TextEncoder();
+// Measured without encoding: a hostile worker may send a string of 100 MB.
+const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 function failed(method: KvMethod, status: number, message: string): KvLimitError {
   return new KvLimitError('Error', status, `KV ${method} failed: ${status} ${message}`);
@@ -29,7 +30,7 @@ export function checkKey(method: KvMethod, key: unknown): string {
   if (typeof key !== 'string') throw new KvLimitError('TypeError', 400, 'Key name must be a string.');
   if (key === '') throw new KvLimitError('TypeError', 400, 'Key name cannot be empty.');
   if (key === '.' || key === '..') throw new KvLimitError('TypeError', 400, `"${key}" is not allowed as a key name.`);
-  const bytes = encoder.encode(key).byteLength;
+  const bytes = utf8Bytes(key);
   if (bytes > KV_LIMITS.keyBytes) {
     throw failed(method, 414, `UTF-8 encoded length of ${bytes} exceeds key length limit of ${KV_LIMITS.keyBytes}.`);
   }
@@ -45,7 +46,7 @@ export function checkBulkKeys(keys: unknown): string[] {
     if (typeof key !== 'string') throw new KvLimitError('TypeError', 400, 'Bulk get keys must be an array of strings.');
     if (key === '') throw failed('GET_BULK', 400, 'Key names must not be empty');
     if (key === '.' || key === '..') throw failed('GET_BULK', 400, `Illegal key name "${key}". Please use a different name.`);
-    const bytes = encoder.encode(key).byteLength;
+    const bytes = utf8Bytes(key);
     if (bytes > KV_LIMITS.keyBytes) throw failed('GET_BULK', 414, `UTF-8 encoded length of ${bytes} exceeds key length limit of ${KV_LIMITS.keyBytes}.`);
   }
   return keys as string[];
@@ -66,7 +67,7 @@ export function checkValueLength(length: number): void {
 export function checkMetadata(metadata: unknown): string | null {
   if (metadata === null || metadata === undefined) return null;
   if (typeof metadata !== 'string') throw new KvLimitError('TypeError', 400, 'KV metadata must be serialized as JSON text.');
-  const bytes = encoder.encode(metadata).byteLength;
+  const bytes = utf8Bytes(metadata);
   if (bytes > KV_LIMITS.metadataBytes) {
     throw failed('PUT', 413, `Metadata length of ${bytes} exceeds limit of ${KV_LIMITS.metadataBytes}.`);
   }
@@ -124,8 +125,8 @@ export function checkListOptions(prefix: unknown, limit: unknown, cursor: unknow
   if (prefix !== null && prefix !== undefined && typeof prefix !== 'string') throw new KvLimitError('TypeError', 400, 'list() prefix must be a string.');
   if (cursor !== null && cursor !== undefined && typeof cursor !== 'string') throw new KvLimitError('TypeError', 400, 'list() cursor must be a string.');
   const p = prefix ?? '';
-  if (encoder.encode(p).byteLength > KV_LIMITS.keyBytes) {
-    throw failed('GET', 414, `UTF-8 encoded length of ${encoder.encode(p).byteLength} exceeds key length limit of ${KV_LIMITS.keyBytes}.`);
+  if (utf8Bytes(p) > KV_LIMITS.keyBytes) {
+    throw failed('GET', 414, `UTF-8 encoded length of ${utf8Bytes(p)} exceeds key length limit of ${KV_LIMITS.keyBytes}.`);
   }
   if (typeof cursor === 'string' && cursor.length > KV_LIMITS.cursorChars) throw failed('GET', 400, 'Invalid cursor.');
   let n = limit === undefined || limit === null ? 0 : integer(limit);

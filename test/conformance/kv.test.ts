@@ -261,6 +261,9 @@ test('KV ops: the host refuses namespace ids that are not bound to the worker', 
     await assert.rejects(asyncOps.kv_put(ctx, 'ns-test', 'k', { bytes: new Uint8Array(1) }, null), /options must be an object/);
     await assert.rejects(asyncOps.kv_put(ctx, 'ns-test', 'k', { bytes: new Uint8Array(25 * 1024 * 1024 + 1) }, {}), /^Error: KV PUT failed: 413 Value length of 26214401 exceeds limit of 26214400\.$/);
     await assert.rejects(asyncOps.kv_put(ctx, 'ns-test', 'k', { stream: 'one' }, {}), /accepts only strings/);
+    // Strings far past every limit are measured, not copied again.
+    await assert.rejects(asyncOps.kv_get(ctx, 'ns-test', 'k'.repeat(50_000_000), null), /414 UTF-8 encoded length of 50000000 exceeds/);
+    await assert.rejects(asyncOps.kv_put(ctx, 'ns-test', 'k', { bytes: new Uint8Array(1) }, { metadata: JSON.stringify('m'.repeat(50_000_000)) }), /413 Metadata length of 50000002 exceeds limit of 1024/);
     await assert.rejects(asyncOps.kv_get_bulk(ctx, 'ns-test', 'not-an-array', null), /Bulk get keys must be an array of strings/);
     await assert.rejects(asyncOps.kv_get_bulk(ctx, 'ns-test', ['a', 7], null), /Bulk get keys must be an array of strings/);
     await assert.rejects(asyncOps.kv_get_bulk(ctx, 'victim', ['secret'], null), /is not bound to this worker/);
