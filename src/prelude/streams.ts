@@ -56,58 +56,70 @@ interface BytePipe {
   writable: WritableStream<ArrayBuffer | ArrayBufferView>;
 }
 
-// A writable whose bytes come out of a byte ReadableStream (so BYOB readers work). A write
-// resolves once the reader has taken its bytes (or they fit under `highWaterMark`): the
-// pipe holds at most one chunk beyond that, which is how Workers' identity streams behave.
+// A writable whose bytes come out of a byte ReadableStream (so BYOB readers work). A
+// chunk is handed over only when the readable side pulls (a read is waiting, or the
+// queue is under `highWaterMark`), and its write resolves then: nothing is buffered
+// beyond that, which is how Workers' identity streams behave.
 function bytePipe(highWaterMark: number, expected: number | null): BytePipe {
   let rc!: ReadableByteStreamController;
   let wc!: WritableStreamDefaultController;
-  let waiting: { resolve(): void; reject(e: unknown): void } | null = null;
+  let pendingWrite: { bytes: Uint8Array; resolve(): void; reject(e: unknown): void } | null = null;
+  let pendingPull: (() => void) | null = null;
   let seen = 0;
-  const wake = (error?: unknown) => {
-    const w = waiting;
-    waiting = null;
-    if (w && error !== undefined) w.reject(error);
-    else w?.resolve();
+  const endPull = () => {
+    const p = pendingPull;
+    pendingPull = null;
+    p?.();
+  };
+  const fail = (err: unknown) => {
+    rc.error(err);
+    endPull();
+    return err;
   };
   const readable = new ReadableStream<Uint8Array>({
     type: 'bytes',
     start(c) { rc = c; },
-    pull() { wake(); },
+    pull() {
+      const w = pendingWrite;
+      if (!w) return new PromiseCtor<void>((resolve) => { pendingPull = resolve; });
+      pendingWrite = null;
+      rc.enqueue(w.bytes);
+      w.resolve();
+    },
     cancel(reason) {
       wc.error(reason);
-      wake(reason ?? new TypeErrorCtor('The readable side was canceled.'));
+      pendingWrite?.reject(reason);
+      pendingWrite = null;
     },
   }, { highWaterMark });
   const writable = new WritableStream<ArrayBuffer | ArrayBufferView>({
     start(c) { wc = c; },
     write(chunk) {
-      const bytes = byteChunk(chunk);
+      let bytes: Uint8Array;
+      try {
+        bytes = byteChunk(chunk);
+      } catch (err) {
+        throw fail(err);
+      }
       seen += bytes.length;
-      if (expected !== null && seen > expected) {
-        const err = new TypeErrorCtor('Attempt to write too many bytes through a FixedLengthStream.');
-        rc.error(err);
-        throw err;
-      }
+      if (expected !== null && seen > expected) throw fail(new TypeErrorCtor('Attempt to write too many bytes through a FixedLengthStream.'));
       if (bytes.length === 0) return;
-      rc.enqueue(bytes);
-      const desired = rc.desiredSize ?? 0;
-      if (desired < 0 || (highWaterMark > 0 && desired === 0)) {
-        return new PromiseCtor<void>((resolve, reject) => { waiting = { resolve, reject }; });
+      if (pendingPull) {
+        rc.enqueue(bytes);
+        endPull();
+        return;
       }
+      return new PromiseCtor<void>((resolve, reject) => { pendingWrite = { bytes, resolve, reject }; });
     },
     close() {
-      if (expected !== null && seen < expected) {
-        const err = new TypeErrorCtor('FixedLengthStream did not see all expected bytes before close().');
-        rc.error(err);
-        throw err;
-      }
+      if (expected !== null && seen < expected) throw fail(new TypeErrorCtor('FixedLengthStream did not see all expected bytes before close().'));
       rc.close();
       // A BYOB read waiting at the close must be answered with an empty view.
       rc.byobRequest?.respond(0);
+      endPull();
     },
     abort(reason) {
-      rc.error(reason);
+      fail(reason);
     },
   });
   return { readable, writable };
