@@ -1,8 +1,8 @@
 // The default outbound fetch for tenant sub-requests, on node:http / node:https rather
-// than Node's own fetch, for control the Fetch spec's redirect rules and Workers'
-// behaviour need: each redirect hop is ours (method rewrite, body replay, 20 hops),
-// a `manual` redirect comes back as the 3xx response itself (as on Workers, not as an
-// opaque-redirect), Set-Cookie headers arrive apart from rawHeaders, and the request
+// than Node's own fetch, for the control the Fetch spec's redirect rules and Workers'
+// behaviour need: it never follows a redirect itself (the runtime does, hop by hop,
+// so a `manual` redirect comes back as the 3xx response itself, as on Workers, not as
+// an opaque-redirect), Set-Cookie headers arrive apart from rawHeaders, and the request
 // body is pulled from the isolate only as fast as the socket takes it.
 //
 // This is the seam embedders replace (HostServices.fetch): an edge node puts its HTTP
@@ -17,15 +17,9 @@ import { OpError } from './errors.ts';
 import { hostStreamFromReadable, type HostStream } from './host-stream.ts';
 import type { OutboundResponse } from './ops/index.ts';
 
-/** https://fetch.spec.whatwg.org/#http-redirect-fetch step 5: at most 20 redirects. */
-export const MAX_REDIRECTS = 20;
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 // Hop-by-hop headers (RFC 9110 section 7.6.1) belong to one connection, not to the message.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
-// Headers that describe a body: dropped when a redirect turns the request into a GET
-// (https://fetch.spec.whatwg.org/#http-redirect-fetch step 12).
-const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']);
 
 const agents = {
   'http:': new HttpAgent({ keepAlive: true, maxSockets: 256 }),
@@ -131,62 +125,30 @@ function decodedBody(res: IncomingMessage, headers: HeaderList): { body: Readabl
   return { body: decoder, headers: headers.filter(([n]) => n !== 'content-encoding' && n !== 'content-length') };
 }
 
+/**
+ * One HTTP exchange: the response to exactly this request, a 3xx included. Following
+ * redirects is the runtime's policy (ops/fetch.ts), so that every hop is counted as a
+ * sub-request, as on Workers, and goes through this seam again.
+ */
 export async function outboundFetch(init: RequestInit_, body: HostStream | null, signal: AbortSignal): Promise<OutboundResponse> {
   if (signal.aborted) throw abortError();
-  const replayable = init.body && 'bytes' in init.body ? { bytes: init.body.bytes } : null;
-  let hop: Hop = {
+  const hop: Hop = {
     method: init.method,
     url: new URL(init.url),
     headers: init.headers,
-    body: replayable ?? (body ? { stream: body } : null),
+    body: init.body && 'bytes' in init.body ? { bytes: init.body.bytes } : body ? { stream: body } : null,
   };
-  for (let redirects = 0; ; redirects++) {
-    const { res } = await send(hop, signal);
-    const status = res.statusCode ?? 0;
-    const location = res.headers.location;
-    if (!REDIRECTS.has(status) || location === undefined || init.redirect === 'manual') {
-      return respond(res, hop, redirects > 0, signal);
-    }
-    res.resume();
-    if (init.redirect === 'error') {
-      throw new OpError('TypeError', `Fetch to ${hop.url.href} was redirected (${status}), and the request's redirect mode is "error".`);
-    }
-    // https://fetch.spec.whatwg.org/#http-redirect-fetch
-    if (redirects + 1 > MAX_REDIRECTS) throw new OpError('TypeError', `Fetch to ${init.url} was redirected more than ${MAX_REDIRECTS} times.`);
-    let next: URL;
-    try {
-      next = new URL(location, hop.url);
-    } catch {
-      throw new OpError('TypeError', `Fetch to ${hop.url.href} was redirected to an invalid Location "${location}".`);
-    }
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      throw new OpError('TypeError', `Fetch to ${hop.url.href} was redirected to ${next.href}: only http: and https: URLs are supported.`);
-    }
-    // Step 11: a stream body was sent once and cannot be sent again.
-    if ((status === 307 || status === 308) && hop.body && 'stream' in hop.body) {
-      throw new OpError('TypeError', `Fetch to ${hop.url.href} was redirected (${status}) and its body is a stream, which cannot be sent twice: buffer the body to follow this redirect.`);
-    }
-    let { method, headers } = hop;
-    let nextBody = hop.body;
-    // Step 12: 303 (unless GET or HEAD), and 301/302 after a POST, continue as a GET without a body.
-    if ((status === 303 && method !== 'GET' && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
-      method = 'GET';
-      nextBody = null;
-      headers = headers.filter(([n]) => !BODY_HEADERS.has(n));
-    }
-    // Step 13: credentials do not follow a redirect to another origin.
-    if (next.origin !== hop.url.origin) headers = headers.filter(([n]) => n !== 'authorization' && n !== 'cookie' && n !== 'proxy-authorization');
-    hop = { method, url: next, headers, body: nextBody };
-  }
+  const { res } = await send(hop, signal);
+  return respond(res, hop, signal);
 }
 
-function respond(res: IncomingMessage, hop: Hop, redirected: boolean, signal: AbortSignal): OutboundResponse {
+function respond(res: IncomingMessage, hop: Hop, signal: AbortSignal): OutboundResponse {
   const status = res.statusCode ?? 0;
   const raw = responseHeaders(res);
   // A response's URL never has a fragment (https://fetch.spec.whatwg.org/#dom-response-url).
   const url = new URL(hop.url);
   url.hash = '';
-  const head = { status, statusText: res.statusMessage ?? '', url: url.href, redirected };
+  const head = { status, statusText: res.statusMessage ?? '', url: url.href, redirected: false };
   if (hop.method === 'HEAD' || NULL_BODY.has(status)) {
     res.resume();
     return { head: { ...head, headers: raw }, body: null };

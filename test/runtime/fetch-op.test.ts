@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateInit } from '../../src/runtime/ops/fetch.ts';
+import { redirectHop, validateInit } from '../../src/runtime/ops/fetch.ts';
 import { OpError } from '../../src/runtime/errors.ts';
 import { startWorker } from '../helpers/worker.ts';
 import { startOrigin, type Origin } from './fetch-origins.ts';
@@ -49,6 +49,16 @@ test('fetch op: validateInit: refuses every malformed field with a TypeError nam
       return true;
     });
   }
+});
+
+test('fetch op: redirectHop: credentials follow a redirect only within the same origin', () => {
+  const req = validateInit({ ...good, url: 'http://a.example/x', headers: [['authorization', 'Bearer t'], ['cookie', 'c=1'], ['x-keep', '1']] });
+  const head = (location: string) => ({ status: 302, statusText: 'Found', headers: [['location', location]] as [string, string][], url: req.url, redirected: false });
+  assert.deepEqual(redirectHop(req, head('/y'), 0)!.headers, req.headers);
+  assert.deepEqual(redirectHop(req, head('http://b.example/y'), 0)!.headers, [['x-keep', '1']]);
+  assert.equal(redirectHop(req, head('https://a.example/y'), 0)!.headers.length, 1, 'another scheme is another origin');
+  assert.equal(redirectHop(req, { ...head('/y'), status: 200 }, 0), null);
+  assert.equal(redirectHop({ ...req, redirect: 'manual' }, head('/y'), 0), null);
 });
 
 test('fetch op: exhaustion: response bodies a worker never reads are closed when its invocation ends', async () => {

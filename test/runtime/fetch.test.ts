@@ -290,6 +290,13 @@ test('fetch: sub-request limit: the call past the limit rejects clearly and neve
   assert.equal(hitsSince(before).length, 3);
 });
 
+test('fetch: sub-request limit: each hop of a redirect chain counts, as on Workers', async () => {
+  const before = origin.hits.length;
+  const out = await run(`await fetch(ORIGIN + '/loop');`, { limits: { subrequests: 3 } });
+  assert.match(out.message, /Too many subrequests: this invocation may make at most 3/);
+  assert.equal(hitsSince(before).length, 3);
+});
+
 test('fetch: network errors: a refused connection rejects with a TypeError naming the cause', async () => {
   const out = await run(`await fetch('http://127.0.0.1:1/');`);
   assert.equal(out.name, 'TypeError');

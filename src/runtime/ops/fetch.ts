@@ -8,7 +8,7 @@
 import type { HeaderList, RequestInit_, ResponseHead } from '../../shared/ops.ts';
 import { OpError, typeError } from '../errors.ts';
 import type { HostStream } from '../host-stream.ts';
-import type { OpContext } from './index.ts';
+import type { OpContext, OutboundResponse } from './index.ts';
 
 // The response body of fetch `opId` stays abortable after the op completed under this
 // key in the invocation's in-flight table (op ids from the prelude are positive).
@@ -47,6 +47,55 @@ export function countSubrequest(ctx: OpContext): void {
   if (inv.subrequests > inv.subrequestLimit) {
     throw new OpError('Error', `Too many subrequests: this invocation may make at most ${inv.subrequestLimit} (fetch, KV and cache calls count).`);
   }
+}
+
+/** https://fetch.spec.whatwg.org/#http-redirect-fetch step 5: at most 20 redirects. */
+export const MAX_REDIRECTS = 20;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+// Headers that describe a body: dropped when a redirect turns the request into a GET (step 12).
+const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']);
+// Credentials do not follow a redirect to another origin (step 13; cookies too, as undici does).
+const CREDENTIALS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/**
+ * The request to send after `head`, or null when `head` is the answer
+ * (https://fetch.spec.whatwg.org/#http-redirect-fetch). `hops` redirects were followed so far.
+ */
+export function redirectHop(req: RequestInit_, head: OutboundResponse['head'], hops: number): RequestInit_ | null {
+  const location = head.headers.find(([n]) => n === 'location')?.[1];
+  if (!REDIRECTS.has(head.status) || location === undefined || req.redirect === 'manual') return null;
+  const { status } = head;
+  if (req.redirect === 'error') throw typeError(`Fetch to ${req.url} was redirected (${status}), and the request's redirect mode is "error".`);
+  if (hops + 1 > MAX_REDIRECTS) throw typeError(`Fetch to ${req.url} was redirected more than ${MAX_REDIRECTS} times.`);
+  const from = new URL(req.url);
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    throw typeError(`Fetch to ${req.url} was redirected to an invalid Location "${location}".`);
+  }
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+    throw typeError(`Fetch to ${req.url} was redirected to ${next.href}: only http: and https: URLs are supported.`);
+  }
+  // Step 11: a stream body was sent once and cannot be sent again.
+  if ((status === 307 || status === 308) && req.body && 'stream' in req.body) {
+    throw typeError(`Fetch to ${req.url} was redirected (${status}) and its body is a stream, which cannot be sent twice: buffer the body to follow this redirect.`);
+  }
+  let { method, headers, body } = req;
+  // Step 12: 303 (unless GET or HEAD), and 301/302 after a POST, continue as a GET without a body.
+  if ((status === 303 && method !== 'GET' && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
+    method = 'GET';
+    body = null;
+    headers = headers.filter(([n]) => !BODY_HEADERS.has(n));
+  }
+  if (next.origin !== from.origin) headers = headers.filter(([n]) => !CREDENTIALS.has(n));
+  return { ...req, method, url: next.href, headers, body };
+}
+
+/** A host stream that yields `bytes` once (a byte body, sent again on every hop). */
+function bytesSource(bytes: Uint8Array): HostStream {
+  let sent = false;
+  return { read: async () => (sent ? null : ((sent = true), bytes)), cancel() { sent = true; } };
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -94,19 +143,34 @@ export const fetchAsyncOps = {
     const inv = ctx.inv!;
     let body: HostStream | null = null;
     if (init.body && 'stream' in init.body) body = pullFromIsolate(ctx, init.body.stream);
-    else if (init.body) {
-      // Also in init.body, where outboundFetch finds it to send it again on a 307/308.
-      const bytes = init.body.bytes;
-      let sent = false;
-      body = { read: async () => (sent ? null : ((sent = true), bytes)), cancel() { sent = true; } };
-    }
+    else if (init.body) body = bytesSource(init.body.bytes);
     // One controller for the whole exchange: the op's signal ends the request, and
     // after the head, op_abort and the end of the invocation close the response body.
     const ac = new AbortController();
     const opSignal = ctx.signal!;
     if (opSignal.aborted) ac.abort();
     else opSignal.addEventListener('abort', () => ac.abort(), { once: true });
-    const res = await ctx.worker.services.fetch(ctx, init, body, ac.signal);
+    let hop = init;
+    let res: OutboundResponse;
+    for (let hops = 0; ; hops++) {
+      res = await ctx.worker.services.fetch(ctx, hop, body, ac.signal);
+      let next: RequestInit_ | null;
+      try {
+        next = redirectHop(hop, res.head, hops);
+      } catch (err) {
+        res.body?.cancel('redirect refused');
+        throw err;
+      }
+      if (next === null) {
+        if (hops > 0) res = { ...res, head: { ...res.head, redirected: true } };
+        break;
+      }
+      res.body?.cancel('redirected');
+      // Each hop of a redirect chain is a sub-request of its own, as on Workers.
+      countSubrequest(ctx);
+      hop = next;
+      body = next.body && 'bytes' in next.body ? bytesSource(next.body.bytes) : null;
+    }
     if (!res.body) return { ...res.head, body: null };
     if (ac.signal.aborted) {
       // Aborted while the head was on its way: nobody will read this body.
