@@ -31,7 +31,10 @@ export interface OutboundResponse {
 
 /** What the embedder (atoll dev, an edge node) provides to the runtime. */
 export interface HostServices {
-  /** Performs a worker's outbound fetch (after the runtime counted it). */
+  /**
+   * One HTTP exchange of a worker's outbound fetch, counted by the runtime first. It
+   * returns a 3xx as it is: the runtime follows redirects, calling this once per hop.
+   */
   fetch(ctx: OpContext, init: RequestInit_, body: HostStream | null, signal: AbortSignal): Promise<OutboundResponse>;
   /** KV namespaces (src/store/kv.ts); a worker reaches only the ids in its bindings. */
   kv?: KvStore;
