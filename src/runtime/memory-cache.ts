@@ -50,6 +50,10 @@ export class MemoryCache implements CacheBackend {
   #bytes = 0;
 
   constructor(options: MemoryCacheOptions = {}) {
+    for (const name of ['maxBytes', 'maxEntryBytes'] as const) {
+      const v = options[name];
+      if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new RangeError(`MemoryCache: ${name} must be a positive integer of bytes, not ${String(v)}`);
+    }
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
     this.maxEntryBytes = Math.min(options.maxEntryBytes ?? Math.floor(this.maxBytes / 4), this.maxBytes);
     this.#clock = options.clock ?? Date.now;

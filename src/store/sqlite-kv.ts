@@ -135,6 +135,14 @@ export class SqliteKvStore implements KvStore {
 
 /** Opens (creating if needed) the KV database in `dir`; resolves once it is usable. */
 export async function openSqliteKv(dir: string, options: OpenSqliteKvOptions = {}): Promise<SqliteKvStore> {
+  if (typeof dir !== 'string' || dir === '') throw new TypeError('openSqliteKv: dir must be a folder path');
+  if (options.synchronous !== undefined && options.synchronous !== 'full' && options.synchronous !== 'normal') {
+    throw new TypeError(`openSqliteKv: synchronous must be 'full' or 'normal', not ${JSON.stringify(options.synchronous)}`);
+  }
+  const interval = options.sweepIntervalMs;
+  if (interval !== undefined && !(Number.isFinite(interval) && interval >= 10)) {
+    throw new RangeError(`openSqliteKv: sweepIntervalMs must be at least 10, not ${String(interval)}`);
+  }
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'kv.sqlite3');
   const worker = new Worker(new URL('./sqlite-kv-worker.ts', import.meta.url), {

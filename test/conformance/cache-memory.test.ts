@@ -90,3 +90,10 @@ test('MemoryCache: match: an expired entry is a miss and is dropped', async () =
   assert.equal(await text(cache, 'e'), null);
   assert.equal(cache.size, 0);
 });
+
+test('MemoryCache: constructor: refuses sizes that are not positive integers', () => {
+  assert.throws(() => new MemoryCache({ maxBytes: 0 }), /maxBytes must be a positive integer of bytes, not 0/);
+  assert.throws(() => new MemoryCache({ maxBytes: -5 }), RangeError);
+  assert.throws(() => new MemoryCache({ maxEntryBytes: 1.5 }), /maxEntryBytes must be a positive integer/);
+  assert.throws(() => new MemoryCache({ maxBytes: Number('64MB') }), /not NaN/);
+});

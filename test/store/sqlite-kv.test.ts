@@ -84,3 +84,12 @@ test('openSqliteKv: refuses a database written by a newer schema', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('openSqliteKv: bad options are refused before anything is created', async () => {
+  const dir = join(tempDir(), 'never-created');
+  await assert.rejects(openSqliteKv(''), /dir must be a folder path/);
+  await assert.rejects(openSqliteKv(dir, { synchronous: 'fast' as 'full' }), /synchronous must be 'full' or 'normal', not "fast"/);
+  await assert.rejects(openSqliteKv(dir, { sweepIntervalMs: 0 }), /sweepIntervalMs must be at least 10, not 0/);
+  const { existsSync } = await import('node:fs');
+  assert.equal(existsSync(dir), false);
+});
