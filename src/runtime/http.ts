@@ -216,7 +216,7 @@ export async function invokeHttp(worker: WorkerIsolate, req: IncomingMessage, re
   }
   inv.bodyDone();
   await inv.finished(worker.def.limits.waitUntilMs);
-  worker.end(inv);
+  await worker.end(inv);
   // A request body the worker never read to the end is forgotten with its invocation
   // (Node drains or closes the socket itself).
   if (bodyId !== null) worker.hostStreams.delete(bodyId);

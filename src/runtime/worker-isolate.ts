@@ -56,6 +56,8 @@ export interface WorkerDefinition {
 interface QueuedTask {
   owner: Invocation | null;
   msg: TaskMessage;
+  /** Runs once the task is over (or dropped because the isolate died). */
+  done?: () => void;
 }
 
 export class WorkerIsolate implements watchdog.Watched {
@@ -194,24 +196,26 @@ export class WorkerIsolate implements watchdog.Watched {
   }
 
   /** Ends an invocation: aborts its ops in flight and lets the isolate forget it. */
-  end(inv: Invocation): void {
-    if (inv.ended) return;
+  end(inv: Invocation): Promise<void> {
+    if (inv.ended) return Promise.resolve();
     inv.ended = true;
     for (const ac of inv.inflight.values()) ac.abort();
     inv.inflight.clear();
     this.invocations.delete(inv);
-    if (!this.dead) this.#enqueue(null, { kind: 'end', ctxId: inv.id });
+    if (this.dead) return Promise.resolve();
+    // Resolves after the tasks queued before it, so the invocation's CPU time is final.
+    return new Promise((resolve) => this.#enqueue(null, { kind: 'end', ctxId: inv.id }, resolve));
   }
 
-  #enqueue(owner: Invocation | null, msg: TaskMessage): void {
-    this.#queue.push({ owner, msg });
+  #enqueue(owner: Invocation | null, msg: TaskMessage, done?: () => void): void {
+    this.#queue.push({ owner, msg, done });
     if (!this.#running) void this.#drain();
   }
 
   async #drain(): Promise<void> {
     this.#running = true;
     while (this.#queue.length > 0 && !this.dead) {
-      const { owner, msg } = this.#queue.shift()!;
+      const { owner, msg, done } = this.#queue.shift()!;
       if (owner?.ended && msg.kind !== 'end') continue;
       this.#current = owner;
       this.#taskStartCpu = this.isolate.cpuTime;
@@ -226,6 +230,7 @@ export class WorkerIsolate implements watchdog.Watched {
         watchdog.unwatch(this);
         if (owner && !this.isolate.isDisposed) owner.cpuNs += this.isolate.cpuTime - this.#taskStartCpu;
         this.#current = null;
+        done?.();
       }
     }
     this.#running = false;
@@ -281,6 +286,7 @@ export class WorkerIsolate implements watchdog.Watched {
     this.pulls.clear();
     for (const s of this.hostStreams.values()) s.cancel(reason);
     this.hostStreams.clear();
+    for (const t of this.#queue) t.done?.();
     this.#queue = [];
     this.services.onDead?.(this, reason);
   }
