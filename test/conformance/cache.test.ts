@@ -2,6 +2,8 @@
 // docs and workerd's behaviour, with the in-memory dev backend behind it.
 
 import { test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { runInIsolate, startWorker, type TestWorkerOptions } from '../helpers/worker.ts';
 import { MemoryCache } from '../../src/runtime/memory-cache.ts';
@@ -282,4 +284,39 @@ test('Cache: nothing it hands over reaches the host', async () => {
     return probes.map((o) => o.constructor.constructor('return [typeof process, typeof require, typeof Buffer].join()')());
   `, withCache());
   assert.deepEqual(out, Array(6).fill('undefined,undefined,undefined'));
+});
+
+test('Cache: the usual pattern: fetch from an origin, put a clone, answer later requests from the cache', async () => {
+  let originHits = 0;
+  const origin = createServer((req, res) => {
+    originHits++;
+    res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'public, max-age=300', etag: '"o1"' });
+    res.end(`origin body ${originHits}`.repeat(5000));
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}/asset`;
+  const w = await startWorker(`export default { async fetch(request, env, ctx) {
+    const key = new Request('${originUrl}');
+    let res = await caches.default.match(key);
+    if (res) return new Response(res.body, { headers: { 'x-from': 'cache', 'x-status': res.headers.get('cf-cache-status') } });
+    res = await fetch(key);
+    ctx.waitUntil(caches.default.put(key, res.clone()));
+    return new Response(res.body, { headers: { 'x-from': 'origin' } });
+  } }`, withCache());
+  try {
+    const first = await w.fetch('/');
+    const firstBody = await first.text();
+    assert.equal(first.headers.get('x-from'), 'origin');
+    await w.settled(1);
+    const second = await w.fetch('/');
+    assert.equal(second.headers.get('x-from'), 'cache');
+    assert.equal(second.headers.get('x-status'), 'HIT');
+    assert.equal(await second.text(), firstBody);
+    assert.equal(firstBody.length, 'origin body 1'.length * 5000);
+    assert.equal(originHits, 1);
+  } finally {
+    await w.close();
+    origin.closeAllConnections();
+    await new Promise<void>((r) => origin.close(() => r()));
+  }
 });
