@@ -297,6 +297,14 @@ test('fetch: sub-request limit: each hop of a redirect chain counts, as on Worke
   assert.equal(hitsSince(before).length, 3);
 });
 
+test('fetch: WebSocket upgrades: refused with NotSupportedError before any request is made', async () => {
+  const before = origin.hits.length;
+  const out = await run(`await fetch(ORIGIN + '/echo', { headers: { upgrade: 'websocket' } });`);
+  assert.equal(out.name, 'NotSupportedError');
+  assert.match(out.message, /cannot open WebSocket connections/);
+  assert.equal(hitsSince(before).length, 0);
+});
+
 test('fetch: network errors: a refused connection rejects with a TypeError naming the cause', async () => {
   const out = await run(`await fetch('http://127.0.0.1:1/');`);
   assert.equal(out.name, 'TypeError');
