@@ -4,7 +4,7 @@
 // Workers since the formdata_parser_supports_files date) and
 // application/x-www-form-urlencoded.
 
-import { Blob, blobBytes } from './blob.ts';
+import { Blob, blobBytes, normalizeType } from './blob.ts';
 import { File, fileFromBytes } from './file.ts';
 import { URLSearchParams } from './url.ts';
 import { registerBodyExtractor, registerBodyReader } from './body.ts';
@@ -150,7 +150,7 @@ registerBodyReader('formData', (bytes, contentType) => {
     const boundary = multipartBoundary(contentType!);
     if (boundary === null) throw new TypeErrorCtor('Failed to parse body as FormData: the multipart/form-data Content-Type has no boundary.');
     for (const [name, value] of parseMultipart(bytes, boundary)) {
-      ArrayPrototypePush(list, [name, typeof value === 'string' ? value : fileFromBytes(value.bytes, value.filename, value.type)]);
+      ArrayPrototypePush(list, [name, typeof value === 'string' ? value : fileFromBytes(value.bytes, value.filename, normalizeType(value.type))]);
     }
     return fd;
   }

@@ -272,3 +272,26 @@ test('http: malformed heads: a response head that does not hold up is a clear 50
     await s.close();
   }
 });
+
+test('http: request body: the worker reads the first chunk while the client is still sending', async () => {
+  // The client holds the rest of its body until it has the answer: a server that
+  // buffered whole bodies would never answer.
+  const s = await serve(`export default { async fetch(request) {
+    const { value } = await request.body.getReader().read();
+    return new Response('got ' + new TextDecoder().decode(value));
+  } }`, 1024 * 1024);
+  try {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(s.url, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => { text += c; });
+        res.on('end', () => { req.end('rest'); resolve(text); });
+      });
+      req.on('error', reject);
+      req.write('first');
+    });
+    assert.equal(answer, 'got first');
+  } finally {
+    await s.close();
+  }
+});
