@@ -151,7 +151,14 @@ export const cacheOps = {
       body.cancel('304 responses are not cached');
       return;
     }
-    const store = backend(ctx);
+    let store: CacheBackend;
+    try {
+      store = backend(ctx);
+    } catch (err) {
+      // The body the isolate handed over is released, not left waiting for a pull.
+      body.cancel('not stored');
+      throw err;
+    }
     const charged = budgeted(ctx, body);
     try {
       await store.put(name, key, req, { status, statusText, headers, url: '', redirected: false }, charged);
