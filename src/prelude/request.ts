@@ -94,7 +94,7 @@ export class Request extends Body {
     let stream = null;
     const inputHasBody = input instanceof Request && (bodyState(input).bytes !== null || bodyState(input).stream !== null);
     // Steps 34-35: neither a new body nor one taken from the input may go with GET or HEAD.
-    if ((method === 'GET' || method === 'HEAD') && ((init.body !== undefined && init.body !== null) || (inputHasBody && init.body === undefined))) {
+    if ((method === 'GET' || method === 'HEAD') && ((init.body !== undefined && init.body !== null) || inputHasBody)) {
       fail('Request with GET/HEAD method cannot have body.');
     }
     if (init.signal !== undefined && init.signal !== null && !(init.signal instanceof AbortSignal)) {
