@@ -264,6 +264,9 @@ async function writeResponse(worker: WorkerIsolate, inv: Invocation, req: Incomi
       writeHead(res, head, head.body.bytes.byteLength);
     } else {
       writeHead(res, head, null);
+      // A stream that does not match the Content-Length it was sent with cuts the
+      // connection, instead of leaving the client waiting for bytes that never come.
+      res.strictContentLength = true;
     }
   } catch (err) {
     // Node refuses some header bytes the Fetch spec allows (control characters).

@@ -295,3 +295,23 @@ test('http: request body: the worker reads the first chunk while the client is s
     await s.close();
   }
 });
+
+test('http: Content-Length: a streamed body shorter or longer than its Content-Length cuts the connection instead of hanging', async () => {
+  const s = await serve(`export default { async fetch(request) {
+    const n = Number(new URL(request.url).searchParams.get('n'));
+    const body = new ReadableStream({ start(c) { c.enqueue(new Uint8Array(n)); c.close(); } });
+    return new Response(body, { headers: { 'content-length': '10' } });
+  } }`);
+  try {
+    for (const n of [3, 20]) {
+      const t0 = Date.now();
+      const outcome = await fetch(`${s.url}/?n=${n}`).then((r) => r.arrayBuffer()).then((b) => `read ${b.byteLength}`, (e: Error) => e.name);
+      assert.equal(outcome, 'TypeError', `n=${n}: the client sees a failed body`);
+      assert.ok(Date.now() - t0 < 5000, 'without waiting for a timeout');
+    }
+    const exact = await (await fetch(`${s.url}/?n=10`)).arrayBuffer();
+    assert.equal(exact.byteLength, 10);
+  } finally {
+    await s.close();
+  }
+});
