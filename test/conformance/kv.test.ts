@@ -221,6 +221,17 @@ test('KvNamespace: put: values, metadata and expirations past the limits are ref
   assert.match(soon.message, /^KV PUT failed: 400 Invalid expiration of \d+\. Expiration times must be at least 60 seconds in the future\.$/);
 });
 
+test('KvNamespace: put: a stream value refused up front is canceled, not left open', async () => {
+  const out = await runInIsolate(`
+    let canceled = null;
+    const stream = new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(8)); }, cancel(reason) { canceled = String(reason); } });
+    const error = await env.KV.put('k', stream, { expirationTtl: 1 }).then(() => 'stored', (e) => e.message);
+    for (let i = 0; i < 50 && canceled === null; i++) await new Promise((r) => setTimeout(r, 10));
+    return { error, canceled };
+  `, withKv());
+  assert.deepEqual(out, { error: 'KV PUT failed: 400 Invalid expiration_ttl of 1. Expiration TTL must be at least 60.', canceled: 'KV put failed' });
+});
+
 test('KvNamespace: wrong argument types get clear TypeErrors', async () => {
   const putOnly = 'KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.';
   assert.deepEqual(await thrown(`await env.KV.put('k', 42)`), { name: 'TypeError', message: putOnly });

@@ -97,11 +97,19 @@ export const kvOps = {
 
   kv_put(ctx: OpContext, ns: string, k: string, value: { bytes: Uint8Array } | { stream: number }, options: KvPutOptions): Promise<void> {
     return guarded(async () => {
-      const store = namespace(ctx, ns);
-      const name = checkKey('PUT', k);
-      if (options === null || typeof options !== 'object') throw new OpError('TypeError', 'KV put() options must be an object.');
-      const metadata = checkMetadata(options.metadata);
-      const expiration = checkExpiration(options, Date.now());
+      let store: KvStore, name: string, metadata: string | null, expiration: number | null;
+      try {
+        store = namespace(ctx, ns);
+        name = checkKey('PUT', k);
+        if (options === null || typeof options !== 'object') throw new OpError('TypeError', 'KV put() options must be an object.');
+        metadata = checkMetadata(options.metadata);
+        expiration = checkExpiration(options, Date.now());
+      } catch (err) {
+        // A stream value refused before it was read is released, not left waiting for a pull.
+        const stream = value !== null && typeof value === 'object' && 'stream' in value ? value.stream : null;
+        if (Number.isInteger(stream)) ctx.worker.cancelStream(ctx.inv!, stream as number, 'KV put failed');
+        throw err;
+      }
       const held = { bytes: 0 };
       try {
         let bytes: Uint8Array;
