@@ -5,12 +5,6 @@
 
 import type { IncomingMessage } from 'node:http';
 
-export interface RequestMetaOptions {
-  trustForwardedFor: boolean;
-  /** request.cf.colo: "DEV" unless --location names one. */
-  location: string;
-}
-
 export function clientAddress(req: IncomingMessage, trustForwardedFor: boolean): string {
   if (trustForwardedFor) {
     const first = String(req.headers['x-forwarded-for'] ?? '').split(',')[0].trim();
@@ -25,9 +19,10 @@ function country(req: IncomingMessage): string {
   return /^[A-Za-z][A-Za-z0-9]$/.test(v) ? v.toUpperCase() : 'XX';
 }
 
-export function requestCf(req: IncomingMessage, opts: RequestMetaOptions): Record<string, unknown> {
+/** `location` is request.cf.colo: "DEV" unless --location names one. */
+export function requestCf(req: IncomingMessage, location: string): Record<string, unknown> {
   return {
-    colo: opts.location,
+    colo: location,
     country: country(req),
     httpProtocol: `HTTP/${req.httpVersion}`,
     clientAcceptEncoding: req.headers['accept-encoding'] ?? '',

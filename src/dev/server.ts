@@ -48,6 +48,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   let config = loadConfig(opts.cwd, opts.config);
   let settings = resolveSettings(config, opts);
   warnAbout(config, log);
+  log.write('info', 'starting', `Starting ${relative(opts.cwd, settings.entry) || settings.entry}...`, { entry: settings.entry });
   warmPool();
   const zone = new ZoneHosts();
   const stores: DevStores = await openStores(settings, opts.persistTo);
@@ -123,7 +124,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     addClientHeaders(req, address, opts.trustForwardedFor);
     const inv = await invokeHttp(w, req, res, {
       url: `http://${req.headers.host ?? `${hostFor(opts.ip)}:${opts.port}`}${req.url}`,
-      cf: requestCf(req, { trustForwardedFor: opts.trustForwardedFor, location: opts.location }),
+      cf: requestCf(req, opts.location),
       maxBodyBytes: MAX_BODY_BYTES,
       exposeErrors: true,
       mapStack: (stack) => worker.mapStack(stack),
