@@ -124,3 +124,24 @@ test('console: robustness: hostile values do not break logging', async () => {
     await w.close();
   }
 });
+
+test('console ops: the host bounds what it keeps and prints, per request and for the global scope', async () => {
+  const { consoleOps, MAX_LINES_KEPT, MAX_LINES_PRINTED } = await import('../../src/runtime/ops/console.ts');
+  const printed: string[] = [];
+  const worker = { services: { console: (_w: unknown, _i: unknown, level: string, message: string) => printed.push(`${level}: ${message}`) } };
+  const inv = { logs: [] as { level: string; message: string }[] };
+  const ctx = { worker, inv, opId: 0 } as never;
+  consoleOps.console_write(ctx, 'shout', { not: 'a string' } as never);
+  consoleOps.console_write(ctx, 'warn', 'x'.repeat(20000));
+  assert.equal(printed[0], 'log: [object Object]', 'unknown levels are log; text is a string');
+  assert.ok(printed[1].startsWith('warn: xxx') && printed[1].endsWith('… [truncated]') && printed[1].length < 16500);
+  for (let i = 0; i < MAX_LINES_PRINTED + 50; i++) consoleOps.console_write(ctx, 'log', `line ${i}`);
+  assert.equal(inv.logs.length, MAX_LINES_KEPT);
+  assert.equal(printed.length, MAX_LINES_PRINTED + 1);
+  assert.equal(printed.at(-1), `warn: [console output truncated: more than ${MAX_LINES_PRINTED} lines in one request]`);
+  const global = { worker, inv: null, opId: 0 } as never;
+  printed.length = 0;
+  for (let i = 0; i < MAX_LINES_PRINTED + 5; i++) consoleOps.console_write(global, 'log', 'top level');
+  assert.equal(printed.length, MAX_LINES_PRINTED + 1);
+  assert.match(printed.at(-1)!, /in the global scope/);
+});

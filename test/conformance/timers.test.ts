@@ -98,3 +98,39 @@ test('setTimeout: in the global scope: never fires, and the log says why', async
     await w.close();
   }
 });
+
+test('setTimeout: exhaustion: pending timers are bounded per request, and the log says so', async () => {
+  const w = await startWorker(`export default { async fetch() {
+    // The wait is armed first: once the cap is reached, no new timer starts.
+    const waited = new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 10005; i++) setTimeout(() => {}, 60000);
+    await waited;
+    // The refusals were queued during the loop; an op started now completes after them.
+    await crypto.subtle.digest('SHA-256', new Uint8Array(1));
+    return new Response('done');
+  } }`, { limits: { cpuMs: 5000 } });
+  try {
+    assert.equal(await (await w.fetch('/')).text(), 'done');
+    const refused = w.logs.filter((l) => l.startsWith('error: Uncaught RangeError: Too many timers pending in this request (the limit is 10000).'));
+    assert.equal(refused.length, 5, w.logs.slice(0, 3).join('\n'));
+  } finally {
+    await w.close();
+  }
+});
+
+test('timer ops: the host checks its arguments: bad delays sleep 0 ms, a forged cancel is a no-op', async () => {
+  const { timerOps } = await import('../../src/runtime/ops/timers.ts');
+  const inflight = new Map<number, AbortController>();
+  const ac = new AbortController();
+  inflight.set(7, ac);
+  const ctx = { worker: {}, inv: { inflight }, opId: 1 } as never;
+  for (const bad of [Number.NaN, -5, 'x', {}, null, Infinity * -1]) {
+    const t0 = performance.now();
+    await timerOps.async.timer_sleep(ctx, bad as number);
+    assert.ok(performance.now() - t0 < 1000, `delay ${String(bad)}`);
+  }
+  timerOps.sync.timer_cancel(ctx, '7' as never);
+  assert.equal(ac.signal.aborted, false, 'an op id must be a number');
+  timerOps.sync.timer_cancel(ctx, 7);
+  assert.equal(ac.signal.aborted, true);
+});
