@@ -114,7 +114,7 @@ export function installWasmLimits(memoryMb: number): void {
   limitMb = memoryMb;
   budgetPages = memoryMb * 16;
   const ns = (globalThis as unknown as { WebAssembly: WasmNamespace }).WebAssembly;
-  const { Memory, Module, Instance } = ns;
+  const { Memory: NativeMemory, Module: NativeModule, Instance: NativeInstance } = ns;
   const nativeCompile = ns.compile;
   const nativeInstantiate = ns.instantiate;
 
@@ -130,7 +130,7 @@ export function installWasmLimits(memoryMb: number): void {
     charge('WebAssembly.Memory()', pages);
     let memory: object;
     try {
-      memory = ReflectConstruct(Memory, [copy], new.target);
+      memory = ReflectConstruct(NativeMemory, [copy], new.target);
     } catch (err) {
       usedPages -= pages;
       throw err;
@@ -141,7 +141,7 @@ export function installWasmLimits(memoryMb: number): void {
 
   replaceCtor(ns, 'Module', function Module(this: unknown, source: unknown): object {
     if (!new.target) throw new TypeErrorCtor("WebAssembly.Module must be invoked with 'new'");
-    const module = ReflectConstruct(Module, [source], new.target);
+    const module = ReflectConstruct(NativeModule, [source], new.target);
     const bytes = bytesOf(source);
     ReflectApplyFn(WeakMapSet, modulePages, [module, bytes ? definedMemoryPages(bytes) : WASM_MAX_PAGES]);
     return module;
@@ -153,7 +153,7 @@ export function installWasmLimits(memoryMb: number): void {
     charge('WebAssembly.Instance()', pages);
     let instance: object;
     try {
-      instance = ReflectConstruct(Instance, [module, imports], new.target);
+      instance = ReflectConstruct(NativeInstance, [module, imports], new.target);
     } catch (err) {
       usedPages -= pages;
       throw err;
@@ -175,7 +175,7 @@ export function installWasmLimits(memoryMb: number): void {
 
   const instantiate = {
     instantiate(source: unknown, imports?: unknown): Promise<unknown> {
-      const fromModule = source instanceof Module;
+      const fromModule = source instanceof NativeModule;
       const bytes = fromModule ? null : bytesOf(source);
       const pages = fromModule ? pagesOfModule(source) : bytes ? definedMemoryPages(bytes) : 0;
       try {
