@@ -22,10 +22,13 @@ export class DOMException extends Error {
     isDOMException = (v) => #name in v;
   }
 
-  constructor(message = '', name = 'Error') {
-    super(String(message));
-    this.#message = String(message);
-    this.#name = String(name);
+  constructor(message: unknown = '', name: unknown = 'Error') {
+    // WebIDL DOMString conversion: a template literal throws a TypeError for a Symbol, as it should.
+    const m = `${message as string}`;
+    const n = `${name as string}`;
+    super(m);
+    this.#message = m;
+    this.#name = n;
   }
 
   get name(): string { return this.#name; }

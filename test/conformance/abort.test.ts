@@ -104,3 +104,12 @@ test('DOMException: constructor: name, message, legacy code and constants, an Er
     d: ['Error', '', 0], custom: 0, consts: [8, 25, 22, 11, 21], stack: true, getters: true,
   });
 });
+
+test('DOMException: bad input: Symbols are TypeErrors, other values become strings, a call without new throws', async () => {
+  const out = await runInIsolate<string[]>(`
+    const attempt = (f) => { try { const e = f(); return e.name + '|' + e.message; } catch (e) { return 'threw ' + e.name; } };
+    return [attempt(() => new DOMException(Symbol('m'))), attempt(() => new DOMException('m', Symbol('n'))), attempt(() => new DOMException(42, null)),
+      attempt(() => new DOMException(undefined, undefined)), attempt(() => DOMException('m'))];
+  `);
+  assert.deepEqual(out, ['threw TypeError', 'threw TypeError', 'null|42', 'Error|', 'threw TypeError']);
+});
