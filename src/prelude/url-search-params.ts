@@ -4,35 +4,54 @@
 
 import type { URLRecord } from './internal/url-parser.ts';
 import { FORM_SET, percentDecodeString, percentEncode } from './internal/percent-encode.ts';
+import {
+  ArrayPrototypePush, ArrayPrototypeSplice, ReflectApply, StringCtor, StringPrototypeIndexOf, StringPrototypeSlice,
+  StringPrototypeToWellFormed, TypeErrorCtor,
+} from './internal/primordials.ts';
 
 type Pair = [string, string];
 
+const ReflectOwnKeys = Reflect.ownKeys;
+const ReflectGetOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
+// Array.prototype.sort is stable, which the spec's sort needs.
+const ArrayPrototypeSort = Function.prototype.call.bind(Array.prototype.sort) as <T>(arr: T[], cmp: (a: T, b: T) => number) => T[];
 const IteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
-const toWellFormed = (s: string) => s.toWellFormed();
 
 /** WebIDL USVString conversion: lone surrogates become U+FFFD; symbols throw. */
 export function toUSVString(v: unknown): string {
-  if (typeof v === 'symbol') throw new TypeError('Cannot convert a Symbol value to a string');
-  return toWellFormed(String(v));
+  if (typeof v === 'symbol') throw new TypeErrorCtor('Cannot convert a Symbol value to a string');
+  return StringPrototypeToWellFormed(StringCtor(v));
 }
 
 /** Throws the platform's error when an operation gets too few arguments. */
 export function requireArgs(count: number, needed: number, method: string, iface: string): void {
   if (count < needed) {
-    throw new TypeError(`Failed to execute '${method}' on '${iface}': ${needed} argument${needed > 1 ? 's' : ''} required, but only ${count} present.`);
+    throw new TypeErrorCtor(`Failed to execute '${method}' on '${iface}': ${needed} argument${needed > 1 ? 's' : ''} required, but only ${count} present.`);
   }
 }
 
 /** https://url.spec.whatwg.org/#concept-urlencoded-parser */
 export function parseUrlencoded(input: string): Pair[] {
   const out: Pair[] = [];
-  for (const sequence of input.split('&')) {
-    if (sequence === '') continue;
-    const eq = sequence.indexOf('=');
-    const name = eq < 0 ? sequence : sequence.slice(0, eq);
-    const value = eq < 0 ? '' : sequence.slice(eq + 1);
-    out.push([percentDecodeString(name.replaceAll('+', ' ')), percentDecodeString(value.replaceAll('+', ' '))]);
+  for (let start = 0; start <= input.length;) {
+    let end = StringPrototypeIndexOf(input, '&', start);
+    if (end < 0) end = input.length;
+    if (end > start) {
+      const eq = StringPrototypeIndexOf(input, '=', start);
+      const nameEnd = eq < 0 || eq > end ? end : eq;
+      const name = StringPrototypeSlice(input, start, nameEnd);
+      const value = nameEnd === end ? '' : StringPrototypeSlice(input, nameEnd + 1, end);
+      ArrayPrototypePush(out, [percentDecodeString(plusToSpace(name)), percentDecodeString(plusToSpace(value))] as Pair);
+    }
+    start = end + 1;
   }
+  return out;
+}
+
+function plusToSpace(s: string): string {
+  if (StringPrototypeIndexOf(s, '+') < 0) return s;
+  let out = '';
+  for (let i = 0; i < s.length; i++) out += s[i] === '+' ? ' ' : s[i];
   return out;
 }
 
@@ -74,29 +93,31 @@ export class URLSearchParams {
       const iteratorMethod = (init as Record<symbol, unknown>)[Symbol.iterator];
       if (iteratorMethod !== undefined && iteratorMethod !== null) {
         if (typeof iteratorMethod !== 'function') {
-          throw new TypeError("Failed to construct 'URLSearchParams': The object's @@iterator property is not callable.");
+          throw new TypeErrorCtor("Failed to construct 'URLSearchParams': The object's @@iterator property is not callable.");
         }
         for (const pair of init as Iterable<unknown>) {
           if (pair === null || (typeof pair !== 'object' && typeof pair !== 'function') || typeof (pair as Record<symbol, unknown>)[Symbol.iterator] !== 'function') {
-            throw new TypeError("Failed to construct 'URLSearchParams': The provided value cannot be converted to a sequence.");
+            throw new TypeErrorCtor("Failed to construct 'URLSearchParams': The provided value cannot be converted to a sequence.");
           }
-          const items = [...(pair as Iterable<unknown>)];
+          const items: unknown[] = [];
+          for (const item of pair as Iterable<unknown>) ArrayPrototypePush(items, item);
           if (items.length !== 2) {
-            throw new TypeError("Failed to construct 'URLSearchParams': Sequence initializer must only contain pair elements");
+            throw new TypeErrorCtor("Failed to construct 'URLSearchParams': Sequence initializer must only contain pair elements");
           }
-          this.#list.push([toUSVString(items[0]), toUSVString(items[1])]);
+          ArrayPrototypePush(this.#list, [toUSVString(items[0]), toUSVString(items[1])] as Pair);
         }
       } else {
         // A record<USVString, USVString>: own enumerable properties, in order.
-        for (const key of Reflect.ownKeys(init)) {
-          const desc = Reflect.getOwnPropertyDescriptor(init, key);
+        const keys = ReflectOwnKeys(init);
+        for (let i = 0; i < keys.length; i++) {
+          const desc = ReflectGetOwnPropertyDescriptor(init, keys[i]);
           if (desc === undefined || !desc.enumerable) continue;
-          this.#list.push([toUSVString(key), toUSVString((init as Record<PropertyKey, unknown>)[key])]);
+          ArrayPrototypePush(this.#list, [toUSVString(keys[i]), toUSVString((init as Record<PropertyKey, unknown>)[keys[i]])] as Pair);
         }
       }
     } else {
       const s = toUSVString(init);
-      this.#list = parseUrlencoded(s[0] === '?' ? s.slice(1) : s);
+      this.#list = parseUrlencoded(s[0] === '?' ? StringPrototypeSlice(s, 1) : s);
     }
   }
 
@@ -113,7 +134,7 @@ export class URLSearchParams {
 
   append(name: string, value: string): void {
     requireArgs(arguments.length, 2, 'append', 'URLSearchParams');
-    this.#list.push([toUSVString(name), toUSVString(value)]);
+    ArrayPrototypePush(this.#list, [toUSVString(name), toUSVString(value)] as Pair);
     this.#update();
   }
 
@@ -121,14 +142,18 @@ export class URLSearchParams {
     requireArgs(arguments.length, 1, 'delete', 'URLSearchParams');
     const n = toUSVString(name);
     const v = value === undefined ? undefined : toUSVString(value);
-    this.#list = this.#list.filter(([k, val]) => !(k === n && (v === undefined || val === v)));
+    const list = this.#list;
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i][0] === n && (v === undefined || list[i][1] === v)) ArrayPrototypeSplice(list, i, 1);
+    }
     this.#update();
   }
 
   get(name: string): string | null {
     requireArgs(arguments.length, 1, 'get', 'URLSearchParams');
     const n = toUSVString(name);
-    for (const [k, v] of this.#list) if (k === n) return v;
+    const list = this.#list;
+    for (let i = 0; i < list.length; i++) if (list[i][0] === n) return list[i][1];
     return null;
   }
 
@@ -136,7 +161,8 @@ export class URLSearchParams {
     requireArgs(arguments.length, 1, 'getAll', 'URLSearchParams');
     const n = toUSVString(name);
     const out: string[] = [];
-    for (const [k, v] of this.#list) if (k === n) out.push(v);
+    const list = this.#list;
+    for (let i = 0; i < list.length; i++) if (list[i][0] === n) ArrayPrototypePush(out, list[i][1]);
     return out;
   }
 
@@ -144,7 +170,8 @@ export class URLSearchParams {
     requireArgs(arguments.length, 1, 'has', 'URLSearchParams');
     const n = toUSVString(name);
     const v = value === undefined ? undefined : toUSVString(value);
-    for (const [k, val] of this.#list) if (k === n && (v === undefined || val === v)) return true;
+    const list = this.#list;
+    for (let i = 0; i < list.length; i++) if (list[i][0] === n && (v === undefined || list[i][1] === v)) return true;
     return false;
   }
 
@@ -153,15 +180,24 @@ export class URLSearchParams {
     requireArgs(arguments.length, 2, 'set', 'URLSearchParams');
     const n = toUSVString(name);
     const v = toUSVString(value);
-    const i = this.#list.findIndex(([k]) => k === n);
-    if (i < 0) this.#list.push([n, v]);
-    else this.#list = [...this.#list.slice(0, i), [n, v], ...this.#list.slice(i + 1).filter(([k]) => k !== n)];
+    const list = this.#list;
+    let found = false;
+    for (let i = 0; i < list.length; i++) {
+      if (list[i][0] !== n) continue;
+      if (!found) {
+        list[i] = [n, v];
+        found = true;
+      } else {
+        ArrayPrototypeSplice(list, i--, 1);
+      }
+    }
+    if (!found) ArrayPrototypePush(list, [n, v] as Pair);
     this.#update();
   }
 
   /** https://url.spec.whatwg.org/#dom-urlsearchparams-sort: stable, by code units of the name. */
   sort(): void {
-    this.#list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    ArrayPrototypeSort(this.#list, (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     this.#update();
   }
 
@@ -172,12 +208,12 @@ export class URLSearchParams {
   forEach(callback: (value: string, key: string, parent: URLSearchParams) => void, thisArg?: unknown): void {
     requireArgs(arguments.length, 1, 'forEach', 'URLSearchParams');
     if (typeof callback !== 'function') {
-      throw new TypeError("Failed to execute 'forEach' on 'URLSearchParams': The callback provided as parameter 1 is not a function.");
+      throw new TypeErrorCtor("Failed to execute 'forEach' on 'URLSearchParams': The callback provided as parameter 1 is not a function.");
     }
     // Live, as WebIDL iterable declarations are: entries added during the walk are seen.
     for (let i = 0; i < this.#list.length; i++) {
-      const [k, v] = this.#list[i];
-      callback.call(thisArg, v, k, this);
+      const pair = this.#list[i];
+      ReflectApply(callback, thisArg, [pair[1], pair[0], this]);
     }
   }
 
@@ -209,8 +245,8 @@ class URLSearchParamsIterator {
   next(): IteratorResult<unknown> {
     const list = this.#source();
     if (this.#index >= list.length) return { value: undefined, done: true };
-    const [k, v] = list[this.#index++];
-    return { value: this.#kind === 'key' ? k : this.#kind === 'value' ? v : [k, v], done: false };
+    const pair = list[this.#index++];
+    return { value: this.#kind === 'key' ? pair[0] : this.#kind === 'value' ? pair[1] : [pair[0], pair[1]], done: false };
   }
 }
 

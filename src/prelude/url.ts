@@ -8,6 +8,7 @@ import {
   SCHEME_START, serializeOrigin, serializePath, serializeURL, type URLRecord,
 } from './internal/url-parser.ts';
 import { USERINFO_SET, percentEncode } from './internal/percent-encode.ts';
+import { StringCtor, StringPrototypeSlice, TypeErrorCtor } from './internal/primordials.ts';
 import {
   requireArgs, resetSearchParams, searchParamsForURL, toUSVString, URLSearchParams,
 } from './url-search-params.ts';
@@ -26,16 +27,19 @@ function apiParse(url: unknown, base: unknown): URLRecord | null {
 
 export class URL {
   #url: URLRecord;
-  #query: URLSearchParams;
+  /** Made on first use: most URLs never have their searchParams looked at. */
+  #query: URLSearchParams | null = null;
 
   constructor(url: string, base?: string | URL) {
     requireArgs(arguments.length, 1, 'constructor', 'URL');
-    const parsed = apiParse(url, base);
-    if (parsed === null) {
-      throw new TypeError(`Failed to construct 'URL': Invalid URL${base === undefined ? '' : ' or base URL'}`);
+    let parsedBase: URLRecord | null = null;
+    if (base !== undefined) {
+      parsedBase = basicParse(toUSVString(base), null);
+      if (parsedBase === null) throw new TypeErrorCtor("Failed to construct 'URL': Invalid base URL");
     }
+    const parsed = basicParse(toUSVString(url), parsedBase);
+    if (parsed === null) throw new TypeErrorCtor("Failed to construct 'URL': Invalid URL");
     this.#url = parsed;
-    this.#query = searchParamsForURL(parsed);
   }
 
   /** https://url.spec.whatwg.org/#dom-url-parse */
@@ -57,7 +61,7 @@ export class URL {
 
   set href(value: string) {
     const parsed = basicParse(toUSVString(value), null);
-    if (parsed === null) throw new TypeError(`Failed to set the 'href' property on 'URL': Invalid URL`);
+    if (parsed === null) throw new TypeErrorCtor(`Failed to set the 'href' property on 'URL': Invalid URL`);
     // The record object is kept (searchParams holds it); its fields are replaced.
     const url = this.#url;
     url.scheme = parsed.scheme;
@@ -68,7 +72,7 @@ export class URL {
     url.path = parsed.path;
     url.query = parsed.query;
     url.fragment = parsed.fragment;
-    resetSearchParams(this.#query, url.query);
+    if (this.#query !== null) resetSearchParams(this.#query, url.query);
   }
 
   get origin(): string {
@@ -122,7 +126,7 @@ export class URL {
   }
 
   get port(): string {
-    return this.#url.port === null ? '' : String(this.#url.port);
+    return this.#url.port === null ? '' : StringCtor(this.#url.port);
   }
 
   set port(value: string) {
@@ -152,16 +156,17 @@ export class URL {
     const v = toUSVString(value);
     if (v === '') {
       this.#url.query = null;
-      resetSearchParams(this.#query, null);
+      if (this.#query !== null) resetSearchParams(this.#query, null);
       return;
     }
-    const input = v[0] === '?' ? v.slice(1) : v;
+    const input = v[0] === '?' ? StringPrototypeSlice(v, 1) : v;
     this.#url.query = '';
     basicParse(input, null, this.#url, QUERY);
-    resetSearchParams(this.#query, this.#url.query);
+    if (this.#query !== null) resetSearchParams(this.#query, this.#url.query);
   }
 
   get searchParams(): URLSearchParams {
+    this.#query ??= searchParamsForURL(this.#url);
     return this.#query;
   }
 
@@ -177,7 +182,7 @@ export class URL {
       return;
     }
     this.#url.fragment = '';
-    basicParse(v[0] === '#' ? v.slice(1) : v, null, this.#url, FRAGMENT);
+    basicParse(v[0] === '#' ? StringPrototypeSlice(v, 1) : v, null, this.#url, FRAGMENT);
   }
 
   toString(): string {

@@ -8,6 +8,8 @@
 // for the Canonical_Combining_Class, Joining_Type and Bidi_Class properties, which
 // JavaScript regular expressions lack, so rare scripts can be judged wrongly.
 
+import { RegExpPrototypeExec, StringPrototypeToLowerCase } from './primordials.ts';
+
 const fromCodePoint = String.fromCodePoint;
 
 // RFC 3492 section 5 parameters.
@@ -103,6 +105,7 @@ const IGNORED = /[\u00AD\u034F\u180B-\u180F\u200B\u2060\u2064\uFE00-\uFE0F\uFEFF
 // refused later as forbidden domain code points), and noncharacters.
 const DISALLOWED = /[\p{Cn}\p{Co}\p{Cs}\u0080-\u009F\u2028\u2029]|[\uFFFC\uFFFD]/u;
 const ASCII_ONLY = /^[\x00-\x7F]*$/;
+const XN_LABEL = /(^|\.)xn--/i;
 
 /** UTS #46 section 4 step 1 (Map), approximated as the file header says. */
 function mapDomain(domain: string): string {
@@ -231,8 +234,11 @@ function toASCII(domain: string): string | null {
 
 /** https://url.spec.whatwg.org/#concept-domain-to-ascii with beStrict false; null on failure. */
 export function domainToASCII(domain: string): string | null {
-  // The spec's fast path: ASCII with no "xn--" label is only lower-cased.
-  if (ASCII_ONLY.test(domain) && !/(^|\.)xn--/i.test(domain)) return domain.toLowerCase();
+  // The spec's fast path: ASCII with no "xn--" label is only lower-cased. It is the
+  // common case, so it alone avoids built-ins tenant code could have patched.
+  if (RegExpPrototypeExec(ASCII_ONLY, domain) !== null && RegExpPrototypeExec(XN_LABEL, domain) === null) {
+    return StringPrototypeToLowerCase(domain);
+  }
   const result = toASCII(domain);
   if (result === null || result === '') return null;
   return result;

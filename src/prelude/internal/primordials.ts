@@ -36,3 +36,14 @@ export const TypeErrorCtor = TypeError;
 export const RangeErrorCtor = RangeError;
 export const Uint8ArrayCtor = Uint8Array;
 export const ReflectApply = Reflect.apply;
+// For URL parsing (url.ts and internal/url-*.ts), which every Request goes through.
+export const ArrayPrototypePop = uncurry(Array.prototype.pop) as <T>(arr: T[]) => T | undefined;
+export const StringFromCharCode = String.fromCharCode;
+export const StringPrototypeCharCodeAt = uncurry(String.prototype.charCodeAt) as (s: string, i: number) => number;
+export const StringPrototypeIndexOf = uncurry(String.prototype.indexOf) as (s: string, search: string, from?: number) => number;
+export const StringPrototypeSlice = uncurry(String.prototype.slice) as (s: string, start?: number, end?: number) => string;
+export const StringPrototypeToLowerCase = uncurry(String.prototype.toLowerCase) as (s: string) => string;
+export const StringPrototypeToWellFormed = uncurry(String.prototype.toWellFormed) as (s: string) => string;
+export const RegExpPrototypeExec = uncurry(RegExp.prototype.exec) as (re: RegExp, s: string) => RegExpExecArray | null;
+export const NumberParseInt = Number.parseInt;
+export const NumberPrototypeToString = uncurry(Number.prototype.toString) as (n: number, radix?: number) => string;

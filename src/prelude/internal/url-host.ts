@@ -3,24 +3,43 @@
 // which is all the URL interface ever shows of them.
 
 import { domainToASCII } from './idna.ts';
+import {
+  ArrayPrototypeJoin, ArrayPrototypePop, ArrayPrototypePush, NumberParseInt, NumberPrototypeToString,
+  RegExpPrototypeExec, StringPrototypeCharCodeAt, StringPrototypeIndexOf, StringPrototypeSlice,
+} from './primordials.ts';
 import { C0_CONTROL_SET, percentDecodeString, percentEncode } from './percent-encode.ts';
 
 const FORBIDDEN_HOST = /[\x00\t\n\r #/:<>?@[\\\]^|]/;
 const FORBIDDEN_DOMAIN = /[\x00-\x20#%/:<>?@[\\\]^|\x7F]/;
+const DECIMAL = /^[0-9]+$/, HEX = /^[0-9a-fA-F]+$/, OCTAL = /^[0-7]+$/;
+
+const matches = (re: RegExp, s: string): boolean => RegExpPrototypeExec(re, s) !== null;
+
+/** Splits on '.' (String.prototype.split would consult a patchable Symbol.split). */
+function splitDots(input: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (let dot = StringPrototypeIndexOf(input, '.'); dot >= 0; dot = StringPrototypeIndexOf(input, '.', start)) {
+    ArrayPrototypePush(parts, StringPrototypeSlice(input, start, dot));
+    start = dot + 1;
+  }
+  ArrayPrototypePush(parts, StringPrototypeSlice(input, start));
+  return parts;
+}
 
 /** https://url.spec.whatwg.org/#concept-host-parser; null on failure. */
 export function parseHost(input: string, isOpaque: boolean): string | null {
   // 1. IPv6 address.
   if (input[0] === '[') {
     if (input[input.length - 1] !== ']') return null;
-    const pieces = parseIPv6(input.slice(1, -1));
+    const pieces = parseIPv6(StringPrototypeSlice(input, 1, -1));
     return pieces === null ? null : '[' + serializeIPv6(pieces) + ']';
   }
   // 2. Opaque host: https://url.spec.whatwg.org/#concept-opaque-host-parser
-  if (isOpaque) return FORBIDDEN_HOST.test(input) ? null : percentEncode(input, C0_CONTROL_SET);
+  if (isOpaque) return matches(FORBIDDEN_HOST, input) ? null : percentEncode(input, C0_CONTROL_SET);
   // 4-6. Domain.
   const ascii = domainToASCII(percentDecodeString(input));
-  if (ascii === null || ascii === '' || FORBIDDEN_DOMAIN.test(ascii)) return null;
+  if (ascii === null || ascii === '' || matches(FORBIDDEN_DOMAIN, ascii)) return null;
   // 7. A domain ending in a number is an IPv4 address, or nothing.
   if (endsInANumber(ascii)) {
     const v4 = parseIPv4(ascii);
@@ -31,13 +50,13 @@ export function parseHost(input: string, isOpaque: boolean): string | null {
 
 /** https://url.spec.whatwg.org/#ends-in-a-number-checker */
 function endsInANumber(input: string): boolean {
-  const parts = input.split('.');
+  const parts = splitDots(input);
   if (parts[parts.length - 1] === '') {
     if (parts.length === 1) return false;
-    parts.pop();
+    ArrayPrototypePop(parts);
   }
   const last = parts[parts.length - 1];
-  if (/^[0-9]+$/.test(last)) return true;
+  if (matches(DECIMAL, last)) return true;
   return parseIPv4Number(last) !== null;
 }
 
@@ -47,27 +66,26 @@ function parseIPv4Number(input: string): number | null {
   let radix = 10;
   if (input.length >= 2 && input[0] === '0' && (input[1] === 'x' || input[1] === 'X')) {
     radix = 16;
-    input = input.slice(2);
+    input = StringPrototypeSlice(input, 2);
   } else if (input.length >= 2 && input[0] === '0') {
     radix = 8;
-    input = input.slice(1);
+    input = StringPrototypeSlice(input, 1);
   }
   if (input === '') return 0;
-  const valid = radix === 10 ? /^[0-9]+$/ : radix === 16 ? /^[0-9a-fA-F]+$/ : /^[0-7]+$/;
-  if (!valid.test(input)) return null;
-  return parseInt(input, radix);
+  if (!matches(radix === 10 ? DECIMAL : radix === 16 ? HEX : OCTAL, input)) return null;
+  return NumberParseInt(input, radix);
 }
 
 /** https://url.spec.whatwg.org/#concept-ipv4-parser */
 function parseIPv4(input: string): number | null {
-  const parts = input.split('.');
-  if (parts[parts.length - 1] === '' && parts.length > 1) parts.pop();
+  const parts = splitDots(input);
+  if (parts[parts.length - 1] === '' && parts.length > 1) ArrayPrototypePop(parts);
   if (parts.length > 4) return null;
   const numbers: number[] = [];
-  for (const part of parts) {
-    const n = parseIPv4Number(part);
+  for (let i = 0; i < parts.length; i++) {
+    const n = parseIPv4Number(parts[i]);
     if (n === null) return null;
-    numbers.push(n);
+    ArrayPrototypePush(numbers, n);
   }
   for (let i = 0; i < numbers.length - 1; i++) if (numbers[i] > 255) return null;
   const last = numbers[numbers.length - 1];
@@ -78,15 +96,15 @@ function parseIPv4(input: string): number | null {
 }
 
 function serializeIPv4(address: number): string {
-  const out: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    out.unshift(address % 256);
+  const out: number[] = [0, 0, 0, 0];
+  for (let i = 3; i >= 0; i--) {
+    out[i] = address % 256;
     address = Math.floor(address / 256);
   }
-  return out.join('.');
+  return ArrayPrototypeJoin(out, '.');
 }
 
-const hexDigit = (c: string | undefined): number => (c !== undefined && /^[0-9a-fA-F]$/.test(c) ? parseInt(c, 16) : -1);
+const hexDigit = (c: string | undefined): number => (c !== undefined && c.length === 1 && matches(HEX, c) ? NumberParseInt(c, 16) : -1);
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 
 /** https://url.spec.whatwg.org/#concept-ipv6-parser; null on failure. */
@@ -128,7 +146,7 @@ function parseIPv6(input: string): number[] | null {
         }
         if (!isDigit(input[p])) return null;
         while (isDigit(input[p])) {
-          const number = input.charCodeAt(p) - 0x30;
+          const number = StringPrototypeCharCodeAt(input, p) - 0x30;
           if (ipv4Piece === null) ipv4Piece = number;
           else if (ipv4Piece === 0) return null;
           else ipv4Piece = ipv4Piece * 10 + number;
@@ -186,7 +204,7 @@ function serializeIPv6(address: number[]): string {
       ignore0 = true;
       continue;
     }
-    out += address[i].toString(16);
+    out += NumberPrototypeToString(address[i], 16);
     if (i !== 7) out += ':';
   }
   return out;

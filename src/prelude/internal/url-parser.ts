@@ -1,10 +1,15 @@
 // The basic URL parser and serializer: https://url.spec.whatwg.org/#concept-basic-url-parser
-// A direct reading of the spec's state machine; state names and step numbers follow it.
-// The input is walked as an array of code points, so surrogate pairs stay whole.
+// A direct reading of the spec's state machine; state names follow it. The input is
+// walked by UTF-16 code unit: every code point the machine tests for is ASCII, and
+// wherever non-ASCII text is percent-encoded, surrogate pairs are taken whole.
 
+import {
+  ArrayPrototypePop, ArrayPrototypePush, NumberParseInt, RegExpPrototypeExec, StringFromCharCode,
+  StringPrototypeCharCodeAt, StringPrototypeIndexOf, StringPrototypeSlice, StringPrototypeToLowerCase,
+} from './primordials.ts';
 import { parseHost } from './url-host.ts';
 import {
-  C0_CONTROL_SET, FRAGMENT_SET, PATH_SET, QUERY_SET, SPECIAL_QUERY_SET, USERINFO_SET, percentEncode,
+  C0_CONTROL_SET, FRAGMENT_SET, PATH_SET, QUERY_SET, SPECIAL_QUERY_SET, USERINFO_SET, percentEncode, percentEncodeAt,
 } from './percent-encode.ts';
 
 /** https://url.spec.whatwg.org/#concept-url; `host` is kept serialised. */
@@ -26,7 +31,6 @@ export const SCHEME_START = 1, SCHEME = 2, NO_SCHEME = 3, SPECIAL_RELATIVE_OR_AU
   FILE_SLASH = 15, FILE_HOST = 16, PATH_START = 17, PATH = 18, OPAQUE_PATH = 19, QUERY = 20, FRAGMENT = 21;
 
 const EOF = -1;
-const fromCodePoint = String.fromCodePoint;
 
 /** https://url.spec.whatwg.org/#default-port */
 export function defaultPort(scheme: string): number | null {
@@ -51,23 +55,18 @@ const isAlpha = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 const lower = (c: number) => (c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
 
-/** A code point as text, percent-encoded with `set`. */
-function encodeCp(c: number, set: Uint8Array): string {
-  if (c < 0x80 && set[c] === 0) return String.fromCharCode(c);
-  return percentEncode(fromCodePoint(c), set);
-}
-
 /** https://url.spec.whatwg.org/#windows-drive-letter (normalized: second code point is ':'). */
 function isWindowsDriveLetter(s: string, normalizedOnly = false): boolean {
-  return s.length === 2 && isAlpha(s.charCodeAt(0)) && (s[1] === ':' || (!normalizedOnly && s[1] === '|'));
+  return s.length === 2 && isAlpha(StringPrototypeCharCodeAt(s, 0)) && (s[1] === ':' || (!normalizedOnly && s[1] === '|'));
 }
 
 /** https://url.spec.whatwg.org/#start-with-a-windows-drive-letter, from `p` on. */
-function startsWithWindowsDriveLetter(cps: number[], p: number): boolean {
-  if (cps.length - p < 2) return false;
-  if (!isAlpha(cps[p]) || (cps[p + 1] !== 0x3a && cps[p + 1] !== 0x7c)) return false;
-  if (cps.length - p === 2) return true;
-  const c = cps[p + 2];
+function startsWithWindowsDriveLetter(input: string, p: number): boolean {
+  if (input.length - p < 2) return false;
+  const c1 = StringPrototypeCharCodeAt(input, p + 1);
+  if (!isAlpha(StringPrototypeCharCodeAt(input, p)) || (c1 !== 0x3a && c1 !== 0x7c)) return false;
+  if (input.length - p === 2) return true;
+  const c = StringPrototypeCharCodeAt(input, p + 2);
   return c === 0x2f || c === 0x5c || c === 0x3f || c === 0x23;
 }
 
@@ -75,25 +74,41 @@ function startsWithWindowsDriveLetter(cps: number[], p: number): boolean {
 function shortenPath(url: URLRecord): void {
   const path = url.path as string[];
   if (url.scheme === 'file' && path.length === 1 && isWindowsDriveLetter(path[0], true)) return;
-  path.pop();
+  ArrayPrototypePop(path);
 }
 
-const isSingleDot = (s: string) => s === '.' || s.toLowerCase() === '%2e';
+const isSingleDot = (s: string) => s === '.' || StringPrototypeToLowerCase(s) === '%2e';
 const isDoubleDot = (s: string) => {
-  switch (s.length === 2 || s.length === 4 || s.length === 6 ? s.toLowerCase() : '') {
+  switch (s.length === 2 || s.length === 4 || s.length === 6 ? StringPrototypeToLowerCase(s) : '') {
     case '..': case '.%2e': case '%2e.': case '%2e%2e': return true;
     default: return false;
   }
 };
 
-function codePoints(input: string): number[] {
-  const out: number[] = [];
+const TAB_OR_NEWLINE = /[\t\n\r]/;
+
+/** Spec step 3: tab and newline are removed wherever they appear. */
+function removeTabAndNewline(input: string): string {
+  if (RegExpPrototypeExec(TAB_OR_NEWLINE, input) === null) return input;
+  let out = '';
   for (let i = 0; i < input.length; i++) {
-    const c = input.codePointAt(i)!;
-    // Tab and newline are removed wherever they appear (spec step 3).
-    if (c !== 0x09 && c !== 0x0a && c !== 0x0d) out.push(c);
-    if (c > 0xffff) i++;
+    const c = StringPrototypeCharCodeAt(input, i);
+    if (c !== 0x09 && c !== 0x0a && c !== 0x0d) out += input[i];
   }
+  return out;
+}
+
+/** Code units taken by the code point starting at `p`: 2 for a surrogate pair. */
+function widthAt(input: string, p: number, c: number): number {
+  if (c < 0xd800 || c > 0xdbff) return 1;
+  const d = StringPrototypeCharCodeAt(input, p + 1);
+  return d >= 0xdc00 && d <= 0xdfff ? 2 : 1;
+}
+
+function copyPath(url: URLRecord): string[] {
+  const from = url.path as string[];
+  const out: string[] = [];
+  for (let i = 0; i < from.length; i++) out[i] = from[i];
   return out;
 }
 
@@ -116,22 +131,24 @@ export function basicParse(
     url = newURLRecord();
     // 1.2-1.3: strip leading and trailing C0 control or space.
     let start = 0, end = input.length;
-    while (start < end && input.charCodeAt(start) <= 0x20) start++;
-    while (end > start && input.charCodeAt(end - 1) <= 0x20) end--;
-    if (start !== 0 || end !== input.length) input = input.slice(start, end);
+    while (start < end && StringPrototypeCharCodeAt(input, start) <= 0x20) start++;
+    while (end > start && StringPrototypeCharCodeAt(input, end - 1) <= 0x20) end--;
+    if (start !== 0 || end !== input.length) input = StringPrototypeSlice(input, start, end);
   }
-  const cps = codePoints(input);
+  input = removeTabAndNewline(input);
+  const length = input.length;
   let state = stateOverride ?? SCHEME_START;
   let buffer = '';
   let atSignSeen = false, insideBrackets = false, passwordTokenSeen = false;
-  const special = () => isSpecialScheme(url.scheme);
-
+  // "url is special", kept up to date wherever the scheme changes.
+  let special = isSpecialScheme(url.scheme);
+  // No closures over `pointer` here: a captured loop variable would live in a heap context.
   for (let pointer = 0; ; pointer++) {
-    const c = pointer < cps.length ? cps[pointer] : EOF;
+    const c = pointer < length ? StringPrototypeCharCodeAt(input, pointer) : EOF;
     switch (state) {
       case SCHEME_START:
         if (isAlpha(c)) {
-          buffer += String.fromCharCode(lower(c));
+          buffer += StringFromCharCode(lower(c));
           state = SCHEME;
         } else if (stateOverride === undefined) {
           state = NO_SCHEME;
@@ -143,14 +160,15 @@ export function basicParse(
 
       case SCHEME:
         if (isAlpha(c) || isDigit(c) || c === 0x2b || c === 0x2d || c === 0x2e) {
-          buffer += String.fromCharCode(lower(c));
+          buffer += StringFromCharCode(lower(c));
         } else if (c === 0x3a) {
           if (stateOverride !== undefined) {
-            if (special() !== isSpecialScheme(buffer)) return url;
+            if (special !== isSpecialScheme(buffer)) return url;
             if ((includesCredentials(url) || url.port !== null) && buffer === 'file') return url;
             if (url.scheme === 'file' && url.host === '') return url;
           }
           url.scheme = buffer;
+          special = isSpecialScheme(buffer);
           if (stateOverride !== undefined) {
             if (url.port === defaultPort(url.scheme)) url.port = null;
             return url;
@@ -158,11 +176,11 @@ export function basicParse(
           buffer = '';
           if (url.scheme === 'file') {
             state = FILE;
-          } else if (special() && base !== null && base.scheme === url.scheme) {
+          } else if (special && base !== null && base.scheme === url.scheme) {
             state = SPECIAL_RELATIVE_OR_AUTHORITY;
-          } else if (special()) {
+          } else if (special) {
             state = SPECIAL_AUTHORITY_SLASHES;
-          } else if (cps[pointer + 1] === 0x2f) {
+          } else if (StringPrototypeCharCodeAt(input, pointer + 1) === 0x2f) {
             state = PATH_OR_AUTHORITY;
             pointer++;
           } else {
@@ -182,6 +200,7 @@ export function basicParse(
         if (base === null || (hasOpaquePath(base) && c !== 0x23)) return null;
         if (hasOpaquePath(base) && c === 0x23) {
           url.scheme = base.scheme;
+          special = isSpecialScheme(url.scheme);
           url.path = base.path;
           url.query = base.query;
           url.fragment = '';
@@ -196,7 +215,7 @@ export function basicParse(
         break;
 
       case SPECIAL_RELATIVE_OR_AUTHORITY:
-        if (c === 0x2f && cps[pointer + 1] === 0x2f) {
+        if (c === 0x2f && StringPrototypeCharCodeAt(input, pointer + 1) === 0x2f) {
           state = SPECIAL_AUTHORITY_IGNORE_SLASHES;
           pointer++;
         } else {
@@ -216,14 +235,15 @@ export function basicParse(
 
       case RELATIVE:
         url.scheme = base!.scheme;
-        if (c === 0x2f || (special() && c === 0x5c)) {
+        special = isSpecialScheme(url.scheme);
+        if (c === 0x2f || (special && c === 0x5c)) {
           state = RELATIVE_SLASH;
         } else {
           url.username = base!.username;
           url.password = base!.password;
           url.host = base!.host;
           url.port = base!.port;
-          url.path = (base!.path as string[]).slice();
+          url.path = copyPath(base!);
           url.query = base!.query;
           if (c === 0x3f) {
             url.query = '';
@@ -241,7 +261,7 @@ export function basicParse(
         break;
 
       case RELATIVE_SLASH:
-        if (special() && (c === 0x2f || c === 0x5c)) {
+        if (special && (c === 0x2f || c === 0x5c)) {
           state = SPECIAL_AUTHORITY_IGNORE_SLASHES;
         } else if (c === 0x2f) {
           state = AUTHORITY;
@@ -257,7 +277,7 @@ export function basicParse(
 
       case SPECIAL_AUTHORITY_SLASHES:
         state = SPECIAL_AUTHORITY_IGNORE_SLASHES;
-        if (c === 0x2f && cps[pointer + 1] === 0x2f) pointer++;
+        if (c === 0x2f && StringPrototypeCharCodeAt(input, pointer + 1) === 0x2f) pointer++;
         else pointer--;
         break;
 
@@ -272,25 +292,25 @@ export function basicParse(
         if (c === 0x40) {
           if (atSignSeen) buffer = '%40' + buffer;
           atSignSeen = true;
-          // 1.3: split the buffer into username and password at the first ':'.
-          const bufferCps = codePoints(buffer);
-          for (let i = 0; i < bufferCps.length; i++) {
-            const cp = bufferCps[i];
-            if (cp === 0x3a && !passwordTokenSeen) {
-              passwordTokenSeen = true;
-              continue;
-            }
-            if (passwordTokenSeen) url.password += encodeCp(cp, USERINFO_SET);
-            else url.username += encodeCp(cp, USERINFO_SET);
+          // The buffer splits into username and password at the first ':' ever seen.
+          const colon = passwordTokenSeen ? -1 : StringPrototypeIndexOf(buffer, ':');
+          if (passwordTokenSeen) {
+            url.password += percentEncode(buffer, USERINFO_SET);
+          } else if (colon < 0) {
+            url.username += percentEncode(buffer, USERINFO_SET);
+          } else {
+            passwordTokenSeen = true;
+            url.username += percentEncode(StringPrototypeSlice(buffer, 0, colon), USERINFO_SET);
+            url.password += percentEncode(StringPrototypeSlice(buffer, colon + 1), USERINFO_SET);
           }
           buffer = '';
-        } else if (c === EOF || c === 0x2f || c === 0x3f || c === 0x23 || (special() && c === 0x5c)) {
+        } else if (c === EOF || c === 0x2f || c === 0x3f || c === 0x23 || (special && c === 0x5c)) {
           if (atSignSeen && buffer === '') return null;
-          pointer -= codePoints(buffer).length + 1;
+          pointer -= buffer.length + 1;
           buffer = '';
           state = HOST;
         } else {
-          buffer += fromCodePoint(c);
+          buffer += input[pointer];
         }
         break;
 
@@ -302,16 +322,16 @@ export function basicParse(
         } else if (c === 0x3a && !insideBrackets) {
           if (buffer === '') return null;
           if (stateOverride === HOSTNAME) return null;
-          const host = parseHost(buffer, !special());
+          const host = parseHost(buffer, !special);
           if (host === null) return null;
           url.host = host;
           buffer = '';
           state = PORT;
-        } else if (c === EOF || c === 0x2f || c === 0x3f || c === 0x23 || (special() && c === 0x5c)) {
+        } else if (c === EOF || c === 0x2f || c === 0x3f || c === 0x23 || (special && c === 0x5c)) {
           pointer--;
-          if (special() && buffer === '') return null;
+          if (special && buffer === '') return null;
           if (stateOverride !== undefined && buffer === '' && (includesCredentials(url) || url.port !== null)) return null;
-          const host = parseHost(buffer, !special());
+          const host = parseHost(buffer, !special);
           if (host === null) return null;
           url.host = host;
           buffer = '';
@@ -320,16 +340,16 @@ export function basicParse(
         } else {
           if (c === 0x5b) insideBrackets = true;
           if (c === 0x5d) insideBrackets = false;
-          buffer += fromCodePoint(c);
+          buffer += input[pointer];
         }
         break;
 
       case PORT:
         if (isDigit(c)) {
-          buffer += String.fromCharCode(c);
-        } else if (c === EOF || c === 0x2f || c === 0x3f || c === 0x23 || (special() && c === 0x5c) || stateOverride !== undefined) {
+          buffer += StringFromCharCode(c);
+        } else if (c === EOF || c === 0x2f || c === 0x3f || c === 0x23 || (special && c === 0x5c) || stateOverride !== undefined) {
           if (buffer !== '') {
-            const port = parseInt(buffer, 10);
+            const port = NumberParseInt(buffer, 10);
             if (port > 65535) return null;
             url.port = port === defaultPort(url.scheme) ? null : port;
             buffer = '';
@@ -345,12 +365,13 @@ export function basicParse(
 
       case FILE:
         url.scheme = 'file';
+        special = true;
         url.host = '';
         if (c === 0x2f || c === 0x5c) {
           state = FILE_SLASH;
         } else if (base !== null && base.scheme === 'file') {
           url.host = base.host;
-          url.path = (base.path as string[]).slice();
+          url.path = copyPath(base);
           url.query = base.query;
           if (c === 0x3f) {
             url.query = '';
@@ -360,7 +381,7 @@ export function basicParse(
             state = FRAGMENT;
           } else if (c !== EOF) {
             url.query = null;
-            if (!startsWithWindowsDriveLetter(cps, pointer)) shortenPath(url);
+            if (!startsWithWindowsDriveLetter(input, pointer)) shortenPath(url);
             else url.path = [];
             state = PATH;
             pointer--;
@@ -378,8 +399,8 @@ export function basicParse(
           if (base !== null && base.scheme === 'file') {
             url.host = base.host;
             const basePath = base.path as string[];
-            if (!startsWithWindowsDriveLetter(cps, pointer) && basePath.length > 0 && isWindowsDriveLetter(basePath[0], true)) {
-              (url.path as string[]).push(basePath[0]);
+            if (!startsWithWindowsDriveLetter(input, pointer) && basePath.length > 0 && isWindowsDriveLetter(basePath[0], true)) {
+              ArrayPrototypePush(url.path as string[], basePath[0]);
             }
           }
           state = PATH;
@@ -407,12 +428,12 @@ export function basicParse(
             state = PATH_START;
           }
         } else {
-          buffer += fromCodePoint(c);
+          buffer += input[pointer];
         }
         break;
 
       case PATH_START:
-        if (special()) {
+        if (special) {
           state = PATH;
           if (c !== 0x2f && c !== 0x5c) pointer--;
         } else if (stateOverride === undefined && c === 0x3f) {
@@ -425,24 +446,24 @@ export function basicParse(
           state = PATH;
           if (c !== 0x2f) pointer--;
         } else if (stateOverride !== undefined && url.host === null) {
-          (url.path as string[]).push('');
+          ArrayPrototypePush(url.path as string[], '');
         }
         break;
 
       case PATH:
-        if (c === EOF || c === 0x2f || (special() && c === 0x5c) || (stateOverride === undefined && (c === 0x3f || c === 0x23))) {
-          const slash = c === 0x2f || (special() && c === 0x5c);
+        if (c === EOF || c === 0x2f || (special && c === 0x5c) || (stateOverride === undefined && (c === 0x3f || c === 0x23))) {
+          const slash = c === 0x2f || (special && c === 0x5c);
           const path = url.path as string[];
           if (isDoubleDot(buffer)) {
             shortenPath(url);
-            if (!slash) path.push('');
+            if (!slash) ArrayPrototypePush(path, '');
           } else if (isSingleDot(buffer) && !slash) {
-            path.push('');
+            ArrayPrototypePush(path, '');
           } else if (!isSingleDot(buffer)) {
             if (url.scheme === 'file' && path.length === 0 && isWindowsDriveLetter(buffer)) {
               buffer = buffer[0] + ':';
             }
-            path.push(buffer);
+            ArrayPrototypePush(path, buffer);
           }
           buffer = '';
           if (c === 0x3f) {
@@ -454,7 +475,13 @@ export function basicParse(
             state = FRAGMENT;
           }
         } else {
-          buffer += encodeCp(c, PATH_SET);
+          if (c < 0x80) {
+            buffer += PATH_SET[c] === 0 ? StringFromCharCode(c) : percentEncodeAt(c);
+          } else {
+            const width = widthAt(input, pointer, c);
+            buffer += percentEncode(StringPrototypeSlice(input, pointer, pointer + width), PATH_SET);
+            pointer += width - 1;
+          }
         }
         break;
 
@@ -463,8 +490,8 @@ export function basicParse(
           // Trailing spaces of an opaque path are dropped (urltestdata.json:
           // "non-special:opaque  ?hi" parses to "non-special:opaque?hi").
           let end = (url.path as string).length;
-          while (end > 0 && (url.path as string).charCodeAt(end - 1) === 0x20) end--;
-          url.path = (url.path as string).slice(0, end);
+          while (end > 0 && StringPrototypeCharCodeAt(url.path as string, end - 1) === 0x20) end--;
+          url.path = StringPrototypeSlice(url.path as string, 0, end);
           if (c === 0x3f) {
             url.query = '';
             state = QUERY;
@@ -473,29 +500,42 @@ export function basicParse(
             state = FRAGMENT;
           }
         } else {
-          url.path += encodeCp(c, C0_CONTROL_SET);
+          if (c < 0x80) {
+            url.path += C0_CONTROL_SET[c] === 0 ? StringFromCharCode(c) : percentEncodeAt(c);
+          } else {
+            const width = widthAt(input, pointer, c);
+            url.path += percentEncode(StringPrototypeSlice(input, pointer, pointer + width), C0_CONTROL_SET);
+            pointer += width - 1;
+          }
         }
         break;
 
       case QUERY:
         if ((stateOverride === undefined && c === 0x23) || c === EOF) {
-          url.query += percentEncode(buffer, special() ? SPECIAL_QUERY_SET : QUERY_SET);
+          url.query += percentEncode(buffer, special ? SPECIAL_QUERY_SET : QUERY_SET);
           buffer = '';
           if (c === 0x23) {
             url.fragment = '';
             state = FRAGMENT;
           }
         } else {
-          buffer += fromCodePoint(c);
+          buffer += input[pointer];
         }
         break;
 
       case FRAGMENT:
-        if (c !== EOF) url.fragment += encodeCp(c, FRAGMENT_SET);
+        if (c === EOF) break;
+        if (c < 0x80) {
+          url.fragment += FRAGMENT_SET[c] === 0 ? StringFromCharCode(c) : percentEncodeAt(c);
+        } else {
+          const width = widthAt(input, pointer, c);
+          url.fragment += percentEncode(StringPrototypeSlice(input, pointer, pointer + width), FRAGMENT_SET);
+          pointer += width - 1;
+        }
         break;
     }
     // A state may step back onto EOF to look at it again; stop only once it is done with it.
-    if (pointer >= cps.length) break;
+    if (pointer >= length) break;
   }
   return url;
 }
