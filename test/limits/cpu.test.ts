@@ -47,3 +47,56 @@ for (const [shape, body] of Object.entries(RUNAWAYS)) {
     }
   });
 }
+
+test('Limits: cpu: a runaway in one worker does not disturb another worker, and its own in-flight requests get 503 canceled', async () => {
+  const a = await startWorker(`export default { async fetch(req) {
+    const path = new URL(req.url).pathname;
+    if (path === '/spin') { await new Promise((r) => setTimeout(r, 30)); for (;;) {} }
+    if (path === '/slow') await new Promise((r) => setTimeout(r, 400));
+    return new Response('a ' + path);
+  } }`, { limits: { cpuMs: 50 } });
+  const b = await startWorker(`export default { async fetch(req) {
+    await new Promise((r) => setTimeout(r, 10));
+    let x = 0; for (let i = 0; i < 1e5; i++) x += i;
+    return new Response('b ' + x);
+  } }`, { limits: { cpuMs: 50 } });
+  try {
+    await (await a.fetch('/ok')).text();
+    await (await b.fetch('/')).text();
+    const slow = a.fetch('/slow');
+    const spin = a.fetch('/spin');
+    const others = Array.from({ length: 20 }, () => b.fetch('/').then(async (r) => [r.status, await r.text()]));
+    const spun = await spin;
+    assert.equal(spun.headers.get('atoll-error'), 'exceededCpu');
+    const innocent = await slow;
+    assert.equal(innocent.status, 503);
+    assert.equal(innocent.headers.get('atoll-error'), 'canceled');
+    assert.match(await innocent.text(), /another request in the same isolate exceeded a limit/);
+    for (const [status, text] of await Promise.all(others)) {
+      assert.equal(status, 200);
+      assert.equal(text, 'b 4999950000');
+    }
+    assert.equal(b.worker().dead, null, 'the other worker kept its isolate');
+    assert.equal(await (await a.fetch('/ok')).text(), 'a /ok');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('Limits: cpu: each request has its own budget: many requests each under the limit all succeed', async () => {
+  // 10 requests of ~20 ms CPU each share an isolate: 200 ms in all, no single one over 50.
+  const w = await startWorker(`export default { async fetch() {
+    const end = Date.now() + 20; let n = 0; while (Date.now() < end) n++;
+    await new Promise((r) => setTimeout(r, 5));
+    return new Response('done');
+  } }`, { limits: { cpuMs: 50 } });
+  try {
+    const all = await Promise.all(Array.from({ length: 10 }, () => w.fetch('/').then((r) => r.text())));
+    assert.deepEqual(all, Array(10).fill('done'));
+    assert.equal(w.worker().dead, null);
+    for (const inv of await w.settled(10)) assert.ok(inv.cpuMs < 50, `charged ${inv.cpuMs} ms`);
+  } finally {
+    await w.close();
+  }
+});

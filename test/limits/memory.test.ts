@@ -1,0 +1,143 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker, runInIsolate } from '../helpers/worker.ts';
+import { WASM_MAX_PAGES } from '../../src/shared/ops.ts';
+
+// Runs `body` as the handler of a fresh worker with a generous CPU limit (so memory, not
+// CPU, is what stops it); returns the response and the worker, already checked to serve
+// its next request from a fresh isolate.
+async function bomb(body: string, memoryMb = 128) {
+  const w = await startWorker(`export default { async fetch(req) {
+    if (new URL(req.url).pathname === '/ok') return new Response('fine');
+    ${body}
+  } }`, { limits: { cpuMs: 20_000, memoryMb } });
+  try {
+    const res = await w.fetch('/bomb');
+    const text = await res.text();
+    const next = await w.fetch('/ok');
+    assert.equal(await next.text(), 'fine', 'the worker serves the next request');
+    return { status: res.status, code: res.headers.get('atoll-error'), text, outcome: (await w.settled(1, 20_000))[0].outcome };
+  } finally {
+    await w.close();
+  }
+}
+
+test('Limits: memory: a heap that grows without bound ends in 503 exceededMemory and a fresh isolate', async () => {
+  const r = await bomb(`const keep = []; for (;;) keep.push(new Array(1e5).fill(1.5));`, 64);
+  assert.equal(r.status, 503);
+  assert.equal(r.code, 'exceededMemory');
+  assert.match(r.text, /exceeded its memory limit/);
+  assert.equal(r.outcome, 'exceededMemory');
+});
+
+test('Limits: memory: a hash table doubling past the heap limit is contained to its isolate', async () => {
+  // V8 treats this one as fatal for the process; atoll parks the isolate instead.
+  const r = await bomb(`const m = new Map(); for (let i = 0; ; i++) m.set(i, i);`, 32);
+  assert.equal(r.status, 503);
+  assert.equal(r.code, 'exceededMemory');
+});
+
+test('Limits: memory: huge JSON is stopped by the memory limit', async () => {
+  const r = await bomb(`const s = '[' + '1,'.repeat(1e7) + '1]'; const a = JSON.parse(s); return new Response(String(a.length));`, 32);
+  assert.equal(r.status, 503);
+  assert.equal(r.code, 'exceededMemory');
+});
+
+test('Limits: memory: stack overflow is a RangeError the tenant can catch', async () => {
+  const out = await runInIsolate(`
+    const down = (n) => down(n + 1) + 1;
+    try { down(0); } catch (e) { return e instanceof RangeError && e.message; }
+  `);
+  assert.equal(out, 'Maximum call stack size exceeded');
+});
+
+test('Limits: memory: uncaught stack overflow is a 500 with the RangeError, and the isolate lives on', async () => {
+  const w = await startWorker(`let n = 0; export default { fetch(req) {
+    if (new URL(req.url).pathname === '/ok') return new Response('requests so far: ' + ++n);
+    n++; const down = () => down() + 1; down();
+  } }`);
+  try {
+    const res = await w.fetch('/deep');
+    assert.equal(res.status, 500);
+    assert.match(await res.text(), /RangeError: Maximum call stack size exceeded/);
+    assert.equal(await (await w.fetch('/ok')).text(), 'requests so far: 2', 'same isolate, state kept');
+  } finally {
+    await w.close();
+  }
+});
+
+test('Limits: memory: string and array bombs throw catchable RangeErrors', async () => {
+  const out = await runInIsolate(`
+    const tryIt = (f) => { try { f(); return 'no error'; } catch (e) { return e.name + ': ' + e.message; } };
+    return {
+      repeat: tryIt(() => 'x'.repeat(2 ** 29)),
+      fill: tryIt(() => new Array(1e9).fill(0)),
+      fillOnObject: tryIt(() => Array.prototype.fill.call({ length: 1e9 }, 0)),
+      from: tryIt(() => Array.from({ length: 1e9 })),
+      toReversed: tryIt(() => new Array(1e9).toReversed()),
+      buffer: tryIt(() => new ArrayBuffer(2 ** 31)),
+      smallFill: new Array(1e6).fill(7).length,
+    };
+  `, { limits: { cpuMs: 5000 } }); // a refused 2 GiB ArrayBuffer first costs V8 a few full GCs
+  const o = out as Record<string, unknown>;
+  assert.equal(o.repeat, 'RangeError: Invalid string length');
+  assert.match(String(o.fill), /^RangeError: Invalid array length: Array.prototype.fill on 1000000000 elements would exceed the worker's memory limit/);
+  assert.match(String(o.fillOnObject), /^RangeError: Invalid array length/);
+  assert.match(String(o.from), /^RangeError: Invalid array length: Array.from/);
+  assert.match(String(o.toReversed), /^RangeError: Invalid array length/);
+  assert.match(String(o.buffer), /^RangeError/);
+  assert.equal(o.smallFill, 1e6, 'ordinary arrays still work');
+});
+
+// (module (memory (export "mem") 1) (func (export "grow") (result i32)
+//   (loop (br_if 0 (i32.ne (memory.grow (i32.const 32)) (i32.const -1)))) (memory.size)))
+const GROW_FOREVER = [
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,
+  0x03, 0x02, 0x01, 0x00,
+  0x05, 0x03, 0x01, 0x00, 0x01,
+  0x07, 0x0e, 0x02, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x04, 0x67, 0x72, 0x6f, 0x77, 0x00, 0x00,
+  0x0a, 0x12, 0x01, 0x10, 0x00, 0x03, 0x40, 0x41, 0x20, 0x40, 0x00, 0x41, 0x7f, 0x47, 0x0d, 0x00, 0x0b, 0x3f, 0x00, 0x0b,
+];
+
+test('Limits: wasm: a module growing its memory without bound stops at the per-memory cap', async () => {
+  const out = (await runInIsolate(`
+    const bytes = new Uint8Array(${JSON.stringify(GROW_FOREVER)});
+    const { instance } = await WebAssembly.instantiate(bytes);
+    const pages = instance.exports.grow();
+    return { pages, bytes: instance.exports.mem.buffer.byteLength };
+  `)) as { pages: number; bytes: number };
+  // It grows 32 pages at a time from 1, so it stops within 32 pages of the cap.
+  assert.ok(out.pages <= WASM_MAX_PAGES && out.pages > WASM_MAX_PAGES - 32, `stopped at ${out.pages} pages`);
+  assert.equal(out.bytes, out.pages * 65536);
+});
+
+test('Limits: wasm: memories beyond the isolate budget are refused with a RangeError', async () => {
+  const out = (await runInIsolate(`
+    const bytes = new Uint8Array(${JSON.stringify(GROW_FOREVER)});
+    const tryIt = async (f) => { try { await f(); return 'ok'; } catch (e) { return e.name + ': ' + e.message; } };
+    const module = new WebAssembly.Module(bytes);
+    const first = await tryIt(() => new WebAssembly.Instance(module));
+    const second = await tryIt(() => new WebAssembly.Instance(module));
+    const third = await tryIt(() => WebAssembly.instantiate(bytes));
+    const memory = await tryIt(() => new WebAssembly.Memory({ initial: 1 }));
+    const tooBig = await tryIt(() => new WebAssembly.Memory({ initial: ${WASM_MAX_PAGES + 1} }));
+    return { first, second, third, memory, tooBig };
+  `, { limits: { memoryMb: 128 } })) as Record<string, string | boolean>;
+  assert.equal(out.first, 'ok');
+  assert.match(String(out.second), /^RangeError: WebAssembly.Instance\(\): this worker's WebAssembly memories would exceed its memory limit of 128 MB/);
+  assert.match(String(out.third), /^RangeError: WebAssembly.instantiate\(\)/);
+  assert.match(String(out.memory), /^RangeError: WebAssembly.Memory\(\)/);
+  assert.match(String(out.tooBig), /^RangeError/);
+});
+
+test('Limits: wasm: memories that declare a small maximum fit many to an isolate', async () => {
+  const n = await runInIsolate(`
+    const all = [];
+    for (let i = 0; i < 100; i++) all.push(new WebAssembly.Memory({ initial: 1, maximum: 16 }));
+    all[0].grow(15);
+    const m = all[1];
+    return [all.length, all[0].buffer.byteLength, m instanceof WebAssembly.Memory, m.constructor === WebAssembly.Memory];
+  `);
+  assert.deepEqual(n, [100, 16 * 65536, true, true]);
+});
