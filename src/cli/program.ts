@@ -58,6 +58,7 @@ export async function runProgram(commands: CommandSpec[], argv: string[], info: 
     .description('atoll: run Cloudflare Workers code on your own machines')
     .version(info.version, '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
+    .helpCommand('help [command]', 'show the help of a command')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
