@@ -4,7 +4,8 @@
 // the isolate, so they close over nothing.
 
 import { test } from 'node:test';
-import { checkExpectations, loadWpt, runWptInIsolate, type Harness } from './wpt.ts';
+import assert from 'node:assert/strict';
+import { checkExpectations, loadWpt, runWptInIsolate, wptDir, type Harness } from './wpt.ts';
 
 // url-constructor.any.js, url-origin.any.js, url-statics-canparse.any.js, url-statics-parse.any.js
 function constructorCases(data: any[], h: Harness) {
@@ -110,4 +111,12 @@ test('URL: WPT toascii.json: host to-ASCII matches the expectations', async (t) 
 test('URLSearchParams: WPT urlencoded-parser-data.json: parsing matches the expectations', async (t) => {
   const run = await runWptInIsolate(urlencodedCases, loadWpt('url/urlencoded-parser-data.json'));
   t.diagnostic(checkExpectations('urlencoded-parser', run));
+});
+
+test('WPT: loadWpt: a missing data file fails with a message naming where the data should be', () => {
+  assert.throws(() => loadWpt('url/no-such-file.json'), (e: Error) => {
+    assert.ok(e.message.includes(wptDir), e.message);
+    assert.match(e.message, /missing.*\.\.\/shared\/wpt beside the repository/);
+    return true;
+  });
 });

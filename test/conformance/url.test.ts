@@ -274,3 +274,11 @@ test('URL: request.url: an incoming request\'s URL parses with its host and quer
     await w.close();
   }
 });
+
+test('URLSearchParams: as a body: a Response sends it form-encoded with the form content type', async () => {
+  const got = await runInIsolate(`
+    const res = new Response(new URLSearchParams({ q: 'a b', x: 'é&' }));
+    return [res.headers.get('content-type'), await res.text()];
+  `);
+  assert.deepEqual(got, ['application/x-www-form-urlencoded;charset=UTF-8', 'q=a+b&x=%C3%A9%26']);
+});

@@ -112,8 +112,6 @@ function mapDomain(domain: string): string {
   let out = '';
   for (const ch of domain.replace(IGNORED, '')) {
     if (ch === '\u3002' || ch === '\uFF0E' || ch === '\uFF61') { out += '.'; continue; }
-    // ẞ folds to "ss" in case folding, which lower-casing alone does not do.
-    if (ch === '\u1E9E') { out += 'ss'; continue; }
     out += ch.normalize('NFKC').toLowerCase().normalize('NFKC');
   }
   return out;
