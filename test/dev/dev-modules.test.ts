@@ -17,10 +17,12 @@ describe('atoll dev: ES modules worker with an origin', () => {
   const originSaw: { method?: string; url?: string; host?: string }[] = [];
 
   before(async () => {
-    origin = createServer((req, res) => {
+    origin = createServer(async (req, res) => {
       originSaw.push({ method: req.method, url: req.url, host: req.headers.host });
+      let body = '';
+      for await (const chunk of req) body += chunk;
       res.writeHead(200, { 'content-type': 'text/plain', 'x-from': 'origin' });
-      res.end(`origin answered ${req.method} ${req.url}`);
+      res.end(`origin answered ${req.method} ${req.url}${body ? ` with ${body}` : ''}`);
     });
     await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
     const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
@@ -109,6 +111,8 @@ describe('atoll dev: ES modules worker with an origin', () => {
     const res = await dev.fetch('/pass?x=y');
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'origin answered GET /pass?x=y');
+    const post = await dev.fetch('/pass', { method: 'POST', body: 'the unread body' });
+    assert.equal(await post.text(), 'origin answered POST /pass with the unread body', 'a body the worker did not read goes along');
   });
 
   test('atoll dev: a runaway loop: 503 exceededCpu, then the next request is served by a fresh isolate', async () => {
