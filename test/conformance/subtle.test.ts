@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCipheriv, createPublicKey, createSign, generateKeyPairSync, sign as nodeSign, verify as nodeVerify, constants } from 'node:crypto';
+import { createCipheriv, createPublicKey, createSign, generateKeyPairSync, publicEncrypt, sign as nodeSign, verify as nodeVerify, constants } from 'node:crypto';
 import { runInIsolate } from '../helpers/relaxed-worker.ts';
 
 const HELPERS = `
@@ -204,19 +204,29 @@ test('SubtleCrypto: encrypt: AES-CBC and AES-CTR agree with node:crypto; AES-GCM
 });
 
 test('SubtleCrypto: encrypt: RSA-OAEP round-trips with a label and decrypts what node:crypto encrypted', async () => {
+  const host = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pkcs8 = host.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('hex');
+  const fromHost = publicEncrypt({ key: host.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from('H') }, Buffer.from('from the host')).toString('hex');
   const out = await run<Record<string, string>>(`
     const pair = await crypto.subtle.generateKey({ name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt', 'decrypt']);
     const label = utf8('L');
     const ct = await crypto.subtle.encrypt({ name: 'RSA-OAEP', label }, pair.publicKey, utf8('oaep'));
+    const hostKey = await crypto.subtle.importKey('pkcs8', unhex('${pkcs8}'), { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
     return {
       back: new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'RSA-OAEP', label }, pair.privateKey, ct)),
       wrongLabel: await rejects(crypto.subtle.decrypt({ name: 'RSA-OAEP', label: utf8('M') }, pair.privateKey, ct)),
-      pkcs8: hex(await crypto.subtle.exportKey('pkcs8', pair.privateKey)),
+      fromHost: new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'RSA-OAEP', label: utf8('H') }, hostKey, unhex('${fromHost}'))),
+      spki: hex(await crypto.subtle.exportKey('spki', pair.publicKey)),
+      ct: hex(ct),
     };
   `);
   assert.equal(out.back, 'oaep');
   assert.match(out.wrongLabel, /^OperationError/);
-  assert.ok(out.pkcs8.length > 1000);
+  assert.equal(out.fromHost, 'from the host');
+  // And the other way: the host can use the isolate's exported public key.
+  const isolatePublic = createPublicKey({ key: Buffer.from(out.spki, 'hex'), format: 'der', type: 'spki' });
+  assert.equal(isolatePublic.asymmetricKeyDetails?.modulusLength, 2048);
+  assert.equal(out.ct.length, 512);
 });
 
 test('SubtleCrypto: deriveBits: HKDF matches RFC 5869, PBKDF2 matches RFC 6070, ECDH and X25519 agree both ways', async () => {
