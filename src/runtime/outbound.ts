@@ -12,6 +12,8 @@ import { request as httpRequest, Agent as HttpAgent, type ClientRequest, type In
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { createBrotliDecompress, createGunzip, createInflate, constants as zlib } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { BlockList, isIP } from 'node:net';
 import type { HeaderList, RequestInit_ } from '../shared/ops.ts';
 import { OpError } from './errors.ts';
 import { hostStreamFromReadable, type HostStream } from './host-stream.ts';
@@ -21,10 +23,51 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 // Hop-by-hop headers (RFC 9110 section 7.6.1) belong to one connection, not to the message.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
 
-const agents = {
-  'http:': new HttpAgent({ keepAlive: true, maxSockets: 256 }),
-  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
-};
+export interface OutboundOptions {
+  /**
+   * Addresses tenant code may not reach (`isPrivateAddress` for loopback, private and
+   * link-local networks: cloud metadata, the control plane). Checked on the address a
+   * connection is made to, after DNS, so a hostname cannot smuggle one in.
+   */
+  refuseAddress?(address: string): boolean;
+}
+
+type Agents = { 'http:': HttpAgent; 'https:': HttpsAgent };
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+// Loopback, private, shared (CGNAT), link-local, multicast and reserved ranges.
+const PRIVATE = new BlockList();
+for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) PRIVATE.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [['::', 127], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) PRIVATE.addSubnet(net, prefix, 'ipv6');
+
+/** True for addresses inside the host's own networks rather than on the internet. */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return PRIVATE.check(mapped[1], 'ipv4');
+  const family = isIP(address);
+  if (family === 0) return false;
+  return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+class RefusedAddressError extends Error {
+  readonly code = 'EREFUSEDADDRESS';
+}
+
+// dns.lookup, without the addresses the policy refuses.
+function guardedLookup(refuse: (address: string) => boolean) {
+  return (hostname: string, options: { all?: boolean }, callback: LookupCallback): void => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '');
+      const allowed = addresses.filter((a) => !refuse(a.address));
+      if (allowed.length === 0) {
+        return callback(new RefusedAddressError(`${hostname} resolves to ${addresses.map((a) => a.address).join(', ')}, which this platform does not let workers reach`), '');
+      }
+      if (options.all) callback(null, allowed);
+      else callback(null, allowed[0].address, allowed[0].family);
+    });
+  };
+}
 
 interface Hop {
   method: string;
@@ -35,6 +78,7 @@ interface Hop {
 }
 
 function networkError(url: URL, err: unknown): OpError {
+  if (err instanceof RefusedAddressError) return new OpError('TypeError', `Fetch to ${url.href} is not allowed: ${err.message}.`);
   const e = err as NodeJS.ErrnoException;
   const why = e.code ? `${e.code}${e.message && !e.message.includes(e.code) ? `: ${e.message}` : ` (${e.message})`}` : e.message;
   // Workers' wording for a connection that broke; other failures (refused, DNS, TLS) say what happened.
@@ -47,7 +91,7 @@ function abortError(): OpError {
 }
 
 /** Sends one request; resolves with the response head (its body unread). */
-function send(hop: Hop, signal: AbortSignal): Promise<{ res: IncomingMessage; req: ClientRequest }> {
+function send(hop: Hop, signal: AbortSignal, agents: Agents, lookup: ReturnType<typeof guardedLookup> | undefined): Promise<{ res: IncomingMessage; req: ClientRequest }> {
   return new Promise((resolve, reject) => {
     // With headers as an array Node adds no Host header of its own; the tenant's Host is
     // replaced, as the URL decides where the request goes.
@@ -62,6 +106,7 @@ function send(hop: Hop, signal: AbortSignal): Promise<{ res: IncomingMessage; re
         // A flat [name, value, name, value] array keeps repeated headers (cookies) apart.
         headers: headers.flat(),
         agent: agents[hop.url.protocol as 'http:' | 'https:'],
+        lookup: lookup as never,
         signal,
       });
     } catch (err) {
@@ -126,21 +171,41 @@ function decodedBody(res: IncomingMessage, headers: HeaderList): { body: Readabl
 }
 
 /**
- * One HTTP exchange: the response to exactly this request, a 3xx included. Following
- * redirects is the runtime's policy (ops/fetch.ts), so that every hop is counted as a
- * sub-request, as on Workers, and goes through this seam again.
+ * Makes the outbound fetch an embedder hands the runtime (HostServices.fetch). Each one
+ * has its own connection pool, so sockets opened under one policy never serve another.
+ *
+ * The fetch it returns is one HTTP exchange: the response to exactly this request, a 3xx
+ * included. Following redirects is the runtime's policy (ops/fetch.ts), so that every
+ * hop is counted as a sub-request, as on Workers, and goes through this seam again.
  */
-export async function outboundFetch(init: RequestInit_, body: HostStream | null, signal: AbortSignal): Promise<OutboundResponse> {
-  if (signal.aborted) throw abortError();
-  const hop: Hop = {
-    method: init.method,
-    url: new URL(init.url),
-    headers: init.headers,
-    body: init.body && 'bytes' in init.body ? { bytes: init.body.bytes } : body ? { stream: body } : null,
+export function createOutboundFetch(opts: OutboundOptions = {}) {
+  const agents: Agents = {
+    'http:': new HttpAgent({ keepAlive: true, maxSockets: 256 }),
+    'https:': new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
   };
-  const { res } = await send(hop, signal);
-  return respond(res, hop, signal);
+  const refuse = opts.refuseAddress;
+  const lookup = refuse ? guardedLookup(refuse) : undefined;
+  return async function outboundFetch(init: RequestInit_, body: HostStream | null, signal: AbortSignal): Promise<OutboundResponse> {
+    if (signal.aborted) throw abortError();
+    const url = new URL(init.url);
+    // An address literal is connected to without a lookup: check it here.
+    const literal = url.hostname.replace(/^\[|\]$/g, '');
+    if (refuse && isIP(literal) !== 0 && refuse(literal)) {
+      throw new OpError('TypeError', `Fetch to ${url.href} is not allowed: ${literal} is an address this platform does not let workers reach.`);
+    }
+    const hop: Hop = {
+      method: init.method,
+      url,
+      headers: init.headers,
+      body: init.body && 'bytes' in init.body ? { bytes: init.body.bytes } : body ? { stream: body } : null,
+    };
+    const { res } = await send(hop, signal, agents, lookup);
+    return respond(res, hop, signal);
+  };
 }
+
+/** The outbound fetch with no address policy (atoll dev, tests: origins on loopback). */
+export const outboundFetch = createOutboundFetch();
 
 function respond(res: IncomingMessage, hop: Hop, signal: AbortSignal): OutboundResponse {
   const status = res.statusCode ?? 0;

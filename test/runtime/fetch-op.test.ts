@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { redirectHop, validateInit } from '../../src/runtime/ops/fetch.ts';
 import { OpError } from '../../src/runtime/errors.ts';
+import { createOutboundFetch, isPrivateAddress } from '../../src/runtime/outbound.ts';
 import { startWorker } from '../helpers/worker.ts';
 import { startOrigin, type Origin } from './fetch-origins.ts';
 
@@ -96,6 +97,38 @@ test('fetch op: client disconnect: a sub-request in flight is aborted when the c
     assert.equal(hit.aborted, true, 'the origin saw its connection close');
     const inv = (await w.settled(1))[0];
     assert.equal(inv.outcome, 'canceled');
+  } finally {
+    await w.close();
+  }
+});
+
+test('outbound: isPrivateAddress: loopback, private, link-local and mapped addresses are private; public ones are not', () => {
+  for (const a of ['127.0.0.1', '10.1.2.3', '172.16.5.5', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1']) {
+    assert.equal(isPrivateAddress(a), true, a);
+  }
+  for (const a of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', 'example.com']) assert.equal(isPrivateAddress(a), false, a);
+});
+
+test('outbound: refuseAddress: literal addresses and names that resolve to them are refused before connecting', async () => {
+  const guarded = createOutboundFetch({ refuseAddress: isPrivateAddress });
+  const port = new URL(origin.url).port;
+  const before = origin.hits.length;
+  const req = (url: string) => validateInit({ ...good, url, headers: [] });
+  await assert.rejects(guarded(req(`http://127.0.0.1:${port}/echo`), null, new AbortController().signal),
+    (err: OpError) => err.type === 'TypeError' && /is not allowed: 127\.0\.0\.1 is an address this platform does not let workers reach/.test(err.message));
+  await assert.rejects(guarded(req(`http://[::ffff:7f00:1]:${port}/echo`), null, new AbortController().signal), /is not allowed/);
+  await assert.rejects(guarded(req(`http://localhost:${port}/echo`), null, new AbortController().signal),
+    (err: OpError) => err.type === 'TypeError' && /is not allowed: localhost resolves to .*which this platform does not let workers reach/.test(err.message));
+  assert.equal(origin.hits.length, before, 'no connection reached the origin');
+});
+
+test('outbound: refuseAddress: a worker behind the policy gets a TypeError it can catch', async () => {
+  const guarded = createOutboundFetch({ refuseAddress: isPrivateAddress });
+  const w = await startWorker(`export default { async fetch(request, env) {
+    try { await fetch(env.ORIGIN + '/echo'); return new Response('reached'); } catch (e) { return new Response(e.name + ': ' + e.message); }
+  } }`, { bindings: [{ type: 'plain_text', name: 'ORIGIN', text: origin.url }], limits: { cpuMs: 1000 }, services: { fetch: (_c, init, body, signal) => guarded(init, body, signal) } });
+  try {
+    assert.match(await (await w.fetch('/')).text(), /^TypeError: Fetch to http:\/\/127\.0\.0\.1:\d+\/echo is not allowed/);
   } finally {
     await w.close();
   }
