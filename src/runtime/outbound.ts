@@ -115,7 +115,8 @@ function send(hop: Hop, signal: AbortSignal, agents: Agents, lookup: ReturnType<
       return;
     }
     req.once('response', (res) => resolve({ res, req }));
-    req.once('error', (err) => reject(signal.aborted ? abortError() : networkError(hop.url, err)));
+    // 'on', not 'once': a request can emit more than one error, and an unheard one would crash the process.
+    req.on('error', (err) => reject(signal.aborted ? abortError() : networkError(hop.url, err)));
     const body = hop.body;
     if (!body) req.end();
     else if ('bytes' in body) req.end(body.bytes);
