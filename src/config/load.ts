@@ -3,7 +3,8 @@
 // none at all (then the entry must be given on the command line).
 
 import { relative, resolve } from 'node:path';
-import { findConfig, readConfigFile } from './read.ts';
+import { selectEnvironment } from './environments.ts';
+import { ConfigError, findConfig, readConfigFile } from './read.ts';
 import type { WorkerConfig } from './types.ts';
 import { validateConfig } from './validate.ts';
 
@@ -25,13 +26,17 @@ export function emptyConfig(dir: string): WorkerConfig {
 
 /**
  * Reads the config `file` (relative to `cwd`), or the one found in `cwd` when `file` is
- * null. Throws ConfigError for a missing, unparsable or invalid file.
+ * null, as environment `env` sees it (`[env.NAME]`; the top level when null). Throws
+ * ConfigError for a missing, unparsable or invalid file, or an unknown environment.
  */
-export function loadConfig(cwd: string, file: string | null): WorkerConfig {
+export function loadConfig(cwd: string, file: string | null, env: string | null = null): WorkerConfig {
   const path = file === null ? findConfig(cwd) : resolve(cwd, file);
-  if (path === null) return emptyConfig(cwd);
+  if (path === null) {
+    if (env !== null) throw new ConfigError(`--env ${env} needs a config file with [env.${env}], and there is no wrangler.toml, wrangler.json or wrangler.jsonc here: pass one with -c.`);
+    return emptyConfig(cwd);
+  }
   // Messages name the file as the user would type it.
   const rel = relative(cwd, path);
   const shown = rel === '' || rel.startsWith('..') ? path : rel;
-  return validateConfig(path, shown, readConfigFile(path, shown));
+  return validateConfig(path, shown, selectEnvironment(readConfigFile(path, shown), env, shown));
 }

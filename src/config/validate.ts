@@ -10,7 +10,7 @@ const RULE_TYPES: ModuleRuleType[] = ['Text', 'Data', 'CompiledWasm'];
 
 /** Wrangler keys that atoll reads elsewhere (deploy) or not yet: accepted with a warning. */
 const NOT_USED_IN_DEV = new Set([
-  'account_id', 'workers_dev', 'route', 'routes', 'triggers', 'build', 'site', 'assets', 'env',
+  'account_id', 'workers_dev', 'route', 'routes', 'triggers', 'build', 'site', 'assets',
   'durable_objects', 'd1_databases', 'r2_buckets', 'services', 'queues', 'analytics_engine_datasets',
   'migrations', 'observability', 'placement', 'tail_consumers', 'upload_source_maps', 'minify',
   'node_compat', 'no_bundle', 'find_additional_modules', 'base_dir', 'preserve_file_names',

@@ -45,7 +45,7 @@ function hostFor(ip: string): string {
 
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const log = createLog(opts.logFormat);
-  let config = loadConfig(opts.cwd, opts.config);
+  let config = loadConfig(opts.cwd, opts.config, opts.env);
   let settings = resolveSettings(config, opts);
   warnAbout(config, log);
   log.write('info', 'starting', `Starting ${relative(opts.cwd, settings.entry) || settings.entry}...`, { entry: settings.entry });
@@ -83,7 +83,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   async function reload(changed: string[]): Promise<void> {
     if (configFile && changed.includes(configFile)) {
       try {
-        config = loadConfig(opts.cwd, opts.config);
+        config = loadConfig(opts.cwd, opts.config, opts.env);
         settings = resolveSettings(config, opts);
         warnAbout(config, log);
         if (settings.kvNamespaces.length > 0 && !services.kv) services.kv = await stores.openKv(settings);

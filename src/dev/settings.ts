@@ -13,6 +13,8 @@ export interface DevFlags {
   cwd: string;
   entry: string | null;
   config: string | null;
+  /** The `[env.NAME]` section to use (--env), or null for the top level. */
+  env: string | null;
   ip: string;
   port: number;
   vars: [string, string][];

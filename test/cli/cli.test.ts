@@ -116,6 +116,10 @@ describe('atoll dev: bad config and entry', () => {
     await fails(['-c', 'absent.toml'], BAD, /^Config file absent\.toml does not exist: pass -c with the path/);
   });
 
+  test('atoll dev: --env naming no environment: names the config and what to add', async () => {
+    await fails(['--env', 'prod'], join(FIXTURES, 'modules-worker'), /^wrangler\.toml has no environments \(\[env\.NAME\] sections\), so --env prod names nothing: add \[env\.prod\] or drop --env\.$/m);
+  });
+
   test('atoll dev: no config and no entry: says what to pass', async () => {
     await fails([], join(FIXTURES, 'modules-worker', 'src'), /^atoll dev: no entry point: pass one \(atoll dev src\/index\.js\), or run it in a folder with a wrangler\.toml/);
   });

@@ -18,9 +18,9 @@ function project(files: Record<string, string>): string {
   return dir;
 }
 
-function configError(dir: string, file: string | null): string {
+function configError(dir: string, file: string | null, env: string | null = null): string {
   try {
-    loadConfig(dir, file);
+    loadConfig(dir, file, env);
   } catch (err) {
     assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${(err as Error).stack}`);
     return err.message;
@@ -78,6 +78,50 @@ describe('loadConfig', () => {
     assert.equal(c.warnings.length, 2);
     assert.match(c.warnings[0], /wrangler\.toml: "routes" is not used by atoll dev yet; ignored/);
     assert.match(c.warnings[1], /wrangler\.toml: "nmae" is not a known setting; ignored \(check the spelling\)/);
+  });
+});
+
+describe('loadConfig: environments', () => {
+  const toml = [
+    'name = "app"', 'main = "src/index.js"', 'compatibility_date = "2025-01-01"',
+    'kv_namespaces = [{ binding = "KV", id = "top" }]',
+    '[vars]', 'STAGE = "top"',
+    '[env.staging]', 'main = "src/staging.js"',
+    '[env.staging.vars]', 'STAGE = "staging"',
+    '[env.bare]', 'compatibility_date = "2025-06-01"',
+  ].join('\n');
+
+  test('loadConfig: --env: the section overrides the top level and the name gets the environment', () => {
+    const dir = project({ 'wrangler.toml': toml });
+    const c = loadConfig(dir, null, 'staging');
+    assert.equal(c.name, 'app-staging');
+    assert.equal(c.main, join(dir, 'src/staging.js'));
+    assert.equal(c.compatibilityDate, '2025-01-01', 'inherited');
+    assert.deepEqual(c.vars, { STAGE: 'staging' });
+  });
+
+  test('loadConfig: --env: bindings are not inherited, as in wrangler', () => {
+    const c = loadConfig(project({ 'wrangler.toml': toml }), null, 'bare');
+    assert.deepEqual(c.vars, {});
+    assert.deepEqual(c.kvNamespaces, []);
+    assert.equal(c.compatibilityDate, '2025-06-01');
+  });
+
+  test('loadConfig: no --env: the top level, and [env] sections are not warned about', () => {
+    const c = loadConfig(project({ 'wrangler.toml': toml }), null);
+    assert.equal(c.name, 'app');
+    assert.deepEqual(c.vars, { STAGE: 'top' });
+    assert.deepEqual(c.warnings, []);
+  });
+
+  test('loadConfig: an unknown --env: names the environments there are', () => {
+    const msg = configError(project({ 'wrangler.toml': toml }), null, 'prod');
+    assert.equal(msg, 'wrangler.toml has no environment "prod" (it has: staging, bare): add [env.prod] or pick one of those with --env.');
+  });
+
+  test('loadConfig: --env without environments or without a config: says what to do', () => {
+    assert.match(configError(project({ 'wrangler.toml': 'name = "x"' }), null, 'prod'), /^wrangler\.toml has no environments \(\[env\.NAME\] sections\), so --env prod names nothing/);
+    assert.match(configError(project({}), null, 'prod'), /^--env prod needs a config file with \[env\.prod\]/);
   });
 });
 

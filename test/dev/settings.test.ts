@@ -10,7 +10,7 @@ const MODULES = join(FIXTURES, 'modules-worker');
 
 function flags(over: Partial<DevFlags> = {}): DevFlags {
   return {
-    cwd: MODULES, entry: null, config: null, ip: '127.0.0.1', port: 0, vars: [], origin: null,
+    cwd: MODULES, entry: null, config: null, env: null, ip: '127.0.0.1', port: 0, vars: [], origin: null,
     cpuMs: null, memoryMb: null, trustForwardedFor: false, location: 'DEV', ...over,
   };
 }

@@ -12,6 +12,7 @@ export const devCommand: CommandSpec = {
   args: [{ name: 'entry', help: 'the worker\'s main module (default: "main" in wrangler.toml / wrangler.json / wrangler.jsonc)', required: false }],
   options: [
     { flags: '-c, --config <file>', help: 'the config file to read (default: wrangler.json, wrangler.jsonc or wrangler.toml in this folder)' },
+    { flags: '-e, --env <name>', help: 'use the config\'s [env.NAME] section, as wrangler does' },
     { flags: '--ip <address>', help: 'address to listen on', parse: ipAddress, default: '127.0.0.1' },
     { flags: '--port <port>', help: 'port to listen on; 0 picks a free one (the log says which)', parse: port, default: 8787 },
     { flags: '--var <KEY:VALUE>', help: 'a plain-text binding, on top of [vars] (repeatable)', parse: keyValue },
@@ -26,6 +27,7 @@ export const devCommand: CommandSpec = {
   examples: [
     { command: 'dev', explain: 'run the worker that wrangler.toml in this folder names' },
     { command: 'dev src/index.ts --port 0', explain: 'run src/index.ts on a free port' },
+    { command: 'dev --env staging', explain: 'with the settings of [env.staging] in wrangler.toml' },
     { command: 'dev --var API_HOST:api.example.com --origin http://127.0.0.1:3000', explain: 'with a variable, in front of a local origin' },
   ],
   async run([entry], o) {
@@ -33,6 +35,7 @@ export const devCommand: CommandSpec = {
       cwd: process.cwd(),
       entry: entry ?? null,
       config: o.config ?? null,
+      env: o.env ?? null,
       ip: o.ip,
       port: o.port,
       vars: o.var ?? [],
