@@ -8,7 +8,7 @@
 //     [--seconds 10] [--rounds 3] [--connections 50] [--threads 1]
 
 import { HELLO_WORKER } from './lib/atoll-server.ts';
-import { command, median, procCpuMs, numFlag, report, runWrk, startNodeServer, timedGet, type ResultRow, type WrkResult } from './lib/harness.ts';
+import { command, diffMaps, median, procCpuMs, procThreadsCpuMs, numFlag, report, runWrk, startNodeServer, timedGet, type ResultRow, type WrkResult } from './lib/harness.ts';
 import { startWorkerd } from './lib/workerd.ts';
 
 const seconds = numFlag('seconds', 10, 2);
@@ -32,8 +32,18 @@ interface ServerStats {
   rss: number;
 }
 
-const servers = [];
-for (const t of targets) servers.push({ ...t, server: await t.start(), runs: [] as WrkResult[], stats: [] as ServerStats[], cpuUsPerReq: [] as number[] });
+interface Target {
+  name: string;
+  server: Awaited<ReturnType<typeof startNodeServer>>;
+  runs: WrkResult[];
+  stats: ServerStats[];
+  cpuUsPerReq: number[];
+  /** CPU per request by thread group, one entry per round. */
+  threadUsPerReq: Record<string, number>[];
+}
+
+const servers: Target[] = [];
+for (const t of targets) servers.push({ ...t, server: await t.start(), runs: [] as WrkResult[], stats: [] as ServerStats[], cpuUsPerReq: [] as number[], threadUsPerReq: [] as Record<string, number>[] });
 
 try {
   // Same answer from each, and a warm-up (JIT, the isolate's first requests).
@@ -47,8 +57,10 @@ try {
       const isAtoll = s.name === 'atoll';
       if (isAtoll) await timedGet(s.server.url + '/__bench/reset');
       const cpu0 = procCpuMs(s.server.pid);
+      const threads0 = procThreadsCpuMs(s.server.pid);
       const r = await runWrk(s.server.url + '/', { seconds, connections, threads });
       s.cpuUsPerReq.push(((procCpuMs(s.server.pid) - cpu0) * 1000) / r.requests);
+      s.threadUsPerReq.push(Object.fromEntries([...diffMaps(threads0, procThreadsCpuMs(s.server.pid))].map(([k, v]) => [k, (v * 1000) / r.requests])));
       if (isAtoll) s.stats.push(JSON.parse((await timedGet(s.server.url + '/__bench/stats')).body));
       s.runs.push(r);
       console.log(`round ${round + 1}/${rounds} ${s.name}: ${Math.round(r.rps)} req/s, server CPU ${s.cpuUsPerReq.at(-1)!.toFixed(0)} us/req, p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
@@ -115,8 +127,20 @@ const stats = atoll.stats.map((s) => ({
 for (const s of stats) {
   console.log(`atoll server: ${s.requests} requests; main-thread event loop busy ${(s.mainThreadElu * 100).toFixed(1)}% (~${s.mainThreadCpuUsPerReq.toFixed(1)} us/req), isolate CPU ${s.isolateCpuUsPerReq.toFixed(1)} us/req, whole process CPU ${s.processCpuUsPerReq.toFixed(1)} us/req`);
 }
+const threadsNote = (s: Target) => {
+  const names = [...new Set(s.threadUsPerReq.flatMap((t) => Object.keys(t)))];
+  return names
+    .map((n) => [n, median(s.threadUsPerReq.map((t) => t[n] ?? 0))] as const)
+    .filter(([, v]) => v >= 1)
+    .sort((a, b) => b[1] - a[1])
+    .map(([n, v]) => `${n} ${v.toFixed(0)}`)
+    .join(', ');
+};
+for (const s of servers) console.log(`${s.name}: server CPU per request by thread (us, median of rounds): ${threadsNote(s)}`);
+rows[2].notes += `. By thread (us/req, /proc/<pid>/task): atoll ${threadsNote(atoll)}; bare ${threadsNote(bare)}`;
 report('throughput', rows, {
   runs: Object.fromEntries(servers.map((s) => [s.name, s.runs])),
   cpuUsPerReq: Object.fromEntries(servers.map((s) => [s.name, s.cpuUsPerReq])),
+  threadUsPerReq: Object.fromEntries(servers.map((s) => [s.name, s.threadUsPerReq])),
   atollServerStats: stats,
 });
