@@ -47,6 +47,46 @@ test('streaming: a string chunk in a response body cuts the response, the invoca
   }
 });
 
+test('streaming: hostile chunks and shadowed stream methods cannot stall or fool the body bridge', async () => {
+  const w = await startWorker(`export default { async fetch(req) {
+    const path = new URL(req.url).pathname;
+    const one = (chunk) => new Response(new ReadableStream({ start(c) { c.enqueue(chunk); c.close(); } }));
+    if (path === '/getter') {
+      const u8 = new Uint8Array([1, 2]);
+      Object.defineProperty(u8, 'buffer', { get() { throw new Error('getter trap'); } });
+      return one(u8);
+    }
+    if (path === '/proxy') return one(new Proxy(new Uint8Array([65]), {}));
+    if (path === '/shadowed') {
+      const rs = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('real bytes')); c.close(); } });
+      rs.getReader = () => ({ read: async () => ({ done: false, value: new TextEncoder().encode('fake') }), cancel: async () => {} });
+      return new Response(rs);
+    }
+    if (path === '/shared') {
+      if (typeof SharedArrayBuffer === 'undefined') return new Response('no SharedArrayBuffer');
+      const u8 = new Uint8Array(new SharedArrayBuffer(6));
+      u8.set(new TextEncoder().encode('shared'));
+      return one(u8);
+    }
+    return new Response('fine');
+  } }`);
+  try {
+    // The first chunk fails, so the connection is cut before or right after the head.
+    for (const path of ['/getter', '/proxy']) {
+      await assert.rejects(w.fetch(path).then((res) => res.text()), /terminated|aborted|socket|other side closed|fetch failed/i, path);
+    }
+    assert.equal(await (await w.fetch('/shadowed')).text(), 'real bytes');
+    assert.match(await (await w.fetch('/shared')).text(), /^(shared|no SharedArrayBuffer)$/);
+    assert.equal(await (await w.fetch('/')).text(), 'fine');
+    const invs = await w.settled(5);
+    const reasons = invs.slice(0, 2).map((i) => i.exceptions.map((e) => e.message).join());
+    assert.match(reasons[0], /getter trap/);
+    assert.match(reasons[1], /did not return bytes/);
+  } finally {
+    await w.close();
+  }
+});
+
 test('streaming: a body stream that errors midway cuts the HTTP response after the bytes already sent', async () => {
   const w = await startWorker(`export default { async fetch() {
     let n = 0;
@@ -87,10 +127,17 @@ test('streaming: a client that stops reading stops the worker pulling its respon
     const paused = new Promise<void>((resolve) => req.on('response', (res) => { res.pause(); resolve(); }));
     req.end();
     await paused;
+    const count = async () => Number(await (await w.fetch('/count')).text());
+    // Wait (up to 5 s on a loaded machine) until the socket buffers are full and the count settles.
+    let first = await count();
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = await count();
+      if (now > 0 && now === first) break;
+      first = now;
+    }
     await new Promise((r) => setTimeout(r, 400));
-    const first = Number(await (await w.fetch('/count')).text());
-    await new Promise((r) => setTimeout(r, 400));
-    const second = Number(await (await w.fetch('/count')).text());
+    const second = await count();
     req.destroy();
     // Socket buffers hold a few MB at most; without backpressure this would be thousands.
     assert.ok(first > 0 && first < 200, `pulled ${first} chunks of 64 KB for a paused client`);

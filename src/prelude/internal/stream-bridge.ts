@@ -5,9 +5,9 @@
 //   chunk by chunk (`pull` tasks answered with `stream_chunk`): response bodies and
 //   outbound request bodies. One pull at a time per stream gives backpressure.
 
-import { ReadableStream } from '../streams.ts';
+import { ReadableStream, ReadableStreamDefaultReader } from '../streams.ts';
 import { hostAsync, hostSync, onTask } from './bridge.ts';
-import { MapCtor, TypeErrorCtor, Uint8ArrayCtor } from './primordials.ts';
+import { ErrorCtor, MapCtor, PromisePrototypeThen, ReflectApply, StringCtor, TypeErrorCtor, Uint8ArrayCtor } from './primordials.ts';
 
 const ArrayBufferCtor = ArrayBuffer;
 const isView = ArrayBuffer.isView;
@@ -37,8 +37,18 @@ export function hostReadable(streamId: number): ReadableStream<Uint8Array> {
 }
 
 interface Exported {
-  reader: { read(): Promise<{ done: boolean; value?: unknown }>; cancel(reason?: unknown): Promise<void> };
+  reader: ReadableStreamDefaultReader<unknown>;
 }
+
+// The stream methods the bridge relies on, captured: tenant code may patch the
+// prototypes or shadow them on its own stream objects.
+const getReader = ReadableStream.prototype.getReader;
+const readerRead = ReadableStreamDefaultReader.prototype.read;
+const readerCancel = ReadableStreamDefaultReader.prototype.cancel;
+const read = (reader: ReadableStreamDefaultReader<unknown>) => ReflectApply(readerRead, reader, []) as Promise<{ done: boolean; value?: unknown }>;
+const cancel = (reader: ReadableStreamDefaultReader<unknown>, reason: unknown) => {
+  PromisePrototypeThen(ReflectApply(readerCancel, reader, [reason]) as Promise<void>, undefined, () => {});
+};
 
 const exported = new MapCtor<number, Exported>();
 // Negative ids keep isolate-owned streams apart from host-owned ones in logs.
@@ -46,17 +56,19 @@ let nextExportId = -1;
 
 export function exportReadable(stream: ReadableStream<unknown>): number {
   const id = nextExportId--;
-  exported.set(id, { reader: stream.getReader() as unknown as Exported['reader'] });
+  exported.set(id, { reader: ReflectApply(getReader, stream, []) as ReadableStreamDefaultReader<unknown> });
   return id;
 }
 
 // Workers sends any ArrayBuffer or ArrayBufferView chunk of a body stream as bytes
-// (the bridge copies them), and fails the body on anything else.
+// (the bridge copies them), and fails the body on anything else. Bytes in shared
+// memory are copied first, so nothing the isolate can still change crosses the bridge.
 function bodyChunk(value: unknown): Uint8Array | null {
-  if (value instanceof Uint8ArrayCtor) return value;
-  if (value instanceof ArrayBufferCtor) return new Uint8ArrayCtor(value);
-  if (isView(value)) return new Uint8ArrayCtor(value.buffer, value.byteOffset, value.byteLength);
-  return null;
+  let view: Uint8Array;
+  if (value instanceof ArrayBufferCtor) view = new Uint8ArrayCtor(value);
+  else if (isView(value)) view = new Uint8ArrayCtor(value.buffer, value.byteOffset, value.byteLength);
+  else return null;
+  return view.buffer instanceof ArrayBufferCtor ? view : new Uint8ArrayCtor(view);
 }
 
 onTask('pull', ({ streamId }) => {
@@ -69,37 +81,52 @@ onTask('pull', ({ streamId }) => {
 });
 
 function answerPull(streamId: number, entry: Exported): void {
-  entry.reader.read().then(
-    ({ done, value }) => {
-      if (done) {
-        exported.delete(streamId);
-        hostSync('stream_chunk', streamId, null, null);
-        return;
+  PromisePrototypeThen(
+    read(entry.reader),
+    (result) => {
+      try {
+        answerChunk(streamId, entry, result);
+      } catch (err) {
+        // A chunk that threw while being read (a getter, a Proxy): the body fails, but
+        // the host always gets its answer and never waits on a stream forever.
+        fail(streamId, entry, err);
       }
-      const bytes = bodyChunk(value);
-      if (bytes === null) {
-        exported.delete(streamId);
-        const err = 'This ReadableStream did not return bytes.';
-        entry.reader.cancel(new TypeErrorCtor(err)).catch(() => {});
-        hostSync('stream_chunk', streamId, null, err);
-        return;
-      }
-      // An empty chunk would cost the host a round trip for nothing: read on.
-      if (bytes.byteLength === 0) answerPull(streamId, entry);
-      else hostSync('stream_chunk', streamId, bytes, null);
     },
-    (err: unknown) => {
-      exported.delete(streamId);
-      let message: string;
-      try { message = String(err instanceof Error ? err.message : err); } catch { message = 'stream errored'; }
-      hostSync('stream_chunk', streamId, null, message);
-    },
+    (err: unknown) => fail(streamId, entry, err),
   );
+}
+
+function answerChunk(streamId: number, entry: Exported, { done, value }: { done: boolean; value?: unknown }): void {
+  if (done) {
+    exported.delete(streamId);
+    hostSync('stream_chunk', streamId, null, null);
+    return;
+  }
+  const bytes = bodyChunk(value);
+  if (bytes === null) {
+    exported.delete(streamId);
+    const err = 'This ReadableStream did not return bytes.';
+    cancel(entry.reader, new TypeErrorCtor(err));
+    hostSync('stream_chunk', streamId, null, err);
+    return;
+  }
+  // An empty chunk would cost the host a round trip for nothing: read on.
+  if (bytes.byteLength === 0) answerPull(streamId, entry);
+  else hostSync('stream_chunk', streamId, bytes, null);
+}
+
+function fail(streamId: number, entry: Exported, err: unknown): void {
+  if (!exported.has(streamId)) return;
+  exported.delete(streamId);
+  let message: string;
+  try { message = StringCtor(err instanceof ErrorCtor ? err.message : err); } catch { message = 'stream errored'; }
+  cancel(entry.reader, err);
+  hostSync('stream_chunk', streamId, null, message);
 }
 
 onTask('cancel', ({ streamId, reason }) => {
   const entry = exported.get(streamId);
   if (!entry) return;
   exported.delete(streamId);
-  entry.reader.cancel(reason).catch(() => {});
+  cancel(entry.reader, reason);
 });
