@@ -33,6 +33,7 @@ for (const [shape, body] of Object.entries(RUNAWAYS)) {
         assert.equal(res.status, 503);
         assert.equal(res.headers.get('atoll-error'), 'exceededCpu');
         assert.match(text, /exceeded its CPU time limit/);
+        assert.match(text, /Worker exceeded its CPU time limit of 50 ms and was stopped/);
       }
       const inv = (await w.settled(2, 10_000))[1];
       assert.equal(inv.outcome, 'exceededCpu');
@@ -96,6 +97,17 @@ test('Limits: cpu: each request has its own budget: many requests each under the
     assert.deepEqual(all, Array(10).fill('done'));
     assert.equal(w.worker().dead, null);
     for (const inv of await w.settled(10)) assert.ok(inv.cpuMs < 50, `charged ${inv.cpuMs} ms`);
+  } finally {
+    await w.close();
+  }
+});
+
+test('Limits: cpu: a request with an unread body still gets its 503, not a closed socket', async () => {
+  const w = await startWorker(`export default { async fetch() { for (;;) {} } }`);
+  try {
+    const res = await w.fetch('/', { method: 'POST', body: 'x'.repeat(200_000) });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('atoll-error'), 'exceededCpu');
   } finally {
     await w.close();
   }
