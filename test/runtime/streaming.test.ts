@@ -6,6 +6,9 @@ import { request } from 'node:http';
 import { createHash } from 'node:crypto';
 import { startWorker } from '../helpers/worker.ts';
 
+// CPU limits are not under test here: a loaded machine can push tiny handlers past 50 ms.
+const RELAXED = { limits: { cpuMs: 5000 } };
+
 const UPPERCASE_WORKER = `export default { async fetch(req) {
   const upper = new TransformStream({ transform(chunk, c) {
     const out = new Uint8Array(chunk.length);
@@ -19,7 +22,7 @@ test('streaming: response body chunks may be any ArrayBuffer or view and arrive 
   const w = await startWorker(`export default { async fetch() {
     const chunks = [new Uint8Array([65, 66]).buffer, new DataView(new Uint8Array([0, 67, 68, 0]).buffer, 1, 2), new Uint16Array([0x4645]), new Uint8Array(0), new Int8Array([71])];
     return new Response(new ReadableStream({ pull(c) { chunks.length ? c.enqueue(chunks.shift()) : c.close(); } }));
-  } }`);
+  } }`, RELAXED);
   try {
     const res = await w.fetch('/');
     assert.equal(res.status, 200);
@@ -34,11 +37,11 @@ test('streaming: a string chunk in a response body cuts the response, the invoca
     if (new URL(req.url).pathname === '/ok') return new Response('fine');
     let n = 0;
     return new Response(new ReadableStream({ pull(c) { n++ === 0 ? c.enqueue(new TextEncoder().encode('first ')) : c.enqueue('a string'); } }));
-  } }`);
+  } }`, RELAXED);
   try {
-    const res = await w.fetch('/');
-    assert.equal(res.status, 200);
-    await assert.rejects(res.text(), /terminated|aborted|socket|other side closed/i);
+    // The connection is cut after the head and the first chunk, or before them if the
+    // server had not flushed yet: either way no clean end.
+    await assert.rejects(w.fetch('/').then((res) => res.text()), /terminated|aborted|socket|other side closed|fetch failed/i);
     const inv = (await w.settled(1))[0];
     assert.ok(inv.exceptions.some((e) => /did not return bytes/.test(e.message)), JSON.stringify(inv.exceptions));
     assert.equal(await (await w.fetch('/ok')).text(), 'fine');
@@ -69,7 +72,7 @@ test('streaming: hostile chunks and shadowed stream methods cannot stall or fool
       return one(u8);
     }
     return new Response('fine');
-  } }`);
+  } }`, RELAXED);
   try {
     // The first chunk fails, so the connection is cut before or right after the head.
     for (const path of ['/getter', '/proxy']) {
@@ -95,7 +98,7 @@ test('streaming: a body stream that errors midway cuts the HTTP response after t
       await new Promise((r) => setTimeout(r, 5));
       c.error(new RangeError('source broke'));
     } }));
-  } }`);
+  } }`, RELAXED);
   try {
     const got = await new Promise<{ status: number; body: string; error: string | null }>((resolve) => {
       const req = request(w.url + '/', (res) => {
@@ -121,7 +124,7 @@ test('streaming: a client that stops reading stops the worker pulling its respon
   export default { async fetch(req) {
     if (new URL(req.url).pathname === '/count') return new Response(String(pulls));
     return new Response(new ReadableStream({ type: 'bytes', pull(c) { pulls++; c.enqueue(new Uint8Array(64 * 1024)); } }));
-  } }`);
+  } }`, RELAXED);
   try {
     const req = request(w.url + '/endless');
     const paused = new Promise<void>((resolve) => req.on('response', (res) => { res.pause(); resolve(); }));
@@ -148,7 +151,7 @@ test('streaming: a client that stops reading stops the worker pulling its respon
 });
 
 test('streaming: request body piped through a TransformStream answers before the client has finished sending', async () => {
-  const w = await startWorker(UPPERCASE_WORKER);
+  const w = await startWorker(UPPERCASE_WORKER, RELAXED);
   try {
     const events: string[] = [];
     const body = await new Promise<string>((resolve, reject) => {
