@@ -173,7 +173,7 @@ async function driver(): Promise<void> {
     target: '~0 ms (CPU time, not wall time)',
     met: clock.isolateMs <= clock.processMs + 5,
     command: cmd,
-    notes: 'isolate.cpuTime, which the watchdog and the accounting read, advances with wall time while the isolate is entered: time its thread waits (descheduled on a busy machine, blocked in a sync host call while the main thread is busy) counts against the CPU limit',
+    notes: "isolated-vm's isolate.cpuTime advances with wall time while the isolate is entered (its in-progress reading is a steady clock, and this shows the total is too): time the isolate's thread waits, descheduled on a busy machine or blocked in a sync host call while the main thread is busy, reads as CPU. The runtime's accounting builds on this clock (bounded by the process's own CPU where worker-isolate.ts does so, which does not help while other threads of the process are busy)",
   });
   report('cpu-limit', rows, { samples, client: { next, ok }, okServer, clock });
 }
