@@ -62,10 +62,10 @@ export class DevWorker {
   }
 
   /**
-   * Builds and loads the worker. Returns false (after logging why) when the code does
-   * not build or its top level throws; the previous version, if any, keeps serving.
+   * Builds and loads the worker. When the code does not build or its top level throws,
+   * it logs why, and the previous version, if any, keeps serving.
    */
-  async load(reason: string, settings: WorkerSettings): Promise<boolean> {
+  async load(reason: string, settings: WorkerSettings): Promise<void> {
     const t0 = performance.now();
     const was = this.#bundlerFor;
     if (settings.entry !== was.entry || settings.projectDir !== was.projectDir || JSON.stringify(settings.rules) !== JSON.stringify(was.rules)) {
@@ -81,7 +81,7 @@ export class DevWorker {
       if (!(err instanceof BundleError)) throw err;
       this.#errorFiles = err.files;
       this.#failed('build_error', `Build failed: ${err.message}`, { files: err.files });
-      return false;
+      return;
     }
     for (const w of bundle.warnings) this.#log.write('warn', 'build_warning', w);
     if (this.#loaded && settings === this.#loaded.settings && bundle.hash === this.#loaded.bundle.hash) {
@@ -89,7 +89,7 @@ export class DevWorker {
       // thing the user saw was the error.
       if (this.#errorFiles.length > 0) this.#log.write('info', 'loaded', 'The code is the same as the version running; still serving it', { reason: 'unchanged', hash: bundle.hash });
       this.#errorFiles = [];
-      return true;
+      return;
     }
     const def = this.#definition(settings, bundle);
     let isolate: WorkerIsolate;
@@ -99,7 +99,7 @@ export class DevWorker {
       if (!(err instanceof UserError)) throw err;
       this.#errorFiles = bundle.inputs;
       this.#failed('load_error', `The worker failed to start: ${this.#mapTopLevel(bundle, err.message)}`, { code: err.code });
-      return false;
+      return;
     }
     const previous = this.#isolate;
     this.#loaded = { settings, bundle, def, mapStack: stackMapper(bundle.mainModule, bundle.sourceMap) };
@@ -111,7 +111,6 @@ export class DevWorker {
     this.#log.write('info', 'loaded', `${reason === 'start' ? 'Loaded' : 'Reloaded'} ${entry} (${bundle.format === 'modules' ? 'ES modules' : 'service worker'}, ${bundle.modules.length} module${bundle.modules.length === 1 ? '' : 's'}) in ${ms(performance.now() - t0)} ms`, {
       reason, format: bundle.format, modules: bundle.modules.length, hash: bundle.hash, buildMs: bundle.buildMs, totalMs: performance.now() - t0,
     });
-    return true;
   }
 
   #mapTopLevel(bundle: WorkerBundle, message: string): string {

@@ -99,6 +99,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     watchAll();
   }
 
+  let selfHost = '';
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((err) => {
       log.write('error', 'internal_error', `Internal error while serving ${req.method} ${req.url}: ${(err as Error).stack ?? err}`);
@@ -123,7 +124,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     const address = clientAddress(req, opts.trustForwardedFor);
     addClientHeaders(req, address, opts.trustForwardedFor);
     const inv = await invokeHttp(w, req, res, {
-      url: `http://${req.headers.host ?? `${hostFor(opts.ip)}:${opts.port}`}${req.url}`,
+      // HTTP/1.0 clients may send no Host: the worker then sees the listening address.
+      url: `http://${req.headers.host ?? selfHost}${req.url}`,
       cf: requestCf(req, opts.location),
       maxBodyBytes: MAX_BODY_BYTES,
       exposeErrors: true,
@@ -152,8 +154,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${hostFor(opts.ip)}:${port}`;
-  zone.add(`${hostFor(opts.ip)}:${port}`);
+  selfHost = `${hostFor(opts.ip)}:${port}`;
+  const url = `http://${selfHost}`;
+  zone.add(selfHost);
   zone.add(`localhost:${port}`);
   watchAll();
   log.write('info', 'ready', `Ready on ${url}`, { url, port });
