@@ -12,7 +12,8 @@ import { hostSync, onTask } from './internal/bridge.ts';
 import { errorToInfo } from './internal/errors.ts';
 import { reportError } from './internal/report-error.ts';
 import { DOMException } from './dom-exception.ts';
-import { PromiseAllSettled, PromiseCtor, PromisePrototypeThen, PromiseResolve, TypeErrorCtor } from './internal/primordials.ts';
+import { ArrayPrototypePush, PromiseAllSettled, PromiseCtor, PromisePrototypeThen, PromiseResolve, ReflectApply, TypeErrorCtor } from './internal/primordials.ts';
+import { SafeMap, SafeWeakMap } from './internal/safe-collections.ts';
 import { globalTarget, workerConfig } from './internal/worker-state.ts';
 
 class Invocation {
@@ -21,11 +22,11 @@ class Invocation {
   constructor(readonly ctxId: number) {}
 }
 
-const invocations = new Map<number, Invocation>();
+const invocations = new SafeMap<number, Invocation>();
 
 function addWaitUntil(inv: Invocation, promise: unknown): void {
   const p = PromiseResolve(promise);
-  inv.waitUntil.push(p);
+  ArrayPrototypePush(inv.waitUntil, p);
   // A rejected waitUntil promise is the tenant's uncaught error: log it, as Workers does.
   PromisePrototypeThen(p, undefined, reportError);
 }
@@ -52,15 +53,17 @@ interface FetchEventState {
   inv: Invocation;
   request: Request;
   response: Promise<unknown> | null;
+  /** respondWith() is only allowed while the event is being dispatched. */
+  dispatching: boolean;
 }
 
-const fetchEventState = new WeakMap<FetchEvent, FetchEventState>();
+const fetchEventState = new SafeWeakMap<FetchEvent, FetchEventState>();
 
 export class FetchEvent extends Event {
   /** @internal */
   constructor(type: string, init: { request: Request; inv: Invocation }) {
     super(type);
-    fetchEventState.set(this, { inv: init.inv, request: init.request, response: null });
+    fetchEventState.set(this, { inv: init.inv, request: init.request, response: null, dispatching: true });
   }
   get request(): Request {
     return fetchEventState.get(this)!.request;
@@ -68,6 +71,7 @@ export class FetchEvent extends Event {
   respondWith(response: unknown): void {
     const s = fetchEventState.get(this)!;
     if (s.response) throw new DOMExceptionError("Failed to execute 'respondWith' on 'FetchEvent': respondWith() was already called.");
+    if (!s.dispatching) throw new DOMExceptionError("Failed to execute 'respondWith' on 'FetchEvent': respondWith() must be called synchronously, while the fetch event is dispatched.");
     s.response = PromiseResolve(response);
   }
   waitUntil(promise: unknown): void {
@@ -100,7 +104,7 @@ function respond(inv: Invocation, value: unknown): void {
       status: s.status,
       statusText: s.statusText,
       headers: headerList(s.headers),
-      body: takeBodyRef(value),
+      body: takeBodyRef(value, true),
       url: s.url,
       redirected: s.redirected,
       encodeBody: s.encodeBody,
@@ -135,11 +139,15 @@ function callHandler(inv: Invocation, request: Request): Promise<unknown> {
     if (typeof fn !== 'function') {
       throw new TypeErrorCtor('Handler does not export a fetch() function: add `export default { async fetch(request, env, ctx) { ... } }` to the main module.');
     }
-    return PromiseResolve(Reflect.apply(fn, handler, [request, cfg.env, new ExecutionContext(inv)]));
+    return PromiseResolve(ReflectApply(fn, handler, [request, cfg.env, new ExecutionContext(inv)]));
   }
   const event = new FetchEvent('fetch', { request, inv });
-  globalTarget.dispatchEvent(event);
   const s = fetchEventState.get(event)!;
+  try {
+    globalTarget.dispatchEvent(event);
+  } finally {
+    s.dispatching = false;
+  }
   if (!s.response) {
     // As on Workers: when no listener responds, the request goes on to the origin.
     inv.passThrough = true;
