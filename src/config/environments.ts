@@ -7,10 +7,16 @@ import { ConfigError, describe } from './read.ts';
 
 const NOT_INHERITED = ['vars', 'kv_namespaces'];
 
+export interface Selected {
+  raw: Record<string, unknown>;
+  /** Which keys the environment's section set (for error messages), or null for the top level. */
+  fromEnv: { name: string; keys: Set<string> } | null;
+}
+
 /** The config as environment `envName` sees it (the top level when envName is null). */
-export function selectEnvironment(raw: Record<string, unknown>, envName: string | null, file: string): Record<string, unknown> {
+export function selectEnvironment(raw: Record<string, unknown>, envName: string | null, file: string): Selected {
   const { env, ...top } = raw;
-  if (envName === null) return top;
+  if (envName === null) return { raw: top, fromEnv: null };
   if (env === undefined) throw new ConfigError(`${file} has no environments ([env.NAME] sections), so --env ${envName} names nothing: add [env.${envName}] or drop --env.`);
   if (env === null || typeof env !== 'object' || Array.isArray(env)) throw new ConfigError(`${file}: "env" must be a table of environments, not ${describe(env)}. Example: [env.staging]`);
   const section = (env as Record<string, unknown>)[envName];
@@ -24,5 +30,5 @@ export function selectEnvironment(raw: Record<string, unknown>, envName: string 
     if (!(key in section)) delete merged[key];
   }
   if (!('name' in section) && typeof top.name === 'string') merged.name = `${top.name}-${envName}`;
-  return merged;
+  return { raw: merged, fromEnv: { name: envName, keys: new Set(Object.keys(section)) } };
 }

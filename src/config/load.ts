@@ -38,5 +38,6 @@ export function loadConfig(cwd: string, file: string | null, env: string | null 
   // Messages name the file as the user would type it.
   const rel = relative(cwd, path);
   const shown = rel === '' || rel.startsWith('..') ? path : rel;
-  return validateConfig(path, shown, selectEnvironment(readConfigFile(path, shown), env, shown));
+  const selected = selectEnvironment(readConfigFile(path, shown), env, shown);
+  return validateConfig(path, shown, selected.raw, selected.fromEnv);
 }

@@ -29,12 +29,17 @@ const BINDING_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 class Checker {
   readonly file: string;
-  constructor(file: string) {
+  /** Top-level keys that came from an [env.NAME] section, shown with that prefix. */
+  readonly fromEnv: { name: string; keys: Set<string> } | null;
+  constructor(file: string, fromEnv: Checker['fromEnv']) {
     this.file = file;
+    this.fromEnv = fromEnv;
   }
 
   fail(key: string, problem: string): never {
-    throw new ConfigError(`${this.file}: "${key}" ${problem}`);
+    const top = key.split(/[.[]/)[0];
+    const shown = this.fromEnv?.keys.has(top) ? `env.${this.fromEnv.name}.${key}` : key;
+    throw new ConfigError(`${this.file}: "${shown}" ${problem}`);
   }
 
   string(key: string, value: unknown, example: string): string {
@@ -129,9 +134,12 @@ function rules(c: Checker, value: unknown): ModuleRule[] {
   });
 }
 
-/** Validates the parsed contents of the config at `path`; messages call it `file`. */
-export function validateConfig(path: string, file: string, raw: Record<string, unknown>): WorkerConfig {
-  const c = new Checker(file);
+/**
+ * Validates the parsed contents of the config at `path`; messages call it `file`, and
+ * name keys that came from an environment's section with their `env.NAME.` prefix.
+ */
+export function validateConfig(path: string, file: string, raw: Record<string, unknown>, fromEnv: Checker['fromEnv'] = null): WorkerConfig {
+  const c = new Checker(file, fromEnv);
   const dir = dirname(path);
   const warnings: string[] = [];
   for (const key of Object.keys(raw)) {

@@ -114,6 +114,11 @@ describe('loadConfig: environments', () => {
     assert.deepEqual(c.warnings, []);
   });
 
+  test('loadConfig: --env: a bad key in the section is named with its env prefix', () => {
+    const dir = project({ 'wrangler.toml': `${toml}\n[env.broken.limits]\ncpu_ms = "fast"\n` });
+    assert.match(configError(dir, null, 'broken'), /^wrangler\.toml: "env\.broken\.limits\.cpu_ms" must be a positive whole number/);
+  });
+
   test('loadConfig: an unknown --env: names the environments there are', () => {
     const msg = configError(project({ 'wrangler.toml': toml }), null, 'prod');
     assert.equal(msg, 'wrangler.toml has no environment "prod" (it has: staging, bare): add [env.prod] or pick one of those with --env.');
