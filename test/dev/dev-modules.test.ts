@@ -82,6 +82,11 @@ describe('atoll dev: ES modules worker with an origin', () => {
     assert.match(e.message, /^GET \/wasm\?a=1&b=1 200 cpu [\d.]+ ms wall [\d.]+ ms$/);
   });
 
+  test('atoll dev: caches.default: keeps a response between requests (in memory)', async () => {
+    assert.equal(await (await dev.fetch('/cache')).text(), 'miss');
+    assert.equal(await (await dev.fetch('/cache')).text(), 'hit: stored');
+  });
+
   test('atoll dev: console.log: reaches the terminal', async () => {
     const from = dev.events.length;
     await (await dev.fetch('/log')).text();
