@@ -292,6 +292,9 @@ function formatRaw(ctx: Ctx, value: object, recurseTimes: number): string {
   let extrasType = 'object';
 
   const typed = call<string | undefined>(typedArrayTag, value);
+  // Brand checks that fail throw, and a throw costs a stack trace: only the type the
+  // builtin tag names is checked.
+  const kind = builtinTag(value);
   if (ArrayIsArray(value)) {
     const p = ctor !== 'Array' || tag !== '' ? prefix(ctor, tag, 'Array', `(${value.length})`) : '';
     keys = keys.filter((k) => typeof k !== 'string' || !isIndex(k, value.length));
@@ -306,12 +309,12 @@ function formatRaw(ctx: Ctx, value: object, recurseTimes: number): string {
     if (length === 0 && keys.length === 0) return `${braces[0]}]`;
     extrasType = 'array';
     formatter = formatTypedArray;
-  } else if (tryCall(mapSize, value)) {
+  } else if (kind === '[object Map]' && tryCall(mapSize, value)) {
     const size = call<number>(mapSize, value);
     braces = [`${prefix(ctor, tag === 'Map' ? '' : tag, 'Map', `(${size})`)}{`, '}'];
     if (size === 0 && keys.length === 0) return `${braces[0]}}`;
     formatter = formatMap;
-  } else if (tryCall(setSize, value)) {
+  } else if (kind === '[object Set]' && tryCall(setSize, value)) {
     const size = call<number>(setSize, value);
     braces = [`${prefix(ctor, tag === 'Set' ? '' : tag, 'Set', `(${size})`)}{`, '}'];
     if (size === 0 && keys.length === 0) return `${braces[0]}}`;
@@ -321,26 +324,26 @@ function formatRaw(ctx: Ctx, value: object, recurseTimes: number): string {
     if (typeof value === 'function') {
       base = functionBase(value as (...a: unknown[]) => unknown, ctor, tag);
       if (keys.length === 0) return base;
-    } else if (value !== RegExp.prototype && tryCall(regExpSource, value)) {
+    } else if (kind === '[object RegExp]' && value !== RegExp.prototype && tryCall(regExpSource, value)) {
       base = call<string>(regExpToString, value);
       const p = prefix(ctor, tag, 'RegExp');
       if (p !== 'RegExp ') base = `${p}${base}`;
       if (keys.length === 0) return base;
-    } else if (tryCall(dateGetTime, value)) {
+    } else if (kind === '[object Date]' && tryCall(dateGetTime, value)) {
       base = Number.isNaN(call<number>(dateGetTime, value)) ? 'Invalid Date' : call<string>(dateToISOString, value);
       const p = prefix(ctor, tag, 'Date');
       if (p !== 'Date ') base = `${p}${base}`;
       if (keys.length === 0) return base;
-    } else if (value instanceof Error || builtinTag(value) === '[object Error]') {
+    } else if (kind === '[object Error]' || value instanceof Error) {
       base = formatError(value as Error, ctx);
       keys = keys.filter((k) => k !== 'stack' && k !== 'message');
       if (ObjectHasOwn(value, 'cause') && !keys.includes('cause')) keys.push('cause');
       if (keys.length === 0) return base;
-    } else if (tryCall(arrayBufferByteLength, value)) {
+    } else if (kind === '[object ArrayBuffer]' && tryCall(arrayBufferByteLength, value)) {
       braces[0] = `${prefix(ctor, tag === 'ArrayBuffer' ? '' : tag, 'ArrayBuffer')}{`;
       formatter = formatArrayBuffer;
     } else {
-      const boxed = BOXED.find(([fn]) => tryCall(fn, value));
+      const boxed = BOXED.find(([fn, name]) => kind === `[object ${name}]` && tryCall(fn, value));
       if (boxed) {
         const prim = call<unknown>(boxed[0], value);
         // A String object's characters are index keys; Node leaves them out.
@@ -352,7 +355,7 @@ function formatRaw(ctx: Ctx, value: object, recurseTimes: number): string {
         formatter = () => [tag === 'Promise' ? '<state unknown>' : '<items unknown>'];
       } else {
         if (ctor === 'Object') {
-          if (builtinTag(value) === '[object Arguments]') braces[0] = '[Arguments] [';
+          if (kind === '[object Arguments]') braces[0] = '[Arguments] [';
           else if (tag !== '') braces[0] = `${prefix(ctor, tag, 'Object')}{`;
           if (keys.length === 0) return `${braces[0]}}`;
         } else {
