@@ -1,0 +1,26 @@
+// What every API handler gets: the stores, the keyring, the limits, the log, the clock,
+// and (after auth) the caller's token.
+
+import type { Context } from 'hono';
+import type { ControlStore, TokenRecord } from '../../store/control.ts';
+import type { KvStore } from '../../store/kv.ts';
+import type { Keyring } from '../secrets.ts';
+
+export type Log = (fields: Record<string, unknown>) => void;
+
+export interface ApiDeps {
+  store: ControlStore;
+  kv: KvStore;
+  keyring: Keyring;
+  /** Bundle size limit in bytes (10 MB by default). */
+  bundleLimit: number;
+  log: Log;
+  now: () => number;
+}
+
+export type ApiEnv = { Variables: { token: TokenRecord } };
+export type ApiContext = Context<ApiEnv>;
+
+export const MiB = 1024 * 1024;
+/** Bodies of JSON calls; KV values, bulk writes and bundles have their own. */
+export const JSON_LIMIT = MiB;
