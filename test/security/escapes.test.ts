@@ -272,3 +272,33 @@ test('Security: globals: the table that carries binary modules in is gone once t
     await w.close();
   }
 });
+
+test('Security: a response head forged through a patched WeakMap is refused by the host, which keeps serving', async () => {
+  // The prelude keeps a Response's state in a WeakMap; a tenant that replaces
+  // WeakMap.prototype.get can hand the host any head it likes. The respond op checks it.
+  const w = await startWorker(`
+    const get = WeakMap.prototype.get;
+    let forged = null;
+    WeakMap.prototype.get = function (key) {
+      const value = get.call(this, key);
+      return forged && value && typeof value === 'object' && 'statusText' in value ? { ...value, ...forged } : value;
+    };
+    export default { fetch(request) {
+      const path = new URL(request.url).pathname;
+      const response = new Response('body');
+      forged = path === '/crlf' ? { statusText: 'OK\\r\\nX-Injected: 1' } : path === '/status' ? { status: 1e9 } : null;
+      return response;
+    } }`);
+  try {
+    for (const [path, reason] of [['/crlf', /its statusText is not a valid reason phrase/], ['/status', /its status 1000000000 is not a valid HTTP status/]] as const) {
+      const res = await w.fetch(path);
+      assert.equal(res.status, 500, path);
+      assert.equal(res.headers.get('x-injected'), null);
+      assert.match(await res.text(), reason);
+    }
+    const ok = await w.fetch('/');
+    assert.equal(await ok.text(), 'body');
+  } finally {
+    await w.close();
+  }
+});
