@@ -3,7 +3,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import type { WorkerConfig } from '../config/types.ts';
 import { invokeHttp } from '../runtime/http.ts';
@@ -76,8 +76,12 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     })();
   });
 
-  const watchAll = (extra: string[] = []) => {
-    watcher.set([...worker.inputs, settings.entry, ...(configFile ? [configFile] : []), ...extra]);
+  const watchAll = () => {
+    // Packages are not watched file by file (a big dependency tree would use thousands
+    // of watches); npm rewrites node_modules/.package-lock.json on every install.
+    const own = worker.inputs.filter((f) => !f.includes(`${sep}node_modules${sep}`));
+    const packages = own.length < worker.inputs.length ? [join(settings.projectDir, 'node_modules', '.package-lock.json')] : [];
+    watcher.set([...own, ...packages, settings.entry, ...(configFile ? [configFile] : [])]);
   };
 
   async function reload(changed: string[]): Promise<void> {

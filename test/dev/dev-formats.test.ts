@@ -3,11 +3,11 @@
 // that `npm start` runs, and an entry given on the command line with no config.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FIXTURES, ROOT, startDev } from './spawn-cli.ts';
+import { copyFixture, FIXTURES, ROOT, startDev } from './spawn-cli.ts';
 
 describe('atoll dev: project kinds', () => {
   test('atoll dev: a service-worker script: bindings are globals, text and wasm imports are inlined', async () => {
@@ -44,6 +44,22 @@ describe('atoll dev: project kinds', () => {
     }
   });
 
+  test('atoll dev: an npm install (node_modules/.package-lock.json rewritten): rebuilds with the new package', async () => {
+    const project = copyFixture('ts-worker');
+    const dev = await startDev(['--persist-to', join(project.dir, '.atoll')], project.dir);
+    try {
+      assert.equal(await (await dev.fetch('/')).text(), 'HELLO IN TYPESCRIPT!');
+      const from = dev.events.length;
+      writeFileSync(join(project.dir, 'node_modules/tiny-greet/index.js'), 'export function shout(text) {\n  return `${text.toUpperCase()}!!!`;\n}\n');
+      writeFileSync(join(project.dir, 'node_modules/.package-lock.json'), '{"name": "ts-fixture", "lockfileVersion": 3, "packages": {}}\n');
+      await dev.waitFor((e) => e.event === 'loaded' && e.reason === 'change', from);
+      assert.equal(await (await dev.fetch('/')).text(), 'HELLO IN TYPESCRIPT!!!');
+    } finally {
+      await dev.stop();
+      project.remove();
+    }
+  });
+
   test('atoll dev: the npm start demo (examples/hello): answers with its greeting', async () => {
     const dev = await startDev(['-c', 'examples/hello/wrangler.toml'], ROOT);
     try {
@@ -68,7 +84,6 @@ describe('atoll dev: project kinds', () => {
   test('atoll dev: a worker that does not build at start: keeps running and answers 503 with the error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'atoll-broken-'));
     try {
-      const { writeFileSync } = await import('node:fs');
       writeFileSync(join(dir, 'index.js'), 'export default {\n  fetch() { return new Response("x" }\n};\n');
       const dev = await startDev(['index.js'], dir);
       try {
