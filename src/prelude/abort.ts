@@ -4,6 +4,7 @@ import { EventTarget, registerAbortSignalBrand } from './event-target.ts';
 import { Event } from './event.ts';
 import { DOMException } from './dom-exception.ts';
 import { setTimeout } from './timers.ts';
+import { ReflectApply } from './internal/primordials.ts';
 
 interface SignalState {
   aborted: boolean;
@@ -11,7 +12,12 @@ interface SignalState {
   algorithms: Set<() => void>;
   // For AbortSignal.any: the signals this one depends on (https://dom.spec.whatwg.org/#abortsignal-dependent).
   sources: AbortSignal[];
-  dependents: Set<AbortSignal>;
+  // Held weakly, as the spec's weak set: a long-lived source (a controller kept for the
+  // isolate's lifetime) must not keep every AbortSignal.any() ever made from it alive.
+  dependents: Set<WeakRef<AbortSignal>>;
+  // Dependents with abort listeners or algorithms, held strongly: the spec keeps such a
+  // signal alive while it has sources, since firing it is observable.
+  pinned: Set<AbortSignal>;
   onabort: ((e: Event) => unknown) | null;
 }
 
@@ -29,7 +35,7 @@ export class AbortSignal extends EventTarget {
   constructor() {
     if (!constructing) throw new TypeError('Illegal constructor');
     super();
-    stateOf.set(this, { aborted: false, reason: undefined, algorithms: new Set(), sources: [], dependents: new Set(), onabort: null });
+    stateOf.set(this, { aborted: false, reason: undefined, algorithms: new Set(), sources: [], dependents: new Set(), pinned: new Set(), onabort: null });
   }
 
   get aborted(): boolean { return st(this).aborted; }
@@ -40,6 +46,11 @@ export class AbortSignal extends EventTarget {
     if (s.onabort) this.removeEventListener('abort', s.onabort);
     s.onabort = typeof fn === 'function' ? fn : null;
     if (s.onabort) this.addEventListener('abort', s.onabort);
+  }
+
+  addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
+    ReflectApply(EventTarget.prototype.addEventListener, this, args);
+    if (String(args[0]) === 'abort') pin(this);
   }
 
   throwIfAborted(): void {
@@ -83,13 +94,22 @@ export class AbortSignal extends EventTarget {
       for (const src of sources) {
         if (r.sources.includes(src)) continue;
         r.sources.push(src);
-        st(src).dependents.add(result);
+        addDependent(st(src), result);
       }
     }
     return result;
   }
 
   get [Symbol.toStringTag](): string { return 'AbortSignal'; }
+}
+
+// Collected dependents are swept whenever the set has doubled since the last sweep.
+const sweptAt = new WeakMap<SignalState, number>();
+function addDependent(s: SignalState, dependent: AbortSignal): void {
+  s.dependents.add(new WeakRef(dependent));
+  if (s.dependents.size < 2 * Math.max(32, sweptAt.get(s) ?? 0)) return;
+  for (const ref of s.dependents) if (ref.deref() === undefined) s.dependents.delete(ref);
+  sweptAt.set(s, s.dependents.size);
 }
 
 registerAbortSignalBrand((v) => typeof v === 'object' && v !== null && stateOf.has(v as AbortSignal));
@@ -103,10 +123,17 @@ function newSignal(): AbortSignal {
   }
 }
 
+function pin(signal: AbortSignal): void {
+  const s = st(signal);
+  if (s.aborted) return;
+  for (const src of s.sources) st(src).pinned.add(signal);
+}
+
 /** Runs an algorithm when `signal` aborts (fetch uses it to cancel in-flight work). */
 export function onAbort(signal: AbortSignal, fn: () => void): () => void {
   const s = st(signal);
   s.algorithms.add(fn);
+  pin(signal);
   return () => s.algorithms.delete(fn);
 }
 
@@ -117,13 +144,19 @@ export function signalAbort(signal: AbortSignal, reason?: unknown): void {
   s.aborted = true;
   s.reason = reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
   const dependents: AbortSignal[] = [];
-  for (const d of s.dependents) {
+  for (const ref of s.dependents) {
+    const d = ref.deref();
+    if (d === undefined) continue;
     const ds = st(d);
     if (ds.aborted) continue;
     ds.aborted = true;
     ds.reason = s.reason;
     dependents.push(d);
   }
+  // Aborted dependents need no source any more; nor does this signal need its dependents.
+  s.dependents.clear();
+  s.pinned.clear();
+  for (const d of dependents) for (const src of st(d).sources) st(src).pinned.delete(d);
   runAbortSteps(signal);
   for (const d of dependents) runAbortSteps(d);
 }

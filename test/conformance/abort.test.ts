@@ -71,6 +71,23 @@ test('AbortSignal: any: follows the first source to abort, and is aborted at onc
   assert.deepEqual(out, { before: false, reason: 'b first', fired: 1, nested: [true, 'b first'], pre: [true, 'already'], empty: false, timed: 'TimeoutError' });
 });
 
+test('AbortSignal: any: a dependent nobody holds still fires its listeners after garbage collection', async () => {
+  const out = await runInIsolate<Record<string, number>>(`
+    const ac = new AbortController();
+    let fired = 0;
+    for (let i = 0; i < 200; i++) AbortSignal.any([ac.signal]).addEventListener('abort', () => fired++);
+    for (let i = 0; i < 2000; i++) AbortSignal.any([ac.signal]); // unobserved: free to be collected
+    // WeakRef targets live until the current job ends: collect garbage in a later one.
+    await new Promise((r) => setTimeout(r, 1));
+    let junk = [];
+    for (let i = 0; i < 300; i++) { junk.push(new Array(10000).fill(i)); if (junk.length > 20) junk = []; }
+    await new Promise((r) => setTimeout(r, 1));
+    ac.abort();
+    return { fired };
+  `);
+  assert.deepEqual(out, { fired: 200 });
+});
+
 test('AbortSignal: bad input: construction, bad timeouts and non-signals in any() are TypeErrors', async () => {
   const out = await runInIsolate<string[]>(`
     const attempt = (f) => { try { f(); return 'ok'; } catch (e) { return e.name + ': ' + e.message; } };
