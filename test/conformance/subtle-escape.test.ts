@@ -9,7 +9,7 @@ import { cryptoAsyncOps, cryptoSyncOps, MAX_HASHES_PER_ISOLATE } from '../../src
 import { addKey, liveKeyCount, MAX_KEYS_PER_ISOLATE } from '../../src/runtime/crypto-keys.ts';
 import type { OpContext } from '../../src/runtime/ops/index.ts';
 import { OpError } from '../../src/runtime/errors.ts';
-import { runInIsolate } from '../helpers/relaxed-worker.ts';
+import { runInIsolate, startWorker } from '../helpers/relaxed-worker.ts';
 
 // The ops only use ctx.worker as the key of its tables, so a plain object stands in for an isolate.
 const ctxFor = (worker: object): OpContext => ({ worker, inv: null, opId: 1 } as unknown as OpContext);
@@ -175,4 +175,28 @@ test('crypto ops: key release: a foreign isolate cannot release another isolate\
   cryptoSyncOps.crypto_key_release(a, 'x' as never);
   const sealed = await cryptoAsyncOps.crypto_encrypt(a, { name: 'AES-GCM', iv: new Uint8Array(12) }, info.handle, new Uint8Array(4));
   assert.equal(sealed.byteLength, 20);
+});
+
+test('CryptoKey: garbage collection: keys a worker drops are released from the host table', async () => {
+  // A worker that imports its key on every request (a JWT check) must not run into the
+  // per-isolate key limit: keys the isolate collects are forgotten by the host.
+  const w = await startWorker(`export default { async fetch(req) {
+    if (new URL(req.url).pathname === '/make') {
+      for (let i = 0; i < 500; i++) await crypto.subtle.importKey('raw', new Uint8Array(16), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+      return new Response('made');
+    }
+    let junk = [];
+    for (let i = 0; i < 400; i++) { junk.push(new Array(10000).fill(i)); if (junk.length > 20) junk = []; }
+    await new Promise((r) => setTimeout(r, 5));
+    return new Response('collected');
+  } }`);
+  try {
+    assert.equal(await (await w.fetch('/make')).text(), 'made');
+    const made = liveKeyCount(w.worker());
+    assert.ok(made > 0 && made <= 500, `${made} live keys after the first request`);
+    for (let i = 0; i < 5 && liveKeyCount(w.worker()) > 100; i++) assert.equal(await (await w.fetch('/gc')).text(), 'collected');
+    assert.ok(liveKeyCount(w.worker()) < 100, `${liveKeyCount(w.worker())} of 500 dropped keys still held by the host`);
+  } finally {
+    await w.close();
+  }
 });
