@@ -27,7 +27,7 @@ export interface Harness {
 export interface CallInit {
   token?: string | null;
   json?: unknown;
-  body?: BodyInit;
+  body?: string | Uint8Array<ArrayBuffer> | FormData;
   headers?: Record<string, string>;
 }
 

@@ -39,7 +39,7 @@ test('matchRoute: "*.host" matches subdomains only, "*host" also the host itself
   assert.equal(winner('example.com', '/static/a.css'), '*example.com/static/*');
   assert.equal(winner('example.com', '/other'), null);
   // For a subdomain both match; "*.x" is the narrower of the two at the same suffix.
-  assert.equal(matchRoute([{ pattern: '*example.com/*' }, { pattern: '*.example.com/*' }], 'a.example.com', '/').pattern, '*.example.com/*');
+  assert.equal(matchRoute([{ pattern: '*example.com/*' }, { pattern: '*.example.com/*' }], 'a.example.com', '/')?.pattern, '*.example.com/*');
   assert.equal(winner('notexample.com', '/static/a.css'), null);
 });
 
