@@ -221,11 +221,21 @@ export function cloneBody(body: Body): { bytes: Uint8Array | null; stream: Reada
 
 /**
  * Describes a body for the host and gives it up: known bytes go along at once, a stream
- * is registered for the host to pull.
+ * is registered for the host to pull. With `passthrough`, a body that is still a plain
+ * view of a host stream goes back as that host stream's (positive) id, and the host
+ * reads it directly: a worker that returns or forwards a fetch response or a request
+ * body spends no CPU time per chunk. Only consumers that read host ids ask for it.
  */
-export function takeBodyRef(body: Body): BodyRef {
+export function takeBodyRef(body: Body, passthrough = false): BodyRef {
   const s = st(body);
   if (body.bodyUsed || (s.stream && s.stream.locked)) throw new TypeErrorCtor(USED);
+  const src = passthrough && s.stream ? hostSourceOf.get(s.stream) : undefined;
+  if (src && !isDisturbed(s.stream!)) {
+    // Locked, the isolate side can no longer read it: the host owns the bytes now.
+    s.stream!.getReader();
+    s.consumed = true;
+    return { stream: src.id };
+  }
   if (s.stream) {
     const ref = { stream: exportReadable(s.stream) };
     s.consumed = true;

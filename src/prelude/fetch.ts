@@ -31,7 +31,7 @@ export function fetch(input: Request | string | URL, init?: RequestInit): Promis
     // Step 5: an already-aborted signal rejects at once, and no sub-request is made.
     if (s.signal.aborted) throw s.signal.reason;
     const opId = reserveOpId();
-    const body = takeBodyRef(request);
+    const body = takeBodyRef(request, true);
     let settled = false;
     const off = onAbort(s.signal, () => {
       if (settled) return;
@@ -55,7 +55,7 @@ export function fetch(input: Request | string | URL, init?: RequestInit): Promis
       if (settled) return;
       settled = true;
       // Workers semantics: the headers of a fetch response are immutable.
-      resolve(responseFromHead(head, 'immutable', head.body === null ? null : responseBody(head.body, s.signal)));
+      resolve(responseFromHead(head, 'immutable', head.body === null ? null : responseBody(head.body, opId, s.signal)));
     }, (err) => {
       off();
       if (settled) return;
@@ -70,13 +70,15 @@ export function fetch(input: Request | string | URL, init?: RequestInit): Promis
  * request's signal after the head arrived errors it with the signal's reason and
  * closes the host connection (https://fetch.spec.whatwg.org/#abort-fetch step 4).
  */
-function responseBody(ref: Exclude<BodyRef, null>, signal: AbortSignal): ReadableStream<Uint8Array> {
+function responseBody(ref: Exclude<BodyRef, null>, opId: number, signal: AbortSignal): ReadableStream<Uint8Array> {
   let finished = false;
   let controllerRef: { error(e: unknown): void } | null = null;
   const off = onAbort(signal, () => {
     if (finished) return;
     finished = true;
     if ('stream' in ref) hostSync('stream_cancel', ref.stream);
+    // Handed to the host as a passthrough body, the stream is closed through its op.
+    hostSync('op_abort', opId);
     controllerRef?.error(signal.reason);
   });
   const done = (): void => {

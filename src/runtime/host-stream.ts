@@ -72,3 +72,14 @@ export function hostStreamFromReadable(readable: Readable, limit = Infinity, wha
     },
   };
 }
+
+/**
+ * Takes a host stream the isolate handed back whole (a passthrough body, a positive id
+ * in a BodyRef): whoever reads it now owns it, and the isolate can no longer read it.
+ */
+export function takeHostStream(streams: Map<number, HostStream>, id: number): HostStream {
+  const s = streams.get(id);
+  if (!s) throw new OpError('TypeError', 'This body stream was already read or closed.');
+  streams.delete(id);
+  return s;
+}

@@ -201,7 +201,7 @@ test('http: response headers Node cannot send: a 500 that says why, not a crash'
   try {
     const res = await fetch(s.url);
     assert.equal(res.status, 500);
-    assert.match(await res.text(), /The worker's response could not be sent: Invalid character in header content \["x-bad"\]/);
+    assert.match(await res.text(), /The worker's response could not be sent: .*header/);
     assert.equal((await fetch(s.url)).status, 500, 'the server still answers');
   } finally {
     await s.close();

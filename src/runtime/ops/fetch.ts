@@ -7,7 +7,7 @@
 
 import type { HeaderList, RequestInit_, ResponseHead } from '../../shared/ops.ts';
 import { OpError, typeError } from '../errors.ts';
-import type { HostStream } from '../host-stream.ts';
+import { takeHostStream, type HostStream } from '../host-stream.ts';
 import type { OpContext, OutboundResponse } from './index.ts';
 
 // The response body of fetch `opId` stays abortable after the op completed under this
@@ -142,7 +142,10 @@ export const fetchAsyncOps = {
     countSubrequest(ctx);
     const inv = ctx.inv!;
     let body: HostStream | null = null;
-    if (init.body && 'stream' in init.body) body = pullFromIsolate(ctx, init.body.stream);
+    if (init.body && 'stream' in init.body) {
+      // A positive id is a host stream passed through whole (a request body forwarded).
+      body = init.body.stream > 0 ? takeHostStream(ctx.worker.hostStreams, init.body.stream) : pullFromIsolate(ctx, init.body.stream);
+    }
     else if (init.body) body = bytesSource(init.body.bytes);
     // One controller for the whole exchange: the op's signal ends the request, and
     // after the head, op_abort and the end of the invocation close the response body.
