@@ -56,7 +56,10 @@ lines.push('## Machine', '');
 lines.push(`- nproc: ${before.nproc}; CPU: ${before.cpu}; memory: ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`);
 lines.push(`- node: ${before.node} (isolated-vm ${pkgVersion('isolated-vm')}, workerd ${pkgVersion('workerd')}, wrk from Debian)`);
 lines.push(`- run: ${before.date} to ${after.date}; load average (1, 5, 15 min) ${before.loadavg} at the start, ${after.loadavg} at the end`);
-lines.push('- The machine was shared while this ran: two cores, with several other engineers running test suites at the same time. The load generator, the server under test and the others all compete for those two cores, so absolute numbers are noisy and low; the ratios, measured in the same run and (for throughput and streaming) interleaved round by round, are the figures to read.');
+const busy = Math.max(...[before.loadavg, after.loadavg].map((l) => Number(l.split(' ')[0]))) > before.nproc / 2;
+lines.push(busy
+  ? `- The machine was shared while this ran (the load averages above, on ${before.nproc} cores): other work ran beside the load generator and the server under test, so absolute numbers are noisy and low; the ratios, measured in the same run and (for throughput and streaming) interleaved round by round, and the CPU-per-request figures are the ones to read.`
+  : '- The machine was otherwise quiet while this ran.');
 if (note) lines.push(`- ${note}`);
 if (failed.length) lines.push(`- FAILED in this run (no rows below): ${failed.join(', ')}`);
 lines.push('');
@@ -79,7 +82,7 @@ for (const f of files) {
   for (const r of f.rows) if (r.notes) lines.push(`- ${r.figure}: ${r.notes}`);
   lines.push('');
 }
-lines.push('All of them: `npm run bench` (about 6 minutes; `-- --quick` for a short check that writes bench/out/RESULTS.quick.md instead).', '');
+lines.push('All of them: `npm run bench` (6-8 minutes; `-- --quick` for a short check that writes bench/out/RESULTS.quick.md instead).', '');
 
 const target = QUICK ? `${OUT_DIR}RESULTS.quick.md` : `${ROOT}bench/RESULTS.md`;
 let kept = '';
