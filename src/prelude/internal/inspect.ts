@@ -17,7 +17,6 @@ const ObjectGetOwnPropertySymbols = Object.getOwnPropertySymbols;
 const ObjectKeys = Object.keys;
 const ObjectHasOwn = Object.hasOwn;
 const ArrayIsArray = Array.isArray;
-const ArrayBufferIsView = ArrayBuffer.isView;
 const propertyIsEnumerable = Object.prototype.propertyIsEnumerable;
 const typedArrayTag = ObjectGetOwnPropertyDescriptor(ObjectGetPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)!.get!;
 const arrayBufferByteLength = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength')!.get!;
