@@ -56,7 +56,7 @@ export class Bundler {
     const { entry, projectDir, rules, mode } = this.options;
     const state: ModuleRulesState = { modules: new Map(), files: new Set() };
     const outdir = join(projectDir, '.atoll', 'bundle');
-    const ctx = esbuild.context({
+    return esbuild.context({
       entryPoints: [entry],
       absWorkingDir: projectDir,
       outdir,
@@ -76,8 +76,7 @@ export class Bundler {
       keepNames: true,
       logLevel: 'silent',
       plugins: [moduleRulesPlugin(compileRules(rules), format === 'esm' ? 'external' : 'inline', state)],
-    }).then((c) => ({ ctx: c, state }));
-    return ctx;
+    }).then((ctx) => ({ ctx, state }));
   }
 
   async #run(format: 'esm' | 'iife'): Promise<{ result: esbuild.BuildResult<{ metafile: true; write: false }>; state: ModuleRulesState }> {

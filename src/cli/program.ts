@@ -16,9 +16,10 @@ function examplesText(spec: CommandSpec): string {
   return `\nExamples:\n${lines.join('\n\n')}\n`;
 }
 
+/** A commander error as one line: `atoll dev: <reason>. See `atoll dev --help`.` */
 function oneLine(cmdName: string, text: string): string {
   const reason = text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
-  return `${cmdName}: ${reason}. See \`${cmdName} --help\`.`.replace(/\.\. See/, '. See');
+  return `${cmdName}: ${reason}${/[.?!]$/.test(reason) ? '' : '.'} See \`${cmdName} --help\`.`;
 }
 
 function addCommand(program: Command, spec: CommandSpec, info: ProgramInfo, done: (code: number) => void): void {
