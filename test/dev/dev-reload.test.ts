@@ -2,7 +2,7 @@
 // a reload, broken edits keep the last good version serving and print file:line:col.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { copyFixture, startDev, type DevProcess } from './spawn-cli.ts';
@@ -75,6 +75,19 @@ describe('atoll dev: reload', () => {
     assert.match(event.message, /The worker failed to start: .*top level broke/s);
     assert.match(event.message, /src\/lib\/greet\.js:1:\d+/);
     assert.equal(await (await dev.fetch('/')).text(), 'hello fixed');
+    await edit('src/lib/greet.js', 'export function greet(g) {\n  return `${g} again`;\n}\n', 'loaded');
+  });
+
+  test('atoll dev: a folder deleted and brought back (a branch switch): is watched again', async () => {
+    let from = dev.events.length;
+    rmSync(file('src/lib'), { recursive: true });
+    const failed = await dev.waitFor((x) => x.event === 'build_error', from);
+    assert.match(failed.message, /Could not resolve "\.\/lib\/greet\.js"/);
+    from = dev.events.length;
+    mkdirSync(file('src/lib'));
+    writeFileSync(file('src/lib/greet.js'), 'export function greet(g) {\n  return `${g} is back`;\n}\n');
+    await dev.waitFor((x) => x.event === 'loaded', from);
+    assert.equal(await (await dev.fetch('/')).text(), 'hello is back');
     await edit('src/lib/greet.js', 'export function greet(g) {\n  return `${g} again`;\n}\n', 'loaded');
   });
 
