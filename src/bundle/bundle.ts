@@ -117,7 +117,7 @@ export class Bundler {
       sourceMap: map ? relativeSources(map.text, dirname(code.path), projectDir) : '',
       inputs: [...inputs],
       hash: hash.digest('hex').slice(0, 16),
-      warnings: [...esm.result.warnings, ...(built === esm ? [] : built.result.warnings)].map((w) => formatMessage(w, 'warning')),
+      warnings: [...esm.result.warnings, ...(built === esm ? [] : built.result.warnings)].map((w) => formatMessage(w, 'warning', projectDir)),
       buildMs: performance.now() - t0,
     };
   }

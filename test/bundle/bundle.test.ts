@@ -115,6 +115,12 @@ describe('bundleWorker: bad input', () => {
     assert.match(err.message, /^index\.js:1:15: error: Could not resolve "\.\/nope\.js"/);
   });
 
+  test('bundleWorker: an entry that is gone: names it relative to the project', async () => {
+    const dir = project({});
+    const err = await bundleError(options(dir, 'src/index.js'));
+    assert.equal(err.message, 'error: Could not resolve "src/index.js"');
+  });
+
   test('bundleWorker: a Node.js built-in import: says workers do not have them', async () => {
     const dir = project({ 'index.js': 'import fs from "node:fs";\nexport default { fetch() { return new Response(String(fs)); } };\n' });
     const err = await bundleError(options(dir, 'index.js'));
