@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlApi, type ControlApi } from '../../src/control/api/server.ts';
@@ -120,4 +121,23 @@ export async function secondAccount(h: Harness, name = 'other'): Promise<{ accou
   const reply = await h.call('POST', '/api/v1/accounts', { json: { name } });
   assert.equal(reply.status, 201, reply.text);
   return { accountId: reply.body.account.id, token: reply.body.token };
+}
+
+/**
+ * Sends `chunks` with node:http, which reads the answer even while it is still sending
+ * (a server that refuses a body early may close before taking all of it).
+ */
+export function streamRequest(h: Harness, method: string, path: string, chunks: Uint8Array[], headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(h.api.url + path), { method, agent: false, headers: { authorization: `Bearer ${h.token}`, ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { text += d; });
+      // The server may close right after its answer; 'close' comes either way.
+      res.on('close', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
 }

@@ -3,7 +3,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertError, startHarness, upload, type Harness } from './harness.ts';
+import { assertError, startHarness, streamRequest, upload, type Harness } from './harness.ts';
 
 let h: Harness;
 let ns: string;
@@ -98,7 +98,10 @@ test('KV API: limits: key, metadata, expiration and list limit errors in Workers
 
 test('KV API: values: a value over 25 MiB is refused with 413', async () => {
   const big = new Uint8Array(25 * 1024 * 1024 + 1);
-  assertError(await h.call('PUT', keyPath('huge'), { body: big }), 413, 'payload_too_large', 'limit of 26214400 bytes');
+  const reply = await streamRequest(h, 'PUT', keyPath('huge'), [big], { 'content-length': String(big.byteLength) });
+  assert.equal(reply.status, 413);
+  assert.equal(reply.body.error.code, 'payload_too_large');
+  assert.match(reply.body.error.message, /limit of 26214400 bytes/);
   assert.equal(await h.kv.get(ns, 'huge'), null);
 });
 

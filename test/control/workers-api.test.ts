@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { workerDefinition } from '../../src/control/definition.ts';
 import { pickVersion } from '../../src/control/deployments.ts';
 import type { ControlChange } from '../../src/store/control.ts';
-import { assertError, HELLO, startHarness, upload, uploadForm, type Harness } from './harness.ts';
+import { assertError, HELLO, startHarness, streamRequest, upload, uploadForm, type Harness } from './harness.ts';
 
 let h: Harness;
 before(async () => { h = await startHarness({ bundleLimit: 256 * 1024 }); });
@@ -171,8 +171,12 @@ test('Workers API: PUT: a bundle over the limit is refused with 413', async () =
   const big = `export default { fetch() { return new Response(${JSON.stringify('x'.repeat(300 * 1024))}); } };`;
   assertError(await put('big', uploadForm(meta(), [{ name: 'index.js', content: big }])), 413, 'payload_too_large', '262144 bytes');
   // Far past the limit, refused from Content-Length before the body is read.
-  const huge = new Uint8Array(4 * 1024 * 1024);
-  assertError(await put('big', uploadForm(meta(), [{ name: 'index.js', content: HELLO }, { name: 'blob.bin', content: huge, type: 'application/octet-stream' }])), 413, 'payload_too_large');
+  const huge = new Response(uploadForm(meta(), [{ name: 'index.js', content: HELLO }, { name: 'blob.bin', content: new Uint8Array(4 * 1024 * 1024), type: 'application/octet-stream' }]));
+  const body = new Uint8Array(await huge.arrayBuffer());
+  const reply = await streamRequest(h, 'PUT', '/api/v1/workers/big', [body], { 'content-type': huge.headers.get('content-type')!, 'content-length': String(body.byteLength) });
+  assert.equal(reply.status, 413);
+  assert.equal(reply.body.error.code, 'payload_too_large');
+  assertError(await h.call('GET', '/api/v1/workers/big'), 404, 'not_found');
 });
 
 test('Workers API: PUT: bad metadata is refused naming the field', async () => {
