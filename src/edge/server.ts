@@ -1,0 +1,251 @@
+// An edge node: an HTTP server that routes each request by host and path to a worker
+// version (run in the registry's isolates) or to the zone's origin. It applies changes
+// from its config source as they arrive: a new deployment serves the next request,
+// while requests in flight finish on the version they started on.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { handleClientError, invokeHttp } from '../runtime/http.ts';
+import { warmPool } from '../runtime/isolate-pool.ts';
+import { createOutboundFetch, isPrivateAddress, outboundFetch } from '../runtime/outbound.ts';
+import { UserError } from '../runtime/errors.ts';
+import type { KvStore } from '../store/kv.ts';
+import { addClientHeaders, clientAddress } from '../dev/request-meta.ts';
+import type { EdgeChange, EdgeConfigSource, EdgeDeployment, EdgeSplit } from './config-source.ts';
+import { passThrough, proxyToOrigin } from './origin.ts';
+import { WorkerRegistry, type LoadedVersion, type VersionRef } from './registry.ts';
+import { edgeRequestCf } from './request-meta.ts';
+import { RoutingTable } from './routing.ts';
+import { edgeServices } from './services.ts';
+
+/** Workers' request body limit on the free plan. */
+const MAX_BODY_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_MAX_ISOLATES = 1000;
+
+export interface EdgeOptions {
+  source: EdgeConfigSource;
+  /** The location id: request.cf.colo, and the `location` of every log line. */
+  location: string;
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  kv?: KvStore;
+  maxIsolates?: number;
+  /** Let workers fetch loopback and private addresses (their zones' origins always may). */
+  allowPrivateFetch?: boolean;
+  /** Take the client address from X-Forwarded-For (only behind a proxy the operator runs). */
+  trustForwardedFor?: boolean;
+  /** Structured log lines; defaults to JSON on stdout. */
+  log?: (fields: Record<string, unknown>) => void;
+}
+
+export interface ServedWorker {
+  accountId: string;
+  worker: string;
+  versions: (EdgeSplit & { warm: boolean })[];
+}
+
+export interface Edge {
+  url: string;
+  port: number;
+  location: string;
+  registry: WorkerRegistry;
+  /** Applies a deployment as the config source would (null: the worker is gone). */
+  setDeployment(accountId: string, worker: string, deployment: EdgeDeployment | null): void;
+  /** Which version(s) each worker serves here, and which are loaded. */
+  serving(): { location: string; workers: ServedWorker[]; loaded: LoadedVersion[] };
+  close(): Promise<void>;
+}
+
+const stdoutLog = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
+
+/** One of the deployment's versions, picked per request by the split's percentages. */
+function pickVersion(d: EdgeDeployment, roll = Math.random()): string {
+  let edge = 0;
+  for (const split of d.versions) {
+    edge += split.percentage / 100;
+    if (roll < edge) return split.versionId;
+  }
+  return d.versions[d.versions.length - 1]!.versionId;
+}
+
+function plain(res: ServerResponse, status: number, code: string, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'atoll-error': code });
+  res.end(text);
+}
+
+// Host header from the client: a host name or address with an optional port, nothing else.
+function requestHost(raw: string | undefined): string | null {
+  if (!raw || raw.length > 300 || !/^[A-Za-z0-9.\-_:[\]]+$/.test(raw) || !URL.canParse(`http://${raw}/`)) return null;
+  return new URL(`http://${raw}/`).hostname === '' ? null : raw.toLowerCase();
+}
+
+export async function startEdge(opts: EdgeOptions): Promise<Edge> {
+  const log = opts.log ?? stdoutLog;
+  const location = opts.location;
+  const deployments = new Map<string, EdgeDeployment>();
+  const key = (accountId: string, worker: string) => `${accountId}/${worker}`;
+  let routing = new RoutingTable();
+  let routingGeneration = 0;
+  const outbound = opts.allowPrivateFetch ? outboundFetch : createOutboundFetch({ refuseAddress: isPrivateAddress });
+  const originFetch = createOutboundFetch();
+
+  const registry = new WorkerRegistry({
+    maxIsolates: opts.maxIsolates ?? DEFAULT_MAX_ISOLATES,
+    load: (ref) => opts.source.definition(ref.accountId, ref.worker, ref.versionId),
+    services: (ref, onDead) => edgeServices({ ref, location, routing: () => routing, outbound, originFetch, kv: opts.kv, log, onDead }),
+    log: (fields) => log({ ...fields, location }),
+  });
+
+  const warm = (ref: VersionRef) => {
+    registry.warm(ref).catch((err) => log({ level: 'error', msg: 'version failed to start', location, ...ref, error: (err as Error).message }));
+  };
+
+  function setDeployment(accountId: string, worker: string, deployment: EdgeDeployment | null): void {
+    const k = key(accountId, worker);
+    if (deployment) deployments.set(k, deployment);
+    else deployments.delete(k);
+    const keep = new Set(deployment?.versions.map((s) => s.versionId) ?? []);
+    registry.retire((r) => r.accountId === accountId && r.worker === worker && !keep.has(r.versionId));
+    for (const s of deployment?.versions ?? []) warm({ accountId, worker, versionId: s.versionId });
+    log({ level: 'info', msg: deployment ? 'deployment applied' : 'worker removed', location, account: accountId, worker, versions: deployment?.versions ?? [] });
+  }
+
+  async function reloadRouting(): Promise<void> {
+    const generation = ++routingGeneration;
+    const table = new RoutingTable(await opts.source.routing());
+    // A slower, older load must not replace a newer one.
+    if (generation === routingGeneration) routing = table;
+  }
+
+  function apply(change: EdgeChange): void {
+    if (change.kind === 'deployment') {
+      setDeployment(change.accountId, change.worker, change.deployment);
+    } else if (change.kind === 'routing') {
+      reloadRouting().catch((err) => log({ level: 'error', msg: 'routing reload failed; still serving the previous routes', location, error: (err as Error).message }));
+    } else {
+      // Definitions carry the secrets: the worker's isolates start again with the new ones.
+      const { accountId, worker } = change;
+      registry.retire((r) => r.accountId === accountId && r.worker === worker);
+      for (const s of deployments.get(key(accountId, worker))?.versions ?? []) warm({ accountId, worker, versionId: s.versionId });
+    }
+  }
+
+  // Subscribed before the first load, so nothing that lands meanwhile is missed; a
+  // deployment seen as an event is newer than the snapshot and wins over it.
+  const seen = new Set<string>();
+  const unwatch = opts.source.watch((change) => {
+    if (change.kind === 'deployment') seen.add(key(change.accountId, change.worker));
+    apply(change);
+  });
+  warmPool();
+  try {
+    await reloadRouting();
+    for (const d of await opts.source.deployments()) {
+      if (!seen.has(key(d.accountId, d.worker))) deployments.set(key(d.accountId, d.worker), d);
+    }
+  } catch (err) {
+    unwatch();
+    throw err;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const host = requestHost(req.headers.host);
+    const fields: Record<string, unknown> = { level: 'info', msg: 'request', location, method: req.method, host: req.headers.host, path: req.url };
+    const done = (extra: Record<string, unknown>) => log({ ...fields, status: res.statusCode, wallMs: Math.round((performance.now() - started) * 10) / 10, ...extra });
+    if (host === null) {
+      plain(res, 400, 'bad_host', req.headers.host === undefined
+        ? 'The request has no Host header; this atoll edge serves zones by host name, so send one.\n'
+        : `The Host header "${String(req.headers.host).slice(0, 100)}" is not a host name (with an optional port).\n`);
+      return done({ outcome: 'bad_host' });
+    }
+    if (!req.url?.startsWith('/')) {
+      plain(res, 400, 'bad_target', `The request target "${String(req.url).slice(0, 100)}" is not a path; send one that starts with "/".\n`);
+      return done({ outcome: 'bad_target' });
+    }
+    const url = new URL(`http://${host}${req.url}`);
+    const zone = routing.zoneFor(url.hostname);
+    if (!zone) {
+      plain(res, 404, 'no_zone', `No zone on this atoll edge serves the host "${url.hostname}". Create one for it (POST /api/v1/zones) or check the Host header.\n`);
+      return done({ outcome: 'no_zone' });
+    }
+    addClientHeaders(req, clientAddress(req, opts.trustForwardedFor === true), opts.trustForwardedFor === true);
+    const route = routing.route(zone, url.hostname, url.pathname);
+    if (!route) {
+      await proxyToOrigin(zone, req, res);
+      return done({ zone: zone.hostname, outcome: 'origin' });
+    }
+    const deployment = deployments.get(key(route.accountId, route.worker));
+    if (!deployment) {
+      plain(res, 503, 'not_deployed', `The route "${route.pattern}" points at worker "${route.worker}", which has no deployment; deploy it.\n`);
+      return done({ zone: zone.hostname, worker: route.worker, outcome: 'not_deployed' });
+    }
+    const ref: VersionRef = { accountId: route.accountId, worker: route.worker, versionId: pickVersion(deployment) };
+    Object.assign(fields, { account: ref.accountId, worker: ref.worker, version: ref.versionId });
+    try {
+      const inv = await registry.run(ref, (w) => invokeHttp(w, req, res, {
+        url: url.href,
+        cf: edgeRequestCf(req, location),
+        maxBodyBytes: MAX_BODY_BYTES,
+        exposeErrors: false,
+        passThrough: passThrough(zone),
+      }));
+      done({
+        outcome: inv.outcome, cpuMs: Math.round(inv.cpuMs * 100) / 100,
+        ...(inv.exceptions.length > 0 ? { exceptions: inv.exceptions.map((e) => e.stack ?? `${e.type}: ${e.message}`) } : {}),
+      });
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      // The version's top level failed: the developer reads why in the log, not the client.
+      log({ level: 'error', msg: 'worker failed to start', ...fields, error: err.message, code: err.code });
+      if (!res.headersSent) plain(res, 500, 'startup_error', `The worker "${ref.worker}" failed to start; its owner can see why in the edge's log.\n`);
+      done({ outcome: 'startup_error' });
+    }
+  }
+
+  // Node would refuse an HTTP/1.1 request without Host with a bare 400; handle() says why.
+  const server: Server = createServer({ requireHostHeader: false }, (req, res) => {
+    void handle(req, res).catch((err) => {
+      const reference = Math.random().toString(36).slice(2, 10);
+      log({ level: 'error', msg: 'internal error in edge', location, reference, method: req.method, path: req.url, error: (err as Error).stack ?? String(err) });
+      if (!res.headersSent) plain(res, 500, 'internal', `internal error; reference = ${reference}\n`);
+      else res.destroy();
+    });
+  });
+  server.on('clientError', handleClientError);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (err) {
+    unwatch();
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? `port ${opts.port} is in use; pick another (0 picks a free one)` : e.message;
+    throw new UserError(`edge: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port}: ${why}`, 'listen_failed');
+  }
+  const { port } = server.address() as AddressInfo;
+  const h = opts.host ?? '127.0.0.1';
+  const url = `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+  log({ level: 'info', msg: 'edge ready', location, url, port });
+
+  return {
+    url, port, location, registry, setDeployment,
+    serving() {
+      const loaded = registry.loaded();
+      const warmKeys = new Set(loaded.filter((l) => l.state === 'warm').map((l) => `${l.accountId}/${l.worker}/${l.versionId}`));
+      const workers = [...deployments.values()].map((d) => ({
+        accountId: d.accountId, worker: d.worker,
+        versions: d.versions.map((s) => ({ ...s, warm: warmKeys.has(`${d.accountId}/${d.worker}/${s.versionId}`) })),
+      }));
+      return { location, workers, loaded };
+    },
+    async close() {
+      unwatch();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      registry.close();
+    },
+  };
+}
