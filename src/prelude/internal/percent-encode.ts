@@ -51,7 +51,7 @@ export function percentEncode(input: string, set: Uint8Array, spaceAsPlus = fals
 }
 
 /** One ASCII byte, percent-encoded. */
-export function percentEncodeAt(c: number): string {
+function percentEncodeAt(c: number): string {
   return '%' + HEX[c >> 4] + HEX[c & 15];
 }
 

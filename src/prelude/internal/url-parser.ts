@@ -9,7 +9,7 @@ import {
 } from './primordials.ts';
 import { parseHost } from './url-host.ts';
 import {
-  C0_CONTROL_SET, FRAGMENT_SET, PATH_SET, QUERY_SET, SPECIAL_QUERY_SET, USERINFO_SET, percentEncode, percentEncodeAt,
+  C0_CONTROL_SET, FRAGMENT_SET, PATH_SET, QUERY_SET, SPECIAL_QUERY_SET, USERINFO_SET, percentEncode,
 } from './percent-encode.ts';
 
 /** https://url.spec.whatwg.org/#concept-url; `host` is kept serialised. */
@@ -96,13 +96,6 @@ function removeTabAndNewline(input: string): string {
     if (c !== 0x09 && c !== 0x0a && c !== 0x0d) out += input[i];
   }
   return out;
-}
-
-/** Code units taken by the code point starting at `p`: 2 for a surrogate pair. */
-function widthAt(input: string, p: number, c: number): number {
-  if (c < 0xd800 || c > 0xdbff) return 1;
-  const d = StringPrototypeCharCodeAt(input, p + 1);
-  return d >= 0xdc00 && d <= 0xdfff ? 2 : 1;
 }
 
 function copyPath(url: URLRecord): string[] {
@@ -475,13 +468,16 @@ export function basicParse(
             state = FRAGMENT;
           }
         } else {
-          if (c < 0x80) {
-            buffer += PATH_SET[c] === 0 ? StringFromCharCode(c) : percentEncodeAt(c);
-          } else {
-            const width = widthAt(input, pointer, c);
-            buffer += percentEncode(StringPrototypeSlice(input, pointer, pointer + width), PATH_SET);
-            pointer += width - 1;
+          // The spec appends one code point at a time; a run up to the next delimiter is
+          // the same thing done at once (delimiters are ASCII, so no pair is split).
+          let end = pointer + 1;
+          while (end < length) {
+            const d = StringPrototypeCharCodeAt(input, end);
+            if (d === 0x2f || (special && d === 0x5c) || (stateOverride === undefined && (d === 0x3f || d === 0x23))) break;
+            end++;
           }
+          buffer += percentEncode(StringPrototypeSlice(input, pointer, end), PATH_SET);
+          pointer = end - 1;
         }
         break;
 
@@ -500,13 +496,14 @@ export function basicParse(
             state = FRAGMENT;
           }
         } else {
-          if (c < 0x80) {
-            url.path += C0_CONTROL_SET[c] === 0 ? StringFromCharCode(c) : percentEncodeAt(c);
-          } else {
-            const width = widthAt(input, pointer, c);
-            url.path += percentEncode(StringPrototypeSlice(input, pointer, pointer + width), C0_CONTROL_SET);
-            pointer += width - 1;
+          let end = pointer + 1;
+          while (end < length) {
+            const d = StringPrototypeCharCodeAt(input, end);
+            if (d === 0x3f || d === 0x23) break;
+            end++;
           }
+          url.path += percentEncode(StringPrototypeSlice(input, pointer, end), C0_CONTROL_SET);
+          pointer = end - 1;
         }
         break;
 
@@ -519,19 +516,19 @@ export function basicParse(
             state = FRAGMENT;
           }
         } else {
-          buffer += input[pointer];
+          // Everything up to the fragment (or the end) at once.
+          let end = stateOverride === undefined ? StringPrototypeIndexOf(input, '#', pointer) : -1;
+          if (end < 0) end = length;
+          buffer += StringPrototypeSlice(input, pointer, end);
+          pointer = end - 1;
         }
         break;
 
       case FRAGMENT:
+        // The rest of the input, at once.
         if (c === EOF) break;
-        if (c < 0x80) {
-          url.fragment += FRAGMENT_SET[c] === 0 ? StringFromCharCode(c) : percentEncodeAt(c);
-        } else {
-          const width = widthAt(input, pointer, c);
-          url.fragment += percentEncode(StringPrototypeSlice(input, pointer, pointer + width), FRAGMENT_SET);
-          pointer += width - 1;
-        }
+        url.fragment += percentEncode(StringPrototypeSlice(input, pointer), FRAGMENT_SET);
+        pointer = length - 1;
         break;
     }
     // A state may step back onto EOF to look at it again; stop only once it is done with it.
