@@ -26,9 +26,11 @@ export class BodyTooLargeError extends OpError {
 /**
  * Wraps a Node readable; `limit` bytes at most (a clear error past it). `what` names
  * the body in errors the tenant sees ("the request body", "the response body from ...").
+ * With `drainOnCancel`, canceling discards the rest instead of destroying the source:
+ * an incoming request body shares its socket with the response still to be sent.
  */
-export function hostStreamFromReadable(readable: Readable, limit = Infinity, what = 'the body', onLimit?: () => void): HostStream {
-  const iterator = readable[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+export function hostStreamFromReadable(readable: Readable, limit = Infinity, what = 'the body', onLimit?: () => void, drainOnCancel = false): HostStream {
+  const iterator = readable.iterator({ destroyOnReturn: !drainOnCancel }) as AsyncIterator<Buffer | string>;
   let total = 0;
   let rest: Uint8Array | null = null;
   let canceled = false;
@@ -67,8 +69,15 @@ export function hostStreamFromReadable(readable: Readable, limit = Infinity, wha
       return bytes.subarray(0, MAX_CHUNK);
     },
     cancel() {
+      if (canceled) return;
       canceled = true;
-      readable.destroy();
+      if (!drainOnCancel) {
+        readable.destroy();
+        return;
+      }
+      // The iterator lets go of the source once any read in flight is done; then the
+      // rest flows into nothing.
+      iterator.return?.().then(() => readable.resume(), () => readable.resume());
     },
   };
 }

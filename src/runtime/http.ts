@@ -191,7 +191,7 @@ export async function invokeHttp(worker: WorkerIsolate, req: IncomingMessage, re
   let clientGone = false;
   let bodyId: number | null = null;
   if (hasBody(req)) {
-    const stream = hostStreamFromReadable(req, opts.maxBodyBytes, 'the request body', () => { tooLarge = true; });
+    const stream = hostStreamFromReadable(req, opts.maxBodyBytes, 'the request body', () => { tooLarge = true; }, true);
     bodyId = worker.addHostStream(stream);
   }
   const inv = worker.fetch({ method, url: opts.url, headers: incomingHeaders(req), body: bodyId === null ? null : { stream: bodyId }, cf: opts.cf });

@@ -315,3 +315,20 @@ test('http: Content-Length: a streamed body shorter or longer than its Content-L
     await s.close();
   }
 });
+
+test('http: request body: a worker that cancels the body still gets its response to the client', async () => {
+  const s = await serve(`export default { async fetch(request) {
+    const reader = request.body.getReader();
+    await reader.read();
+    await reader.cancel();
+    return new Response('ignored the rest');
+  } }`, 64 * 1024 * 1024);
+  try {
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(s.url, { method: 'POST', body: new Uint8Array(4 * 1024 * 1024) });
+      assert.equal(await res.text(), 'ignored the rest');
+    }
+  } finally {
+    await s.close();
+  }
+});
