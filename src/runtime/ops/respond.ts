@@ -29,6 +29,17 @@ function malformedHead(head: unknown): string | null {
   return null;
 }
 
+// An ErrorInfo from the isolate goes into logs and dev response bodies: plain, bounded text.
+function errorText(error: unknown): ErrorInfo {
+  const e = (error !== null && typeof error === 'object' ? error : {}) as Record<string, unknown>;
+  const text = (v: unknown, max: number) => String(v).slice(0, max);
+  return {
+    type: typeof e.type === 'string' ? text(e.type, 100) : 'Error',
+    message: typeof e.message === 'string' ? text(e.message, 16_384) : text(error, 16_384),
+    stack: typeof e.stack === 'string' ? text(e.stack, 16_384) : undefined,
+  };
+}
+
 function invocation(ctx: OpContext, ctxId: number) {
   for (const inv of ctx.worker.invocations) if (inv.id === ctxId) return inv;
   return null;
@@ -49,7 +60,7 @@ export const responseOps = {
   fail(ctx: OpContext, ctxId: number, error: ErrorInfo, passThrough: boolean): void {
     const inv = invocation(ctx, ctxId);
     if (!inv) return;
-    inv.settle({ kind: 'error', outcome: 'exception', error, passThrough: !!passThrough });
+    inv.settle({ kind: 'error', outcome: 'exception', error: errorText(error), passThrough: passThrough === true });
   },
   wait_until_done(ctx: OpContext, ctxId: number): void {
     invocation(ctx, ctxId)?.waitUntilSettled();
