@@ -33,7 +33,7 @@ export const SCHEME_START = 1, SCHEME = 2, NO_SCHEME = 3, SPECIAL_RELATIVE_OR_AU
 const EOF = -1;
 
 /** https://url.spec.whatwg.org/#default-port */
-export function defaultPort(scheme: string): number | null {
+function defaultPort(scheme: string): number | null {
   switch (scheme) {
     case 'http': case 'ws': return 80;
     case 'https': case 'wss': return 443;
@@ -42,12 +42,12 @@ export function defaultPort(scheme: string): number | null {
   }
 }
 
-export function isSpecialScheme(scheme: string): boolean {
+function isSpecialScheme(scheme: string): boolean {
   return scheme === 'http' || scheme === 'https' || scheme === 'ws' || scheme === 'wss' || scheme === 'ftp' || scheme === 'file';
 }
 
 export const hasOpaquePath = (url: URLRecord): boolean => typeof url.path === 'string';
-export const includesCredentials = (url: URLRecord): boolean => url.username !== '' || url.password !== '';
+const includesCredentials = (url: URLRecord): boolean => url.username !== '' || url.password !== '';
 export const cannotHaveCredentialsOrPort = (url: URLRecord): boolean =>
   url.host === null || url.host === '' || url.scheme === 'file';
 
@@ -105,7 +105,7 @@ function copyPath(url: URLRecord): string[] {
   return out;
 }
 
-export function newURLRecord(): URLRecord {
+function newURLRecord(): URLRecord {
   return { scheme: '', username: '', password: '', host: null, port: null, path: [], query: null, fragment: null };
 }
 
@@ -546,7 +546,7 @@ export function serializePath(url: URLRecord): string {
 }
 
 /** https://url.spec.whatwg.org/#concept-url-serializer */
-export function serializeURL(url: URLRecord, excludeFragment = false): string {
+export function serializeURL(url: URLRecord): string {
   let out = url.scheme + ':';
   if (url.host !== null) {
     out += '//';
@@ -563,7 +563,7 @@ export function serializeURL(url: URLRecord, excludeFragment = false): string {
   }
   out += serializePath(url);
   if (url.query !== null) out += '?' + url.query;
-  if (!excludeFragment && url.fragment !== null) out += '#' + url.fragment;
+  if (url.fragment !== null) out += '#' + url.fragment;
   return out;
 }
 
