@@ -11,15 +11,16 @@ function edgeDeployment(d: Deployment): EdgeDeployment {
   return { accountId: d.accountId, worker: d.worker, versions: d.versions.map((s) => ({ versionId: s.versionId, percentage: s.percentage })) };
 }
 
-function edgeChange(change: ControlChange): EdgeChange | null {
+function edgeChanges(change: ControlChange): EdgeChange[] {
   switch (change.kind) {
-    case 'deployment': return { kind: 'deployment', accountId: change.accountId, worker: change.worker, deployment: edgeDeployment(change.deployment) };
-    case 'worker_deleted': return { kind: 'deployment', accountId: change.accountId, worker: change.worker, deployment: null };
-    case 'secrets': return { kind: 'definitions', accountId: change.accountId, worker: change.worker };
+    case 'deployment': return [{ kind: 'deployment', accountId: change.accountId, worker: change.worker, deployment: edgeDeployment(change.deployment) }];
+    // The store deletes the worker's routes with it and announces only the worker.
+    case 'worker_deleted': return [{ kind: 'deployment', accountId: change.accountId, worker: change.worker, deployment: null }, { kind: 'routing' }];
+    case 'secrets': return [{ kind: 'definitions', accountId: change.accountId, worker: change.worker }];
     case 'zones':
-    case 'routes': return { kind: 'routing' };
+    case 'routes': return [{ kind: 'routing' }];
     // A deleted namespace fails its KV calls in the store; nothing to reload here.
-    case 'kv_namespace_deleted': return null;
+    case 'kv_namespace_deleted': return [];
   }
 }
 
@@ -42,8 +43,7 @@ export function controlSource(store: ControlStore, keyring: Keyring): EdgeConfig
     },
     watch(listener) {
       return store.watch((change) => {
-        const e = edgeChange(change);
-        if (e) listener(e);
+        for (const e of edgeChanges(change)) listener(e);
       });
     },
   };
