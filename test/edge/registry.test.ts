@@ -56,10 +56,12 @@ describe('WorkerRegistry', () => {
   });
 
   test('WorkerRegistry: evict: past maxIsolates the least recently used idle isolate is disposed, and comes back cold', async () => {
-    for (const name of ['one', 'two', 'three']) assert.equal((await get(name)).status, 200);
-    await eventually(() => assert.ok(p.edge.registry.size <= 2, `${p.edge.registry.size} isolates`));
-    const loaded = p.edge.registry.loaded().map((l) => l.worker);
-    assert.deepEqual(loaded, ['two', 'three']);
+    const idle = () => eventually(() => assert.ok(p.edge.registry.loaded().every((l) => l.requests === 0)));
+    for (const name of ['one', 'two', 'three']) {
+      assert.equal((await get(name)).status, 200);
+      await idle();
+    }
+    assert.deepEqual(p.edge.registry.loaded().map((l) => l.worker), ['two', 'three']);
     assert.ok(p.logs.some((l) => l.msg === 'isolate disposed (least recently used)' && l.worker === 'one'));
     const before = p.edge.registry.created;
     assert.equal((await get('one')).text, 'one again');
