@@ -35,6 +35,25 @@ function processCpuNs(): bigint {
   return BigInt(user + system) * 1000n;
 }
 
+// Limits come from configs and flags: a NaN or negative one would switch a check off.
+const LIMIT_RANGES: Record<keyof WorkerLimits, [number, number]> = {
+  cpuMs: [1, 300_000],
+  memoryMb: [8, 16_384],
+  subrequests: [0, 100_000],
+  startupMs: [1, 300_000],
+  bundleMb: [0.001, 1024],
+  waitUntilMs: [0, 3_600_000],
+};
+
+function checkLimits(name: string, limits: WorkerLimits): void {
+  for (const [key, [min, max]] of Object.entries(LIMIT_RANGES) as [keyof WorkerLimits, [number, number]][]) {
+    const value = limits[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      throw new UserError(`worker "${name}": limits.${key} must be a number from ${min} to ${max}, not ${JSON.stringify(value) ?? String(value)}`, 'invalid_limits');
+    }
+  }
+}
+
 export const DEFAULT_LIMITS: WorkerLimits = {
   cpuMs: 50,
   memoryMb: 128,
@@ -97,6 +116,7 @@ export class WorkerIsolate implements watchdog.Watched {
 
   /** Boots an isolate (from the spare pool when one is ready) and loads the worker's code. */
   static async create(def: WorkerDefinition, services: HostServices): Promise<WorkerIsolate> {
+    checkLimits(def.name, def.limits);
     const size = bundleBytes(def.modules);
     if (size > def.limits.bundleMb * 1024 * 1024) {
       throw new UserError(`worker "${def.name}" is ${(size / 1024 / 1024).toFixed(1)} MB; the bundle size limit is ${def.limits.bundleMb} MB`, 'bundle_too_large');

@@ -70,3 +70,16 @@ test('Limits: bundle: a bundle under the limit starts', async () => {
   assert.equal(w.dead, null);
   w.dispose();
 });
+
+test('Limits: config: a limit that is not a number in range is refused with the name of the limit', async () => {
+  for (const [limits, pattern] of [
+    [{ cpuMs: -5 }, /limits\.cpuMs must be a number from 1 to 300000, not -5/],
+    [{ memoryMb: Number.NaN }, /limits\.memoryMb must be a number from 8 to 16384, not null/],
+    [{ subrequests: '50' as unknown as number }, /limits\.subrequests must be a number from 0 to 100000, not "50"/],
+    [{ bundleMb: Infinity }, /limits\.bundleMb must be a number/],
+  ] as const) {
+    const err = await startupError(def('export default {};', limits));
+    assert.equal(err.code, 'invalid_limits');
+    assert.match(err.message, pattern);
+  }
+});
