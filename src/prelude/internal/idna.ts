@@ -65,19 +65,27 @@ export function punycodeDecode(input: string): string | null {
 /** RFC 3492 6.3. */
 export function punycodeEncode(input: string): string {
   const cps: number[] = [];
-  for (const ch of input) cps.push(ch.codePointAt(0)!);
+  for (let i = 0; i < input.length; i++) {
+    const c = input.codePointAt(i)!;
+    cps.push(c);
+    if (c > 0xffff) i++;
+  }
   let output = '';
-  for (const c of cps) if (c < 0x80) output += fromCodePoint(c);
+  for (let i = 0; i < cps.length; i++) if (cps[i] < 0x80) output += fromCodePoint(cps[i]);
   const basic = output.length;
   let h = basic;
   if (basic > 0) output += '-';
+  // The non-basic code points in order, so each round finds its next one without a scan.
+  const pending = cps.filter((c) => c >= INITIAL_N).sort((a, b) => a - b);
+  let next = 0;
   let n = INITIAL_N, delta = 0, bias = INITIAL_BIAS;
   while (h < cps.length) {
-    let m = 0x10ffff;
-    for (const c of cps) if (c >= n && c < m) m = c;
+    while (pending[next] < n) next++;
+    const m = pending[next];
     delta += (m - n) * (h + 1);
     n = m;
-    for (const c of cps) {
+    for (let i = 0; i < cps.length; i++) {
+      const c = cps[i];
       if (c < n) delta++;
       if (c === n) {
         let q = delta;
