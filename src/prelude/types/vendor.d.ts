@@ -1,2 +1,0 @@
-// Types for the spec-following libraries the prelude bundles that ship none.
-
