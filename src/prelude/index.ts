@@ -2,7 +2,8 @@
 // once into a V8 snapshot); `__atoll_boot` is the one-shot door through which the host
 // hands over the bridge. It deletes itself, so tenant code never sees it.
 
-import type { WorkerSetup, TaskMessage } from '../shared/ops.ts';
+import type { ErrorInfo, WorkerSetup, TaskMessage } from '../shared/ops.ts';
+import { errorToInfo } from './internal/errors.ts';
 import { installBridge, runTask } from './internal/bridge.ts';
 import { buildEnv } from './internal/env.ts';
 import { setWorkerConfig, workerConfig } from './internal/worker-state.ts';
@@ -39,8 +40,15 @@ function boot(sync: SyncFn, start: StartFn, setup: WorkerSetup) {
     }
   }
   return {
-    task(msg: TaskMessage): void {
-      runTask(msg);
+    // Never throws: an exception thrown out of a task means something else to the host
+    // (a promise rejection nobody handled), so a failure of the prelude itself is returned.
+    task(msg: TaskMessage): ErrorInfo | null {
+      try {
+        runTask(msg);
+        return null;
+      } catch (err) {
+        return errorToInfo(err);
+      }
     },
     setModule(namespace: Record<string, unknown>): void {
       const handlers = namespace.default;

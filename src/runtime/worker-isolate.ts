@@ -97,7 +97,7 @@ export class WorkerIsolate implements watchdog.Watched {
   #current: Invocation | null = null;
   #taskStartCpu = 0n;
   #taskStartProcessCpu = 0n;
-  #task!: ivm.Reference<(msg: TaskMessage) => void>;
+  #task!: ivm.Reference<(msg: TaskMessage) => ErrorInfo | null>;
   #context!: ivm.Context;
   /** While the top level runs: the CPU clock at its start; the watchdog bounds it by startupMs. */
   #bootStartCpu: bigint | null = null;
@@ -168,7 +168,7 @@ export class WorkerIsolate implements watchdog.Watched {
       memoryMb: def.limits.memoryMb,
     } satisfies WorkerSetup).copyInto();
     const api = (await boot.apply(undefined, [sync, start, setup], { result: { reference: true } })) as ivm.Reference<Record<string, unknown>>;
-    this.#task = (await api.get('task', { reference: true })) as ivm.Reference<(msg: TaskMessage) => void>;
+    this.#task = (await api.get('task', { reference: true })) as ivm.Reference<(msg: TaskMessage) => ErrorInfo | null>;
     const main = def.modules.find((m) => m.name === def.mainModule);
     if (!main) throw new UserError(`main module "${def.mainModule}" is missing from the upload`);
     if (def.format === 'service-worker') {
@@ -251,7 +251,8 @@ export class WorkerIsolate implements watchdog.Watched {
       // prelude calls could run there too: they are bounded like any other task.
       watchdog.watch(this);
       try {
-        await this.#task.apply(undefined, [msg], { arguments: { copy: true } });
+        const bug = await this.#task.apply(undefined, [msg], { arguments: { copy: true }, result: { copy: true } });
+        if (bug) this.#onPlatformBug(bug, owner);
       } catch (err) {
         this.#onTaskError(err, owner);
       } finally {
@@ -270,7 +271,19 @@ export class WorkerIsolate implements watchdog.Watched {
       this.#die(this.dead ?? (/memory/i.test(message) ? 'exceededMemory' : 'canceled'), owner);
       return;
     }
-    // The prelude catches tenant errors itself; reaching here is a platform bug.
+    // The prelude's task function never throws, so this is isolated-vm reporting a promise
+    // the tenant rejected and nobody handled by the end of the task. As on Workers, that
+    // is logged and the request goes on.
+    const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
+    // The stack continues past the isolate into this process's own frames: cut it there.
+    const message = `Uncaught (in promise) ${text.split('\n    at (<isolated-vm boundary>)')[0]}`;
+    owner?.logs.push({ level: 'error', message, time: Date.now() });
+    this.services.console?.(this, owner, 'error', message);
+  }
+
+  // The prelude's task function caught an error of its own: our bug, not the tenant's.
+  #onPlatformBug(bug: ErrorInfo, owner: Invocation | null): void {
+    const err = Object.assign(new Error(bug.message), { stack: bug.stack ?? `${bug.type}: ${bug.message}` });
     const info = internalError(err, (f) => this.services.log({ ...f, worker: this.def.name }));
     owner?.settle({ kind: 'error', outcome: 'exception', error: info, passThrough: false });
   }
@@ -337,6 +350,8 @@ export class WorkerIsolate implements watchdog.Watched {
     const streams = [...this.hostStreams.values()];
     this.hostStreams.clear();
     setImmediate(() => { for (const s of streams) s.cancel(reason); });
+    for (const t of this.#queue) t.done?.();
+    // Nothing queued will run; whoever waits for a task to finish (end()) stops waiting.
     for (const t of this.#queue) t.done?.();
     this.#queue = [];
     this.services.onDead?.(this, reason);

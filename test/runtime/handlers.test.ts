@@ -199,6 +199,28 @@ test('Handlers: timers: an exception in a timer callback is logged and the worke
   }
 });
 
+test('Handlers: promises: a rejection nobody handles is logged and the request goes on', async () => {
+  const w = await startWorker(`export default { async fetch() {
+    Promise.reject(new Error('nobody listens'));
+    await new Promise((r) => setTimeout(r, 5));
+    Promise.reject(42);
+    return new Response('ok');
+  } };`);
+  try {
+    const res = await w.fetch('/');
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'ok');
+    await w.settled(1);
+    assert.equal(w.logs.length, 2);
+    assert.match(w.logs[0], /^error: Uncaught \(in promise\) Error: nobody listens\n\s+at Object\.fetch \(file:\/\/\/index\.js:2:20\)/);
+    assert.equal(w.logs[1], 'error: Uncaught (in promise) 42');
+    assert.ok(!w.logs.join('').includes('worker-isolate'), 'no host frames in the tenant log');
+    assert.equal(w.worker().dead, null);
+  } finally {
+    await w.close();
+  }
+});
+
 // passThroughOnException needs an origin: this serves the worker with invokeHttp and a
 // passThrough that forwards to a real origin server, as `atoll dev --origin` does.
 async function withOrigin(code: string, fn: (url: string) => Promise<void>): Promise<void> {
