@@ -173,3 +173,20 @@ test('Limits: wasm: memories that declare a small maximum fit many to an isolate
   `);
   assert.deepEqual(n, [100, 16 * 65536, true, true]);
 });
+
+test('Limits: wasm: a memory\'s charge is returned once it is garbage-collected', async () => {
+  const out = await runInIsolate(`
+    const make = () => { try { new WebAssembly.Memory({ initial: 1 }); return true; } catch { return false; } };
+    const first = make();
+    const beforeGc = make();
+    for (let round = 0; round < 50; round++) {
+      let junk = []; for (let i = 0; i < 2e5; i++) junk.push({ i }); junk = null;
+      await new Promise((r) => setTimeout(r, 10));
+      if (make()) return { first, beforeGc, afterGc: true, round };
+    }
+    return { first, beforeGc, afterGc: false };
+  `, { limits: { cpuMs: 20_000 } }) as Record<string, unknown>;
+  assert.equal(out.first, true);
+  assert.equal(out.beforeGc, false, 'the first memory (no maximum) takes the whole budget until collected');
+  assert.equal(out.afterGc, true, 'the budget comes back after the first memory is collected');
+});
