@@ -1,16 +1,73 @@
-// `atoll up`: the embedded platform (control plane + edge + dashboard in one process).
-// It comes with its own issue; until then the command says so instead of pretending.
+// `atoll up`: the embedded platform in one process: the control API (:8788), one edge
+// location (:8787), state in ./.atoll. Runs until interrupted (Ctrl-C, SIGTERM). Every
+// line it prints is one JSON object; errors and warnings go to stderr.
 
+import { DEFAULT_MAX_ISOLATES } from '../../edge/server.ts';
+import { startEmbedded } from '../../edge/embedded.ts';
+import { UserError } from '../../runtime/errors.ts';
 import type { CommandSpec } from '../command.ts';
+import { integerIn, ipAddress, locationId, port } from '../values.ts';
+
+function log(fields: Record<string, unknown>): void {
+  const line = `${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`;
+  if (fields.level === 'error' || fields.level === 'warn' || fields.level === 'fatal') process.stderr.write(line);
+  else process.stdout.write(line);
+}
+
+/** A flag's value, else the environment variable's (checked by the same parser), else the default. */
+function setting<T>(flag: T | undefined, env: string, parse: (v: string) => T, fallback: T): T {
+  if (flag !== undefined) return flag;
+  const raw = process.env[env];
+  if (raw === undefined || raw === '') return fallback;
+  try {
+    return parse(raw);
+  } catch (err) {
+    throw new UserError(`atoll up: ${env}=${JSON.stringify(raw)}: ${(err as Error).message}.`, 'bad_env');
+  }
+}
 
 export const upCommand: CommandSpec = {
   name: 'up',
-  summary: 'run the whole platform in one process (not available yet: use atoll dev)',
+  summary: 'run the whole platform in one process: control API and one edge location',
   args: [],
-  options: [],
-  examples: [{ command: 'dev examples/hello/src/index.js', explain: 'what to run meanwhile: one worker, locally' }],
-  async run() {
-    process.stderr.write('atoll up: not available yet: use `atoll dev` to run a worker locally (see `atoll dev --help`).\n');
-    return 1;
+  options: [
+    { flags: '--port <port>', help: 'edge port (default: $ATOLL_PORT, else 8787); 0 picks a free one', parse: port },
+    { flags: '--api-port <port>', help: 'control API port (default: $ATOLL_API_PORT, else 8788); 0 picks a free one', parse: port },
+    { flags: '--ip <address>', help: 'address both listen on', parse: ipAddress, default: '127.0.0.1' },
+    { flags: '--data <dir>', help: 'folder for the platform\'s state (default: $ATOLL_DATA, else .atoll in this folder)' },
+    { flags: '--location <id>', help: 'this edge location\'s id (request.cf.colo)', parse: locationId, default: 'local' },
+    { flags: '--max-isolates <n>', help: `isolates kept warm before the least recently used go (default ${DEFAULT_MAX_ISOLATES})`, parse: integerIn(1, 1_000_000, 'isolates') },
+    { flags: '--allow-private-fetch', help: 'let workers fetch loopback and private addresses (zone origins always may)' },
+  ],
+  examples: [
+    { command: 'up', explain: 'start the platform; the first start prints the admin API token once' },
+    { command: 'up --port 8080 --api-port 9090 --data /var/lib/atoll', explain: 'on other ports, with the state elsewhere' },
+  ],
+  async run(_args, o) {
+    const platform = await startEmbedded({
+      dataDir: setting<string>(o.data, 'ATOLL_DATA', (v) => v, '.atoll'),
+      ip: o.ip,
+      edgePort: setting<number>(o.port, 'ATOLL_PORT', port, 8787),
+      apiPort: setting<number>(o.apiPort, 'ATOLL_API_PORT', port, 8788),
+      location: o.location,
+      maxIsolates: o.maxIsolates,
+      allowPrivateFetch: o.allowPrivateFetch === true,
+      log,
+    });
+    if (platform.token) {
+      log({
+        level: 'info', msg: 'admin API token created; it is shown only this once, so keep it now (send it as "Authorization: Bearer TOKEN")',
+        token: platform.token,
+      });
+    }
+    log({
+      level: 'info', msg: 'atoll up ready', edge: platform.edge.url, api: platform.api.url, data: platform.dataDir, location: platform.edge.location,
+      ...(platform.token ? { demo: `curl http://localhost:${platform.edge.port}/` } : {}),
+    });
+    await new Promise<void>((resolve) => {
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, () => resolve());
+    });
+    await platform.close();
+    return 0;
   },
 };

@@ -1,0 +1,89 @@
+// The embedded platform `atoll up` runs: the control API and one edge location in one
+// process, their state in one data folder (SQLite for control state and KV, the secrets
+// key beside them). The first start creates the operator's admin token (returned once,
+// stored as a hash) and deploys a demo worker on the zone `localhost`.
+
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startControlApi, type ControlApi } from '../control/api/server.ts';
+import { bootstrap } from '../control/bootstrap.ts';
+import { loadKeyring } from '../control/secrets.ts';
+import { UserError } from '../runtime/errors.ts';
+import { openSqliteControl, type SqliteControlStore } from '../store/control-sqlite.ts';
+import { openSqliteKv, type SqliteKvStore } from '../store/sqlite-kv.ts';
+import { controlSource } from './control-source.ts';
+import { deployDemo } from './demo.ts';
+import { startEdge, type Edge } from './server.ts';
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  ip: string;
+  edgePort: number;
+  apiPort: number;
+  location: string;
+  maxIsolates?: number;
+  allowPrivateFetch?: boolean;
+  log(fields: Record<string, unknown>): void;
+}
+
+export interface Embedded {
+  edge: Edge;
+  api: ControlApi;
+  dataDir: string;
+  /** The admin token, on the first start only. */
+  token: string | null;
+  close(): Promise<void>;
+}
+
+function listenError(err: unknown, what: string, port: number, flag: string): UserError {
+  const e = err as NodeJS.ErrnoException;
+  const why = e.code === 'EADDRINUSE' ? `port ${port} is in use; pick another with ${flag} (0 picks a free one)`
+    : e.code === 'EACCES' ? `port ${port} needs privileges; pick one above 1023 with ${flag}`
+      : e.code === 'EADDRNOTAVAIL' ? 'that address is not one of this machine\'s; pick another with --ip'
+        : e.message;
+  return new UserError(`atoll up: cannot start the ${what}: ${why}.`, 'listen_failed');
+}
+
+export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
+  const dataDir = resolve(opts.dataDir);
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => { for (const c of closers.reverse()) await c(); };
+  try {
+    try {
+      mkdirSync(dataDir, { recursive: true });
+    } catch (err) {
+      throw new UserError(`atoll up: cannot use ${dataDir} as the data folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; pick another with --data DIR.`, 'data_dir');
+    }
+    let keyring;
+    try {
+      keyring = loadKeyring(dataDir);
+    } catch (err) {
+      throw new UserError(`atoll up: ${(err as Error).message}`, 'secrets_key');
+    }
+    let store: SqliteControlStore;
+    let kv: SqliteKvStore;
+    try {
+      store = await openSqliteControl(join(dataDir, 'control'), { log: opts.log });
+      closers.push(() => store.close());
+      kv = await openSqliteKv(join(dataDir, 'kv'));
+      closers.push(() => kv.close());
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw new UserError(`atoll up: cannot open the data in ${dataDir}: ${(err as Error).message}; check the folder or pick another with --data DIR.`, 'data_dir');
+    }
+    const api = await startControlApi({ store, kv, keyring, port: opts.apiPort, host: opts.ip, log: opts.log })
+      .catch((err) => { throw listenError(err, 'API', opts.apiPort, '--api-port'); });
+    closers.push(() => api.close());
+    const edge = await startEdge({
+      source: controlSource(store, keyring), location: opts.location, port: opts.edgePort, host: opts.ip, kv,
+      maxIsolates: opts.maxIsolates, allowPrivateFetch: opts.allowPrivateFetch, log: opts.log,
+    }).catch((err) => { throw listenError(err, 'edge', opts.edgePort, '--port'); });
+    closers.push(() => edge.close());
+    const boot = await bootstrap(store);
+    if (boot) await deployDemo(api.url, boot.token);
+    return { edge, api, dataDir, token: boot?.token ?? null, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
