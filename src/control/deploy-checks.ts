@@ -5,7 +5,7 @@
 
 import ivm from 'isolated-vm';
 import { resolveSpecifier } from '../runtime/modules.ts';
-import type { ControlStore, StoredModule } from '../store/control.ts';
+import type { ControlStore, StoredModule, VersionBinding } from '../store/control.ts';
 import { badRequest } from './errors.ts';
 import type { UploadMetadata } from './metadata.ts';
 
@@ -61,9 +61,14 @@ async function compileAll(meta: UploadMetadata, modules: StoredModule[]): Promis
   }
 }
 
-async function checkBindings(store: ControlStore, accountId: string, worker: string, meta: UploadMetadata): Promise<void> {
+/**
+ * Refuses bindings that name a KV namespace the account lacks, an unset secret or a
+ * missing service. Run on upload, and again when a deployment or rollback points at an
+ * older version, whose namespace may have been deleted since.
+ */
+export async function checkBindings(store: ControlStore, accountId: string, worker: string, bindings: readonly VersionBinding[]): Promise<void> {
   let secretNames: Set<string> | null = null;
-  for (const b of meta.bindings) {
+  for (const b of bindings) {
     if (b.type === 'kv_namespace' && !(await store.getKvNamespace(accountId, b.namespace_id))) {
       throw badRequest('missing_binding', `binding "${b.name}" names KV namespace "${b.namespace_id}", which this account does not have; create it with POST /api/v1/kv/namespaces or fix the id`);
     }
@@ -85,5 +90,5 @@ export async function checkDeployable(store: ControlStore, accountId: string, wo
     throw badRequest('invalid_metadata', 'a service-worker upload (body_part) has exactly one module; use main_module for ES modules');
   }
   await compileAll(meta, modules);
-  await checkBindings(store, accountId, worker, meta);
+  await checkBindings(store, accountId, worker, meta.bindings);
 }

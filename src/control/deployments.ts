@@ -3,6 +3,7 @@
 // change is a new deployment record, so rollback is one more record pointing back.
 
 import type { ControlStore, Deployment, DeploymentSplit } from '../store/control.ts';
+import { checkBindings } from './deploy-checks.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
 import { newId } from './ids.ts';
 
@@ -33,6 +34,14 @@ export async function parseSplits(store: ControlStore, accountId: string, worker
   const total = splits.reduce((n, s) => n + s.percentage, 0);
   if (total !== 100) throw badRequest('invalid_deployment', `the percentages add up to ${total}; make them add up to 100`);
   return splits;
+}
+
+/** Every version a deployment will point at must still have what its bindings name. */
+export async function checkSplitsDeployable(store: ControlStore, accountId: string, worker: string, splits: DeploymentSplit[]): Promise<void> {
+  for (const split of splits) {
+    const version = await store.getVersion(accountId, worker, split.versionId);
+    if (version) await checkBindings(store, accountId, worker, version.bindings);
+  }
 }
 
 export function newDeployment(accountId: string, worker: string, versions: DeploymentSplit[], message: string, authorTokenId: string, now = Date.now()): Deployment {

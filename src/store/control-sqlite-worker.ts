@@ -31,6 +31,9 @@ port.on('message', (req: ControlRequest) => {
     const value = (core[req.method] as (...args: unknown[]) => unknown)(...req.args);
     port.postMessage({ id: req.id, ok: true, value: value ?? null } satisfies ControlReply);
   } catch (err) {
-    port.postMessage({ id: req.id, ok: false, error: (err as Error).message } satisfies ControlReply);
+    const error = (err as Error).message;
+    // node:sqlite reports constraint violations by SQLite's message only.
+    const conflict = /UNIQUE constraint failed/.test(error);
+    port.postMessage({ id: req.id, ok: false, error, conflict } satisfies ControlReply);
   }
 });

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ControlChange, ControlListener, ControlStore } from './control.ts';
+import { ControlConflictError, type ControlChange, type ControlListener, type ControlStore } from './control.ts';
 
 type Forwarded = Exclude<keyof ControlStore, 'watch' | 'close'>;
 
@@ -25,7 +25,7 @@ export const FORWARDED: Record<Forwarded, true> = {
 export type ControlRequest = { id: number } & ({ method: Forwarded; args: unknown[] } | { method: 'close' });
 export type ControlReply =
   | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: string }
+  | { id: number; ok: false; error: string; conflict?: boolean }
   | { change: ControlChange };
 
 export type Log = (fields: Record<string, unknown>) => void;
@@ -66,7 +66,7 @@ export class SqliteControlStore implements ControlStore {
       if (!p) return;
       this.#pending.delete(reply.id);
       if (reply.ok) p.resolve(reply.value);
-      else p.reject(new Error(`control store ${file}: ${reply.error}`));
+      else p.reject(reply.conflict ? new ControlConflictError(reply.error) : new Error(`control store ${file}: ${reply.error}`));
       if (this.#pending.size === 0) worker.unref();
     });
     const fail = (err: Error) => {

@@ -130,6 +130,18 @@ export interface RouteRecord {
   createdAt: number;
 }
 
+/**
+ * A write refused because a unique record already exists (a zone hostname, a route
+ * pattern, a namespace title): two requests raced past the API's own check. Every
+ * engine throws this, so the API answers 409 rather than 500.
+ */
+export class ControlConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ControlConflictError';
+  }
+}
+
 /** What changed; listeners (the edge) reload what they need. */
 export type ControlChange =
   | { kind: 'deployment'; accountId: string; worker: string; deployment: Deployment }

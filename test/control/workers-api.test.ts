@@ -237,3 +237,13 @@ test('Workers API: service-worker uploads: one script, compiled as a script', as
   const broken = uploadForm({ body_part: 'worker.js', compatibility_date: '2026-01-01' }, [{ name: 'worker.js', content: 'addEventListener(\n"fetch" =>', type: 'application/javascript' }]);
   assertError(await put('sw', broken), 400, 'syntax_error', /^worker\.js:2:/);
 });
+
+test('Workers API: rollback: refused when the old version binds a KV namespace deleted since', async () => {
+  const ns = (await h.call('POST', '/api/v1/kv/namespaces', { json: { title: 'short-lived' } })).body.namespace.id;
+  await upload(h, 'rolls', { metadata: { bindings: [{ type: 'kv_namespace', name: 'DATA', namespace_id: ns }] } });
+  await upload(h, 'rolls');
+  assert.equal((await h.call('DELETE', `/api/v1/kv/namespaces/${ns}`)).status, 200);
+  assertError(await h.call('POST', '/api/v1/workers/rolls/rollback', { json: {} }), 400, 'missing_binding', ns);
+  const current = await h.call('GET', '/api/v1/workers/rolls/deployments');
+  assert.equal(current.body.deployments.length, 2, 'no deployment was added');
+});

@@ -82,3 +82,14 @@ test('Zones API: DELETE: removes the zone and its routes', async () => {
   assertError(await h.call('DELETE', `/api/v1/routes/${route.id}`), 404, 'not_found', 'GET /api/v1/routes');
   assertError(await h.call('GET', `/api/v1/zones/${zone.id}`), 404, 'not_found');
 });
+
+test('Zones API: POST: of concurrent creates for one hostname, one wins and the rest get 409', async () => {
+  const replies = await Promise.all(Array.from({ length: 6 }, () =>
+    h.call('POST', '/api/v1/zones', { json: { hostname: 'race.test', origin: 'http://127.0.0.1:9' } })));
+  assert.equal(replies.filter((r) => r.status === 201).length, 1);
+  for (const r of replies.filter((x) => x.status !== 201)) {
+    assert.equal(r.status, 409, r.text);
+    assert.ok(['zone_exists', 'conflict'].includes(r.body.error.code), r.text);
+  }
+  assert.equal((await h.store.listZones()).filter((z) => z.hostname === 'race.test').length, 1);
+});

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { randomBytes } from 'node:crypto';
+import { ControlConflictError } from '../../store/control.ts';
 import { ApiError, errorBody, tooLarge } from '../errors.ts';
 import { authenticate } from '../tokens.ts';
 import { JSON_LIMIT, type ApiDeps, type ApiEnv } from './context.ts';
@@ -52,6 +53,9 @@ export function createControlApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status as 400);
+    if (err instanceof ControlConflictError) {
+      return c.json(errorBody('conflict', 'another request changed the same record at the same time; fetch the current state and retry'), 409);
+    }
     if (err instanceof HTTPException) return c.json(errorBody('bad_request', err.message || 'the request could not be read'), err.status);
     const reference = randomBytes(6).toString('hex');
     deps.log({ level: 'error', msg: 'internal error in API', reference, method: c.req.method, path: c.req.path, error: err instanceof Error ? err.stack : String(err) });

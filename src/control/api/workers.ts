@@ -5,7 +5,7 @@ import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Version } from '../../store/control.ts';
 import { checkDeployable } from '../deploy-checks.ts';
-import { newDeployment, parseSplits, rollbackTarget } from '../deployments.ts';
+import { checkSplitsDeployable, newDeployment, parseSplits, rollbackTarget } from '../deployments.ts';
 import { badRequest, notFound, tooLarge } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { requireScope } from '../tokens.ts';
@@ -106,6 +106,7 @@ export function mountWorkers(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const worker = await existing(c);
     const body = await readJson(c);
     const versions = await parseSplits(store, worker.accountId, worker.name, body.versions);
+    await checkSplitsDeployable(store, worker.accountId, worker.name, versions);
     const deployment = newDeployment(worker.accountId, worker.name, versions, optionalString(body, 'message', 1000) ?? '', c.var.token.id, deps.now());
     await store.createDeployment(deployment);
     deps.log({ level: 'info', msg: 'deployed', account: worker.accountId, worker: worker.name, deployment: deployment.id, versions });
@@ -118,6 +119,7 @@ export function mountWorkers(app: Hono<ApiEnv>, deps: ApiDeps): void {
     const body = await readJson(c);
     const versionId = optionalString(body, 'version_id', 200) ?? null;
     const versions = await rollbackTarget(store, worker.accountId, worker.name, versionId);
+    await checkSplitsDeployable(store, worker.accountId, worker.name, versions);
     const message = optionalString(body, 'message', 1000) ?? 'rollback';
     const deployment = newDeployment(worker.accountId, worker.name, versions, message, c.var.token.id, deps.now());
     await store.createDeployment(deployment);
