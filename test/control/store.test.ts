@@ -1,5 +1,6 @@
-// The SQLite control store on its own: records round-trip, writes are atomic, the schema
-// is versioned, listeners hear changes, and acknowledged writes survive kill -9.
+// The SQLite control store's own checks: it reopens with what it stored, its schema is
+// versioned, and acknowledged writes survive kill -9. The shared contract is in
+// store-contract.test.ts.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { ControlChange, Deployment, Version } from '../../src/store/control.ts';
+import type { Deployment, Version } from '../../src/store/control.ts';
 import { openSqliteControl } from '../../src/store/control-sqlite.ts';
 import { SCHEMA_VERSION } from '../../src/store/control-sqlite-schema.ts';
 
@@ -41,67 +42,6 @@ test('SqliteControlStore: createVersion: stores version, bundle and deployment t
     assert.equal(new TextDecoder().decode((await store.getModules('h1'))[0]!.content), '1;');
     await store.close();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('SqliteControlStore: createVersion: a failing write leaves nothing behind', async () => {
-  const dir = tempDir();
-  const store = await openSqliteControl(dir);
-  try {
-    await store.createAccount({ id: 'acc_1', name: 'a', operator: true, createdAt: 1 });
-    await store.createVersion({ version: version('ver_1'), modules, deployment: deployment('dep_1', 'ver_1') });
-    // The deployment id is taken, so the whole write (worker, bundle, version) rolls back.
-    await assert.rejects(store.createVersion({ version: version('ver_2', 'web', 'h2'), modules, deployment: deployment('dep_1', 'ver_2', 'web') }));
-    assert.equal(await store.getWorker('acc_1', 'web'), null);
-    assert.equal(await store.getVersion('acc_1', 'web', 'ver_2'), null);
-    assert.deepEqual(await store.getModules('h2'), []);
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('SqliteControlStore: watch: listeners hear deployments and deletions after they are stored', async () => {
-  const dir = tempDir();
-  const store = await openSqliteControl(dir, { log: () => {} });
-  try {
-    await store.createAccount({ id: 'acc_1', name: 'a', operator: true, createdAt: 1 });
-    const heard: ControlChange[] = [];
-    store.watch(() => { throw new Error('a broken listener'); });
-    const stop = store.watch((change) => heard.push(change));
-    await store.createVersion({ version: version('ver_1'), modules, deployment: deployment('dep_1', 'ver_1') });
-    await store.createDeployment(deployment('dep_2', 'ver_1'));
-    await store.deleteWorker('acc_1', 'api');
-    stop();
-    await store.createVersion({ version: version('ver_3'), modules, deployment: deployment('dep_3', 'ver_3') });
-    assert.deepEqual(heard.map((c) => c.kind), ['deployment', 'deployment', 'worker_deleted']);
-    assert.equal(heard[1]!.kind === 'deployment' && heard[1]!.deployment.id, 'dep_2');
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('SqliteControlStore: deleteWorker: removes versions, deployments, secrets, routes and unused bundles', async () => {
-  const dir = tempDir();
-  const store = await openSqliteControl(dir);
-  try {
-    await store.createAccount({ id: 'acc_1', name: 'a', operator: true, createdAt: 1 });
-    await store.createVersion({ version: version('ver_1'), modules, deployment: deployment('dep_1', 'ver_1') });
-    await store.putSecret({ accountId: 'acc_1', worker: 'api', name: 'S', keyId: 'k', iv: new Uint8Array(12), ciphertext: new Uint8Array(20), updatedAt: 1 });
-    await store.createZone({ id: 'zone_1', accountId: 'acc_1', hostname: 'example.com', origin: 'http://127.0.0.1:1', createdAt: 1 });
-    await store.createRoute({ id: 'route_1', accountId: 'acc_1', zoneId: 'zone_1', pattern: 'example.com/*', worker: 'api', createdAt: 1 });
-    assert.equal(await store.deleteWorker('acc_1', 'api'), true);
-    assert.deepEqual(await store.listVersions('acc_1', 'api'), []);
-    assert.equal(await store.getDeployment('acc_1', 'api'), null);
-    assert.deepEqual(await store.getSecrets('acc_1', 'api'), []);
-    assert.deepEqual(await store.listRoutes('acc_1'), []);
-    assert.deepEqual(await store.getModules('h1'), []);
-    assert.equal((await store.listZones('acc_1')).length, 1, 'the zone stays');
-    assert.equal(await store.deleteWorker('acc_1', 'api'), false);
-  } finally {
-    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
