@@ -36,7 +36,8 @@ export interface Embedded {
 }
 
 function listenError(err: unknown, what: string, port: number, flag: string): UserError {
-  const e = err as NodeJS.ErrnoException;
+  // startEdge words its own error; the listen error underneath says which flag to change.
+  const e = ((err as Error).cause ?? err) as NodeJS.ErrnoException;
   const why = e.code === 'EADDRINUSE' ? `port ${port} is in use; pick another with ${flag} (0 picks a free one)`
     : e.code === 'EACCES' ? `port ${port} needs privileges; pick one above 1023 with ${flag}`
       : e.code === 'EADDRNOTAVAIL' ? 'that address is not one of this machine\'s; pick another with --ip'

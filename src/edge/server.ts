@@ -223,7 +223,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     unwatch();
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'EADDRINUSE' ? `port ${opts.port} is in use; pick another (0 picks a free one)` : e.message;
-    throw new UserError(`edge: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port}: ${why}`, 'listen_failed');
+    throw Object.assign(new UserError(`edge: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port}: ${why}`, 'listen_failed'), { cause: err });
   }
   const { port } = server.address() as AddressInfo;
   const h = opts.host ?? '127.0.0.1';
