@@ -33,6 +33,8 @@ export function checkModuleName(name: string): void {
     `module name "${name.slice(0, 100).replace(/\0/g, '\\0')}" ${why}; use a relative path such as "index.js" or "lib/util.mjs"`);
   if (name.length === 0 || name.length > MAX_MODULE_NAME) throw bad(`must be 1 to ${MAX_MODULE_NAME} characters`);
   if (name.includes('\0')) throw bad('contains a NUL character');
+  // The multipart parser decodes part names as UTF-8, turning invalid bytes into U+FFFD.
+  if (name.includes('\uFFFD')) throw badRequest('invalid_utf8', `module name "${name.slice(0, 100)}" is not valid UTF-8; name modules in UTF-8`);
   if (name.includes('\\')) throw bad('contains a backslash');
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw bad('is an absolute path');
   if (name.split('/').some((seg) => seg === '..' || seg === '.' || seg === '')) throw bad('has an empty, "." or ".." path segment');
@@ -63,7 +65,15 @@ export interface Upload {
 export async function readUpload(form: FormData, limit = DEFAULT_BUNDLE_LIMIT, now = Date.now()): Promise<Upload> {
   const metaPart = form.get('metadata');
   if (metaPart === null) throw badRequest('missing_metadata', 'the upload has no "metadata" part; add one with the JSON {"main_module":"index.js","compatibility_date":"2026-01-01"}');
-  const metaText = typeof metaPart === 'string' ? metaPart : await metaPart.text();
+  let metaText: string;
+  try {
+    metaText = typeof metaPart === 'string' ? metaPart : utf8.decode(await metaPart.arrayBuffer());
+  } catch {
+    metaText = '\uFFFD';
+  }
+  // A plain field arrives decoded already, invalid bytes replaced by U+FFFD; no valid
+  // metadata needs that character.
+  if (metaText.includes('\uFFFD')) throw badRequest('invalid_utf8', 'the "metadata" part is not valid UTF-8; send the JSON encoded as UTF-8');
   let metaJson: unknown;
   try {
     metaJson = JSON.parse(metaText);

@@ -247,3 +247,19 @@ test('Workers API: rollback: refused when the old version binds a KV namespace d
   const current = await h.call('GET', '/api/v1/workers/rolls/deployments');
   assert.equal(current.body.deployments.length, 2, 'no deployment was added');
 });
+
+test('Workers API: PUT: invalid UTF-8 in the metadata part or a module name is a 400 invalid_utf8', async () => {
+  const boundary = 'atoll-test-boundary';
+  const bytes = (...pieces: (string | number[])[]) => Buffer.concat(pieces.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  const part = (headers: Buffer, body: Buffer) => bytes(`--${boundary}\r\n`, [...headers], '\r\n\r\n', [...body], '\r\n');
+  const send = (parts: Buffer[]) => h.call('PUT', '/api/v1/workers/utf', {
+    body: new Uint8Array(Buffer.concat([...parts, bytes(`--${boundary}--\r\n`)])),
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+  });
+  const module = part(bytes('Content-Disposition: form-data; name="index.js"; filename="index.js"\r\nContent-Type: application/javascript+module'), bytes(HELLO));
+  const badMeta = part(bytes('Content-Disposition: form-data; name="metadata"'), bytes('{"main_module":"index.js","compatibility_date":"2026-01-01","message":"', [0xff], '"}'));
+  assertError(await send([badMeta, module]), 400, 'invalid_utf8', '"metadata" part');
+  const goodMeta = part(bytes('Content-Disposition: form-data; name="metadata"'), bytes(JSON.stringify(meta())));
+  const badName = part(bytes('Content-Disposition: form-data; name="lib', [0xff], '.js"; filename="x"\r\nContent-Type: application/javascript+module'), bytes('export default 1;'));
+  assertError(await send([goodMeta, module, badName]), 400, 'invalid_utf8', 'module name');
+});
