@@ -56,11 +56,6 @@ describe('atoll', () => {
     await usageError(['deve'], /^atoll: unknown command 'deve' \(Did you mean dev\?\)\. See `atoll --help`\.$/);
   });
 
-  test('atoll up: not available yet: says to use atoll dev, exits 1', async () => {
-    const r = await runCli(['up']);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /^atoll up: not available yet: use `atoll dev`/);
-  });
 });
 
 describe('atoll dev: bad flags', () => {
