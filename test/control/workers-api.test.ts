@@ -220,8 +220,11 @@ test('Workers API: worker names and missing workers get clear errors', async () 
   assertError(await h.call('GET', '/api/v1/workers/hello/versions/ver_nope'), 404, 'not_found', 'ver_nope');
 });
 
-test('Workers API: DELETE: removes the worker with its versions', async () => {
+test('Workers API: DELETE: removes the worker with its versions, unless a deployed worker calls it', async () => {
   await upload(h, 'doomed');
+  await upload(h, 'caller', { metadata: { bindings: [{ type: 'service', name: 'DOOMED', service: 'doomed' }] } });
+  assertError(await h.call('DELETE', '/api/v1/workers/doomed'), 409, 'worker_in_use', '"caller"');
+  await upload(h, 'caller');
   const reply = await h.call('DELETE', '/api/v1/workers/doomed');
   assert.deepEqual(reply.body, { deleted: 'doomed' });
   assertError(await h.call('GET', '/api/v1/workers/doomed/versions'), 404, 'not_found');

@@ -14,6 +14,7 @@ import { mountSecrets } from './secrets.ts';
 import { mountTokens } from './tokens.ts';
 import { mountWorkers } from './workers.ts';
 import { mountZones } from './zones.ts';
+import { mountObserve } from '../../observe/api.ts';
 
 // Routes with bodies larger than JSON's carry their own limits.
 const OWN_LIMIT = [/^\/api\/v1\/workers\/[^/]+$/, /^\/api\/v1\/kv\/namespaces\/[^/]+\/(values\/|bulk)/];
@@ -48,6 +49,7 @@ export function createControlApp(deps: ApiDeps): Hono<ApiEnv> {
   mountSecrets(app, deps);
   mountKv(app, deps);
   mountZones(app, deps);
+  mountObserve(app, deps);
 
   app.notFound((c) => c.json(errorBody('not_found', `no API endpoint ${c.req.method} ${c.req.path}; see docs/api.md for the endpoints`), 404));
 

@@ -7,7 +7,9 @@ import type { ApiContext } from './context.ts';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The body parsed as JSON, which must be an object (or an array when `array`). */
-export async function readJson(c: ApiContext, shape: 'object' | 'array' = 'object'): Promise<Record<string, unknown> & unknown[]> {
+export async function readJson(c: ApiContext): Promise<Record<string, unknown>>;
+export async function readJson(c: ApiContext, shape: 'array'): Promise<unknown[]>;
+export async function readJson(c: ApiContext, shape: 'object' | 'array' = 'object'): Promise<Record<string, unknown> | unknown[]> {
   const bytes = new Uint8Array(await c.req.arrayBuffer());
   let text: string;
   try {
@@ -25,7 +27,7 @@ export async function readJson(c: ApiContext, shape: 'object' | 'array' = 'objec
   if (typeof value !== 'object' || value === null || isArray !== (shape === 'array')) {
     throw badRequest('invalid_json', `the request body must be a JSON ${shape}`);
   }
-  return value as Record<string, unknown> & unknown[];
+  return value as Record<string, unknown> | unknown[];
 }
 
 /** The body as multipart form data. */

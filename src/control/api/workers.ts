@@ -6,7 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Version } from '../../store/control.ts';
 import { checkDeployable } from '../deploy-checks.ts';
 import { checkSplitsDeployable, newDeployment, parseSplits, rollbackTarget } from '../deployments.ts';
-import { badRequest, notFound, tooLarge } from '../errors.ts';
+import { badRequest, conflict, notFound, tooLarge } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { requireScope } from '../tokens.ts';
 import { readUpload } from '../upload.ts';
@@ -75,6 +75,15 @@ export function mountWorkers(app: Hono<ApiEnv>, deps: ApiDeps): void {
   app.delete('/api/v1/workers/:name', async (c) => {
     requireScope(c.var.token, 'workers:write');
     const worker = await existing(c);
+    // A worker other deployed workers call as a service would leave them calling nothing.
+    for (const d of await store.listCurrentDeployments(worker.accountId)) {
+      if (d.worker === worker.name) continue;
+      for (const split of d.versions) {
+        const v = await store.getVersion(worker.accountId, d.worker, split.versionId);
+        const b = v?.bindings.find((x) => x.type === 'service' && x.service === worker.name);
+        if (b) throw conflict('worker_in_use', `worker "${worker.name}" is bound as service "${b.name}" by the deployed worker "${d.worker}"; deploy that one without the binding first`);
+      }
+    }
     await store.deleteWorker(worker.accountId, worker.name);
     deps.log({ level: 'info', msg: 'worker deleted', account: worker.accountId, worker: worker.name });
     return c.json({ deleted: worker.name });
