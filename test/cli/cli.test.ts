@@ -23,7 +23,7 @@ describe('atoll', () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^Usage: atoll/m);
     assert.match(r.stdout, /^ {2}dev \[options\] \[entry\] +run a worker locally/m);
-    assert.match(r.stdout, /^ {2}up +run the whole platform/m);
+    assert.match(r.stdout, /^ {2}up \[options\] +run the whole platform/m);
     assert.match(r.stdout, /Run `atoll COMMAND --help`/);
   });
 
