@@ -60,8 +60,10 @@ test('Isolation: bindings: B cannot bind A\'s KV namespace or call A\'s worker a
 });
 
 test('Isolation: secrets: B sees none of A\'s, and its writes and deletes touch only its own', async () => {
-  assert.deepEqual((await asB('GET', '/api/v1/workers/app/secrets')).body.secrets, []);
+  assertError(await asB('GET', '/api/v1/workers/a-only/secrets'), 404, 'not_found', 'worker "a-only"');
   assertError(await asB('DELETE', '/api/v1/workers/app/secrets/KEY'), 404, 'not_found');
+  // B has its own "app" (uploaded above): its list holds none of A's secrets.
+  assert.deepEqual((await asB('GET', '/api/v1/workers/app/secrets')).body.secrets, []);
   assert.equal((await asB('PUT', '/api/v1/workers/app/secrets/KEY', { json: { value: 'b-secret' } })).status, 200);
   const aSecrets = await h.store.getSecrets(a.accountId, 'app');
   assert.equal(aSecrets.length, 1);

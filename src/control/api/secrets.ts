@@ -23,6 +23,7 @@ export function mountSecrets(app: Hono<ApiEnv>, deps: ApiDeps): void {
   app.get('/api/v1/workers/:name/secrets', async (c) => {
     requireScope(c.var.token, 'workers:read');
     const name = workerName(c);
+    if (!(await store.getWorker(c.var.token.accountId, name))) throw notFound(`worker "${name}"`, 'list workers with GET /api/v1/workers');
     const secrets = await store.getSecrets(c.var.token.accountId, name);
     return c.json({ secrets: secrets.map((s) => ({ name: s.name, updated_at: new Date(s.updatedAt).toISOString() })) });
   });
