@@ -57,6 +57,13 @@ describe('Edge: routing', () => {
     }
   });
 
+  test('Edge: routing: a request target that is not a path gets a 400 saying so', async () => {
+    const r = await edgeRequest(p.edge, 'shop.test', 'http://shop.test/api/items');
+    assert.equal(r.status, 400);
+    assert.equal(r.headers['atoll-error'], 'bad_target');
+    assert.match(r.text, /request target "http:\/\/shop\.test\/api\/items" is not a path/);
+  });
+
   test('Edge: routing: the most specific route wins, whatever the port or letter case of the host', async () => {
     assert.equal((await edgeRequest(p.edge, 'shop.test', '/api/items?q=1')).text, 'app GET /api/items shop.test');
     assert.equal((await edgeRequest(p.edge, 'SHOP.test:8080', '/api/items')).text, 'app GET /api/items shop.test:8080');
