@@ -16,7 +16,7 @@ import { ArrayPrototypePush, PromiseAllSettled, PromiseCtor, PromisePrototypeThe
 import { SafeMap, SafeWeakMap } from './internal/safe-collections.ts';
 import { globalTarget, workerConfig } from './internal/worker-state.ts';
 
-class Invocation {
+export class Invocation {
   readonly waitUntil: Promise<unknown>[] = [];
   passThrough = false;
   constructor(readonly ctxId: number) {}
@@ -117,7 +117,7 @@ function respond(inv: Invocation, value: unknown): void {
 }
 
 // Waits for every waitUntil promise, including ones added while waiting.
-function settleWaitUntil(inv: Invocation): void {
+export function settleWaitUntil(inv: Invocation): void {
   let seen = 0;
   const step = (): void => {
     if (seen === inv.waitUntil.length) {

@@ -11,6 +11,7 @@ import { installGlobals } from './global-scope.ts';
 import { installArrayGuards, setArrayLimit } from './internal/array-guards.ts';
 import { installWasmLimits } from './internal/wasm-limits.ts';
 import './fetch-event.ts';
+import './scheduled.ts';
 
 type SyncFn = (name: string, args: unknown[]) => unknown;
 type StartFn = (opId: number, name: string, args: unknown[]) => void;

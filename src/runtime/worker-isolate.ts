@@ -191,6 +191,17 @@ export class WorkerIsolate implements watchdog.Watched {
     return inv;
   }
 
+  /** Starts an invocation for a cron trigger; it settles like a request with no body. */
+  scheduled(cron: string, scheduledTime: number): Invocation {
+    const inv = this.#newInvocation();
+    if (this.dead) {
+      inv.settle({ kind: 'error', outcome: 'canceled', error: { type: 'Error', message: 'worker isolate is gone' }, passThrough: false });
+      return inv;
+    }
+    this.#enqueue(inv, { kind: 'scheduled', ctxId: inv.id, cron, scheduledTime });
+    return inv;
+  }
+
   #newInvocation(): Invocation {
     const { cpuMs, subrequests } = this.def.limits;
     const inv = new Invocation(BigInt(Math.round(cpuMs * 1e6)), subrequests);
