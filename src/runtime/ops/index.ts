@@ -14,6 +14,7 @@ import { fetchSyncOps, fetchAsyncOps } from './fetch.ts';
 import { cryptoSyncOps, cryptoAsyncOps } from './crypto.ts';
 import { kvOps } from './kv.ts';
 import { cacheOps } from './cache.ts';
+import { htmlRewriterOps } from './html-rewriter.ts';
 
 export interface OpContext {
   worker: WorkerIsolate;
@@ -73,6 +74,7 @@ export const syncOps: Record<string, SyncHandler> = {
   ...responseOps,
   ...fetchSyncOps,
   ...cryptoSyncOps,
+  ...htmlRewriterOps,
 };
 
 export const asyncOps: Record<string, AsyncHandler> = {

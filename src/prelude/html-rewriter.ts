@@ -1,0 +1,207 @@
+// HTMLRewriter: https://developers.cloudflare.com/workers/runtime-apis/html-rewriter/
+// Handlers are recorded here; each transform() builds its own lol-html rewriter in a
+// WebAssembly instance of its own (internal/html-rewriter-wasm.ts) when its body is first
+// read, and streams: every input chunk is parsed as it arrives and what lol-html has
+// written so far goes out before the next chunk is read.
+
+import { Response } from './response.ts';
+import { Headers } from './headers.ts';
+import { ReadableStream } from './streams.ts';
+import { ArrayPrototypePush, TypeErrorCtor, Uint8ArrayCtor } from './internal/primordials.ts';
+import { LolInstance, releaseInstance, takeInstance } from './internal/html-rewriter-wasm.ts';
+import { guarded, wrappers } from './internal/html-rewriter-content.ts';
+
+const ELEMENT_HANDLERS = ['element', 'comments', 'text'] as const;
+const DOCUMENT_HANDLERS = ['doctype', 'comments', 'text', 'end'] as const;
+
+interface Registration {
+  selector: string | null;
+  /** Handler name -> the tenant's function, read once when registered. */
+  fns: Record<string, Function>;
+  self: object;
+}
+
+const registrationsOf = new WeakMap<HTMLRewriter, Registration[]>();
+
+function handlersOf(handlers: unknown, names: readonly string[], where: string, type: string): Record<string, Function> {
+  if (handlers === null || (typeof handlers !== 'object' && typeof handlers !== 'function')) {
+    throw new TypeErrorCtor(`Failed to execute '${where}' on 'HTMLRewriter': parameter ${type === 'ElementHandlers' ? 2 : 1} is not of type '${type}'.`);
+  }
+  const fns: Record<string, Function> = {};
+  for (const name of names) {
+    const fn = (handlers as Record<string, unknown>)[name];
+    if (fn === undefined) continue;
+    if (typeof fn !== 'function') {
+      throw new TypeErrorCtor(`Failed to execute '${where}' on 'HTMLRewriter': the '${name}' handler is not a function.`);
+    }
+    fns[name] = fn;
+  }
+  return fns;
+}
+
+/**
+ * Checks a selector the way lol-html will parse it, so `on()` throws as in Workers. A
+ * rejected selector leaves the checking instance with a half-done call: it is not reused.
+ */
+function checkSelector(selector: string): void {
+  const inst = takeInstance(wrappers);
+  const rw = newRewriter(inst, () => {});
+  const [ptr, len] = inst.passString(selector);
+  try {
+    inst.fn('htmlrewriter_on')(rw, ptr, len, inst.add({}));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : `${err as string}`;
+    throw new TypeErrorCtor(`Failed to execute 'on' on 'HTMLRewriter': invalid selector "${selector}": ${message}`);
+  }
+  inst.fn('__wbg_htmlrewriter_free')(rw);
+  releaseInstance(inst);
+}
+
+function newRewriter(inst: LolInstance, sink: (chunk: Uint8Array) => void): number {
+  try {
+    // The second argument is the options object; ESI tags stay ordinary elements.
+    return inst.fn('htmlrewriter_new')(inst.borrow(sink), inst.add({ enableEsiTags: false }));
+  } finally {
+    inst.unborrow();
+  }
+}
+
+export class HTMLRewriter {
+  constructor() {
+    registrationsOf.set(this, []);
+  }
+
+  on(selector: string, handlers: { element?: Function; comments?: Function; text?: Function }): this {
+    const list = registrationsOf.get(this);
+    if (!list) throw new TypeErrorCtor('Illegal invocation');
+    if (typeof selector === 'symbol') throw new TypeErrorCtor("Failed to execute 'on' on 'HTMLRewriter': Cannot convert a Symbol value to a string.");
+    const sel = `${selector}`;
+    const fns = handlersOf(handlers, ELEMENT_HANDLERS, 'on', 'ElementHandlers');
+    checkSelector(sel);
+    ArrayPrototypePush(list, { selector: sel, fns, self: handlers as object });
+    return this;
+  }
+
+  onDocument(handlers: { doctype?: Function; comments?: Function; text?: Function; end?: Function }): this {
+    const list = registrationsOf.get(this);
+    if (!list) throw new TypeErrorCtor('Illegal invocation');
+    const fns = handlersOf(handlers, DOCUMENT_HANDLERS, 'onDocument', 'DocumentHandlers');
+    ArrayPrototypePush(list, { selector: null, fns, self: handlers as object });
+    return this;
+  }
+
+  transform(response: Response): Response {
+    const list = registrationsOf.get(this);
+    if (!list) throw new TypeErrorCtor('Illegal invocation');
+    if (!(response instanceof Response)) throw new TypeErrorCtor("Failed to execute 'transform' on 'HTMLRewriter': parameter 1 is not of type 'Response'.");
+    if (response.bodyUsed) throw new TypeErrorCtor("Failed to execute 'transform' on 'HTMLRewriter': Body has already been used. It can only be used once.");
+    const input = response.body;
+    // Later on()/onDocument() calls do not change a transform already made.
+    const regs = [...list];
+    const headers = new Headers(response.headers);
+    // The length changes with the rewrite (Workers drops it too).
+    headers.delete('content-length');
+    const body = new ReadableStream<Uint8Array>(rewritingSource(regs, input), { highWaterMark: 0 });
+    return new Response(body, { status: response.status, statusText: response.statusText, headers });
+  }
+
+  get [Symbol.toStringTag](): string { return 'HTMLRewriter'; }
+}
+
+function rewritingSource(regs: Registration[], input: ReadableStream<Uint8Array> | null) {
+  const reader = input ? input.getReader() : null;
+  let inst: LolInstance | null = null;
+  let rw = 0;
+  let stackPtr = 0;
+  let out: Uint8Array[] = [];
+  let outBytes = 0;
+  let busy = false;
+  let finished = false;
+
+  const flush = (controller: { enqueue(c: Uint8Array): void }) => {
+    if (outBytes === 0) return;
+    let chunk: Uint8Array;
+    if (out.length === 1) chunk = out[0];
+    else {
+      chunk = new Uint8ArrayCtor(outBytes);
+      let o = 0;
+      for (let i = 0; i < out.length; i++) { chunk.set(out[i], o); o += out[i].byteLength; }
+    }
+    out = [];
+    outBytes = 0;
+    controller.enqueue(chunk);
+  };
+
+  const start = () => {
+    inst = takeInstance(wrappers);
+    rw = newRewriter(inst, (chunk: Uint8Array) => {
+      ArrayPrototypePush(out, chunk);
+      outBytes += chunk.byteLength;
+    });
+    for (const reg of regs) {
+      const h: Record<string, Function> = {};
+      for (const name in reg.fns) h[name] = guarded(reg.fns[name], reg.self);
+      if (reg.selector === null) inst.fn('htmlrewriter_onDocument')(rw, inst.add(h));
+      else {
+        const [ptr, len] = inst.passString(reg.selector);
+        inst.fn('htmlrewriter_on')(rw, ptr, len, inst.add(h));
+      }
+    }
+    stackPtr = inst.fn('htmlrewriter_asyncify_stack_ptr')(rw);
+  };
+
+  // One write or end call; the instance is dropped (not pooled) if it throws.
+  const run = async (controller: ReadableStreamController, name: string, args: number[]) => {
+    busy = true;
+    try {
+      await inst!.drive(name, args, stackPtr, () => flush(controller));
+    } catch (err) {
+      inst!.tainted = true;
+      inst = null;
+      throw err;
+    } finally {
+      busy = false;
+    }
+  };
+
+  return {
+    async pull(controller: ReadableStreamController) {
+      if (!inst) start();
+      for (;;) {
+        const next = reader ? await reader.read() : { done: true as const, value: undefined };
+        if (next.done) {
+          await run(controller, 'htmlrewriter_end', [rw]);
+          finished = true;
+          inst!.fn('__wbg_htmlrewriter_free')(rw);
+          releaseInstance(inst!);
+          inst = null;
+          flush(controller);
+          controller.close();
+          return;
+        }
+        const value: unknown = next.value;
+        if (!(value instanceof Uint8ArrayCtor)) {
+          throw new TypeErrorCtor('This TransformStream is being used as a byte stream, but received an object of non-ArrayBuffer/ArrayBufferView type on its writable side.');
+        }
+        const [ptr, len] = inst!.passBytes(value as Uint8Array);
+        await run(controller, 'htmlrewriter_write', [rw, ptr, len]);
+        if (outBytes > 0) {
+          flush(controller);
+          return;
+        }
+      }
+    },
+    cancel(reason: unknown) {
+      // Between calls the rewriter can be freed and its instance reused; mid-call it cannot.
+      if (inst && !busy && !finished) {
+        inst.fn('__wbg_htmlrewriter_free')(rw);
+        releaseInstance(inst);
+      }
+      inst = null;
+      return reader ? reader.cancel(reason) : undefined;
+    },
+  };
+}
+
+type ReadableStreamController = { enqueue(c: Uint8Array): void; close(): void };
+

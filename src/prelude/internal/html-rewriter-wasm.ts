@@ -1,0 +1,232 @@
+// lol-html (https://github.com/cloudflare/lol-html) compiled to WebAssembly by the npm
+// package html-rewriter-wasm, driven from here instead of its Node-only glue: this file is
+// the wasm-bindgen ABI that module imports (names and hashes as its build made them), plus
+// the Asyncify loop that lets a handler's promise pause the parser
+// (https://kripken.github.io/blog/wasm/2019/07/16/asyncify.html).
+//
+// The bytes come from the host on first use (op html_rewriter_wasm; why an op, and the
+// memory cap, in src/runtime/ops/html-rewriter.ts). Each transform gets an instance of its
+// own: Asyncify keeps one suspended call per instance, and a wasm call that a JavaScript
+// exception unwinds leaves Rust state half-done, so an instance goes back to the pool only
+// after a transform that ended cleanly; a failed one is dropped for the GC, and
+// wasm-limits.ts returns its memory charge then.
+
+import { hostSync } from './bridge.ts';
+import { ArrayPrototypePop, ArrayPrototypePush, ReflectApply, TypeErrorCtor, Uint8ArrayCtor, ErrorCtor } from './primordials.ts';
+import { utf8Decode, utf8Encode } from './utf8.ts';
+
+type Fn = (...args: number[]) => number;
+export interface LolExports {
+  memory: { buffer: ArrayBuffer };
+  [name: string]: Fn | { buffer: ArrayBuffer };
+}
+
+/** What the glue needs to turn a pointer the module hands out into a JavaScript object. */
+export interface Wrappers {
+  element(inst: LolInstance, ptr: number): object;
+  comment(inst: LolInstance, ptr: number): object;
+  textChunk(inst: LolInstance, ptr: number): object;
+  doctype(inst: LolInstance, ptr: number): object;
+  endTag(inst: LolInstance, ptr: number): object;
+  documentEnd(inst: LolInstance, ptr: number): object;
+}
+
+// https://github.com/WebAssembly/binaryen/blob/main/src/passes/Asyncify.cpp: the states.
+const UNWINDING = 1;
+const REWINDING = 2;
+// Slots below 32 are wasm-bindgen's borrowed-object stack; 32..35 are fixed constants.
+const STACK_SLOTS = 32;
+
+let module: object | null = null;
+const idle: LolInstance[] = [];
+
+export class LolInstance {
+  exports!: LolExports;
+  /** Set when a call ended in an exception: the instance is not reused. */
+  tainted = false;
+  #heap: unknown[] = [];
+  #heapNext = 0;
+  #stackPointer = STACK_SLOTS;
+  #pending: Promise<unknown> | null = null;
+  #bytes: Uint8Array | null = null;
+
+  constructor(wrappers: Wrappers) {
+    for (let i = 0; i < STACK_SLOTS; i++) this.#heap[i] = undefined;
+    ArrayPrototypePush(this.#heap, undefined, null, true, false);
+    this.#heapNext = this.#heap.length;
+    const wasm = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: LolExports } } }).WebAssembly;
+    module ??= new wasm.Module(hostSync('html_rewriter_wasm'));
+    const instance = new wasm.Instance(module, { __wbindgen_placeholder__: this.#imports(wrappers) });
+    this.exports = instance.exports;
+  }
+
+  fn(name: string): Fn {
+    return this.exports[name] as Fn;
+  }
+
+  get(idx: number): unknown { return this.#heap[idx]; }
+
+  add(obj: unknown): number {
+    if (this.#heapNext === this.#heap.length) ArrayPrototypePush(this.#heap, this.#heap.length + 1);
+    const idx = this.#heapNext;
+    this.#heapNext = this.#heap[idx] as number;
+    this.#heap[idx] = obj;
+    return idx;
+  }
+
+  take(idx: number): unknown {
+    const value = this.#heap[idx];
+    if (idx >= STACK_SLOTS + 4) {
+      this.#heap[idx] = this.#heapNext;
+      this.#heapNext = idx;
+    }
+    return value;
+  }
+
+  borrow(obj: unknown): number {
+    if (this.#stackPointer === 1) throw new ErrorCtor('out of js stack');
+    this.#heap[--this.#stackPointer] = obj;
+    return this.#stackPointer;
+  }
+
+  unborrow(): void {
+    this.#heap[this.#stackPointer++] = undefined;
+  }
+
+  memory(): Uint8Array {
+    const buffer = this.exports.memory.buffer;
+    if (this.#bytes === null || this.#bytes.buffer !== buffer) this.#bytes = new Uint8ArrayCtor(buffer);
+    return this.#bytes;
+  }
+
+  string(ptr: number, len: number): string {
+    return utf8Decode(this.memory().subarray(ptr, ptr + len));
+  }
+
+  /** Copies `s` into the module's memory: [pointer, length]. */
+  passString(s: string): [number, number] {
+    return this.passBytes(utf8Encode(s));
+  }
+
+  passBytes(bytes: Uint8Array): [number, number] {
+    const ptr = this.fn('__wbindgen_malloc')(bytes.length);
+    this.memory().set(bytes, ptr);
+    return [ptr, bytes.length];
+  }
+
+  /** Calls an export that returns a string through a return slot on the shadow stack. */
+  returnString(name: string, ptr: number): string {
+    const retptr = this.fn('__wbindgen_add_to_stack_pointer')(-16);
+    let r0 = 0;
+    let r1 = 0;
+    try {
+      this.fn(name)(retptr, ptr);
+      const words = new Int32Array(this.exports.memory.buffer, retptr, 2);
+      r0 = words[0];
+      r1 = words[1];
+      return this.string(r0, r1);
+    } finally {
+      this.fn('__wbindgen_add_to_stack_pointer')(16);
+      if (r1 !== 0) this.fn('__wbindgen_free')(r0, r1);
+    }
+  }
+
+  /**
+   * Runs a (possibly suspending) export to completion. When a handler returned a promise
+   * the module unwinds, `beforeWait` runs (to flush output so far), the promise settles,
+   * and the module rewinds to where it stopped.
+   */
+  async drive(name: string, args: number[], stackPtr: number, beforeWait: () => void): Promise<void> {
+    const f = this.fn(name);
+    const state = this.fn('asyncify_get_state');
+    ReflectApply(f, undefined, args);
+    while (state() === UNWINDING) {
+      this.fn('asyncify_stop_unwind')();
+      const p = this.#pending!;
+      this.#pending = null;
+      beforeWait();
+      await p;
+      this.fn('asyncify_start_rewind')(stackPtr);
+      f();
+    }
+  }
+
+  #awaitPromise(stackPtr: number, idx: number): void {
+    if (this.fn('asyncify_get_state')() === REWINDING) {
+      this.fn('asyncify_stop_rewind')();
+      return;
+    }
+    // Asyncify's data header: where its save area starts and ends (1 KiB, as the module's
+    // Rust side allocated it at stackPtr).
+    const header = new Int32Array(this.exports.memory.buffer, stackPtr, 2);
+    header[0] = stackPtr + 8;
+    header[1] = stackPtr + 1024;
+    this.fn('asyncify_start_unwind')(stackPtr);
+    this.#pending = this.get(idx) as Promise<unknown>;
+  }
+
+  // The module's imports. Each reads or makes a JavaScript value the Rust side holds by index.
+  #imports(w: Wrappers): Record<string, (...args: number[]) => unknown> {
+    const optionalFlag = (v: unknown) => (v === undefined || v === null ? 0xffffff : v ? 1 : 0);
+    const optional = (v: unknown) => (v === undefined || v === null ? 0 : this.add(v));
+    const writeString = (at: number, s: string) => {
+      const [ptr, len] = this.passString(s);
+      const words = new Int32Array(this.exports.memory.buffer, at, 2);
+      words[0] = ptr;
+      words[1] = len;
+    };
+    const field = (name: string) => (i: number) => optional((this.get(i) as Record<string, unknown>)[name]);
+    return {
+      __wbindgen_object_drop_ref: (i) => { this.take(i); },
+      __wbg_html_cd9a0f328493678b: (i) => optionalFlag((this.get(i) as { html?: unknown }).html),
+      __wbindgen_string_new: (p, l) => this.add(this.string(p, l)),
+      __wbg_documentend_new: (p) => this.add(w.documentEnd(this, p)),
+      __wbg_awaitPromise_39a1101fd8518869: (s, i) => this.#awaitPromise(s, i),
+      __wbindgen_object_clone_ref: (i) => this.add(this.get(i)),
+      __wbg_element_c38470ed972aea27: field('element'),
+      __wbg_comments_ba86bc03331d9378: field('comments'),
+      __wbg_text_7800bf26cb443911: field('text'),
+      __wbg_element_new: (p) => this.add(w.element(this, p)),
+      __wbg_comment_new: (p) => this.add(w.comment(this, p)),
+      __wbg_textchunk_new: (p) => this.add(w.textChunk(this, p)),
+      __wbg_doctype_ac58c0964a59b61b: field('doctype'),
+      __wbg_comments_94d876f6c0502e82: field('comments'),
+      __wbg_text_4606a16c30e4ae91: field('text'),
+      __wbg_end_34efb9402eac8a4e: field('end'),
+      __wbg_doctype_new: (p) => this.add(w.doctype(this, p)),
+      __wbg_endtag_new: (p) => this.add(w.endTag(this, p)),
+      __wbg_enableEsiTags_de6b91cc61a25874: (i) => optionalFlag((this.get(i) as { enableEsiTags?: unknown }).enableEsiTags),
+      __wbg_String_60c4ba333b5ca1c6: (at, i) => writeString(at, `${this.get(i) as string}`),
+      __wbg_new_4fee7e2900033464: () => this.add([]),
+      __wbg_push_ba9b5e3c25cff8f9: (a, v) => ArrayPrototypePush(this.get(a) as unknown[], this.get(v)),
+      // Handlers run here; an exception is stored for the module, which then fails the call.
+      __wbg_call_6c4ea719458624eb: (f, self, arg) => {
+        try {
+          return this.add(ReflectApply(this.get(f) as Function, this.get(self), [this.get(arg)]));
+        } catch (err) {
+          this.fn('__wbindgen_exn_store')(this.add(err));
+          return 0;
+        }
+      },
+      __wbg_new_917809a3e20a4b00: (p, l) => this.add(new TypeErrorCtor(this.string(p, l))),
+      __wbg_instanceof_Promise_c6535fc791fcc4d2: (i) => (this.get(i) instanceof Promise ? 1 : 0),
+      __wbg_buffer_89a8560ab6a3d9c6: (i) => this.add((this.get(i) as { buffer: ArrayBuffer }).buffer),
+      __wbg_newwithbyteoffsetandlength_e45d8b33c02dc3b5: (b, o, l) => this.add(new Uint8ArrayCtor(this.get(b) as ArrayBuffer, o >>> 0, l >>> 0)),
+      __wbg_new_bd2e1d010adb8a1a: (i) => this.add(new Uint8ArrayCtor(this.get(i) as Uint8Array)),
+      __wbindgen_debug_string: (at, i) => writeString(at, typeof this.get(i)),
+      __wbindgen_throw: (p, l) => { throw new ErrorCtor(this.string(p, l)); },
+      __wbindgen_rethrow: (i) => { throw this.take(i); },
+      __wbindgen_memory: () => this.add(this.exports.memory),
+    };
+  }
+}
+
+/** An idle instance, or a new one (compiling the module on the isolate's first use). */
+export function takeInstance(wrappers: Wrappers): LolInstance {
+  return ArrayPrototypePop(idle) ?? new LolInstance(wrappers);
+}
+
+/** Back to the pool: only after the instance's last call returned normally. */
+export function releaseInstance(inst: LolInstance): void {
+  if (!inst.tainted) ArrayPrototypePush(idle, inst);
+}
