@@ -9,6 +9,7 @@ import { handleClientError, invokeHttp } from '../runtime/http.ts';
 import { warmPool } from '../runtime/isolate-pool.ts';
 import { createOutboundFetch, isPrivateAddress, outboundFetch } from '../runtime/outbound.ts';
 import { UserError } from '../runtime/errors.ts';
+import { processTelemetry } from '../observe/telemetry.ts';
 import type { KvStore } from '../store/kv.ts';
 import { addClientHeaders, clientAddress } from '../dev/request-meta.ts';
 import type { EdgeChange, EdgeConfigSource, EdgeDeployment, EdgeSplit } from './config-source.ts';
@@ -191,6 +192,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
         exposeErrors: false,
         passThrough: passThrough(zone),
       }));
+      processTelemetry.invocation(inv, { location, account: ref.accountId, worker: ref.worker, version: ref.versionId }, { request: { method: req.method ?? 'GET', url: url.href, status: res.statusCode } });
       done({
         outcome: inv.outcome, cpuMs: Math.round(inv.cpuMs * 100) / 100,
         ...(inv.exceptions.length > 0 ? { exceptions: inv.exceptions.map((e) => e.stack ?? `${e.type}: ${e.message}`) } : {}),
