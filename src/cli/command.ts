@@ -18,6 +18,8 @@ export interface OptionSpec {
    */
   parse?: (value: string, previous: any) => unknown;
   default?: unknown;
+  /** The command cannot run without it (a usage error names it). */
+  required?: boolean;
 }
 
 export interface Example {
@@ -41,3 +43,9 @@ export interface CommandSpec {
 
 /** Exit code for a command line that could not be understood (as most Unix tools use). */
 export const EXIT_USAGE = 2;
+
+/** A noun that holds commands (`kv`, `kv namespace`): its name and one line for the list. */
+export interface GroupSpec {
+  name: string;
+  summary: string;
+}

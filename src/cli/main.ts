@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import { UserError } from '../runtime/errors.ts';
 import type { CommandSpec } from './command.ts';
 import { devCommand } from './commands/dev.ts';
+import { PLATFORM_COMMANDS, PLATFORM_GROUPS } from './commands/platform-commands.ts';
 import { upCommand } from './commands/up.ts';
 import { runProgram } from './program.ts';
 
-const COMMANDS: CommandSpec[] = [devCommand, upCommand];
+const COMMANDS: CommandSpec[] = [devCommand, upCommand, ...PLATFORM_COMMANDS];
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -19,7 +20,7 @@ try {
     version: pkg.version,
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
-  });
+  }, PLATFORM_GROUPS);
 } catch (err) {
   if (err instanceof UserError) {
     process.stderr.write(`${err.message}\n`);

@@ -3,7 +3,7 @@
 // with exit code 2; help and version go to stdout with exit code 0.
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EXIT_USAGE, type CommandSpec } from './command.ts';
+import { EXIT_USAGE, type CommandSpec, type GroupSpec } from './command.ts';
 
 export interface ProgramInfo {
   version: string;
@@ -22,14 +22,30 @@ function oneLine(cmdName: string, text: string): string {
   return `${cmdName}: ${reason}${/[.?!]$/.test(reason) ? '' : '.'} See \`${cmdName} --help\`.`;
 }
 
-function addCommand(program: Command, spec: CommandSpec, info: ProgramInfo, done: (code: number) => void): void {
-  const name = `atoll ${spec.name}`;
-  const cmd = program.command(spec.name).description(spec.summary).helpOption('-h, --help', 'show this help');
-  cmd.configureOutput({
+function configure(cmd: Command, name: string, info: ProgramInfo): Command {
+  return cmd.helpOption('-h, --help', 'show this help').exitOverride().configureOutput({
     writeOut: info.stdout,
     writeErr: info.stderr,
     outputError: (text, write) => write(`${oneLine(name, text)}\n`),
   });
+}
+
+/** The command for a group (`kv`, `kv namespace`): created on first use, with its summary from `groups`. */
+function parentOf(program: Command, words: string[], groups: GroupSpec[], info: ProgramInfo): Command {
+  let parent = program;
+  for (let i = 0; i < words.length; i++) {
+    const path = words.slice(0, i + 1).join(' ');
+    const found = parent.commands.find((c) => c.name() === words[i]);
+    parent = found ?? configure(parent.command(words[i]).description(groups.find((g) => g.name === path)?.summary ?? ''), `atoll ${path}`, info);
+  }
+  return parent;
+}
+
+function addCommand(program: Command, spec: CommandSpec, groups: GroupSpec[], info: ProgramInfo, done: (code: number) => void): void {
+  const name = `atoll ${spec.name}`;
+  const words = spec.name.split(' ');
+  const parent = parentOf(program, words.slice(0, -1), groups, info);
+  const cmd = configure(parent.command(words[words.length - 1]).description(spec.summary), name, info);
   for (const a of spec.args) cmd.argument(a.required ? `<${a.name}>` : `[${a.name}]`, a.help);
   for (const o of spec.options) {
     const opt = new Option(o.flags, o.help);
@@ -44,6 +60,7 @@ function addCommand(program: Command, spec: CommandSpec, info: ProgramInfo, done
       });
     }
     if (o.default !== undefined) opt.default(o.default);
+    if (o.required) opt.makeOptionMandatory();
     cmd.addOption(opt);
   }
   cmd.addHelpText('after', examplesText(spec));
@@ -53,8 +70,11 @@ function addCommand(program: Command, spec: CommandSpec, info: ProgramInfo, done
   });
 }
 
-/** Runs `argv` (the arguments after `atoll`); resolves with the exit code. */
-export async function runProgram(commands: CommandSpec[], argv: string[], info: ProgramInfo): Promise<number> {
+/**
+ * Runs `argv` (the arguments after `atoll`); resolves with the exit code. A command named
+ * with several words (`kv key put`) sits under its groups, which `groups` describes.
+ */
+export async function runProgram(commands: CommandSpec[], argv: string[], info: ProgramInfo, groups: GroupSpec[] = []): Promise<number> {
   const program = new Command('atoll')
     .description('atoll: run Cloudflare Workers code on your own machines')
     .version(info.version, '-v, --version', 'print the version')
@@ -69,8 +89,7 @@ export async function runProgram(commands: CommandSpec[], argv: string[], info: 
     });
   program.addHelpText('after', `\nRun \`atoll COMMAND --help\` for a command's options and examples.\n`);
   let code: number | null = null;
-  for (const spec of commands) addCommand(program, spec, info, (c) => { code = c; });
-  for (const sub of program.commands) sub.exitOverride();
+  for (const spec of commands) addCommand(program, spec, groups, info, (c) => { code = c; });
   if (argv.length === 0) {
     info.stderr(program.helpInformation());
     return EXIT_USAGE;

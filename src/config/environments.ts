@@ -1,11 +1,11 @@
 // Wrangler environments: `[env.staging]` sections that `--env staging` selects. As in
 // wrangler, an environment inherits the top-level keys, except bindings (vars,
-// kv_namespaces), which it must declare itself, and its name defaults to
+// kv_namespaces, services), which it must declare itself, and its name defaults to
 // `<name>-<environment>`.
 
 import { ConfigError, describe } from './read.ts';
 
-const NOT_INHERITED = ['vars', 'kv_namespaces'];
+const NOT_INHERITED = ['vars', 'kv_namespaces', 'services'];
 
 export interface Selected {
   raw: Record<string, unknown>;

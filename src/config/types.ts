@@ -18,6 +18,19 @@ export interface KvNamespaceConfig {
   id: string;
 }
 
+/** A route from `route` / `routes`; `atoll deploy` binds it to the worker. */
+export interface RouteConfig {
+  pattern: string;
+  /** wrangler's `custom_domain = true`, which atoll does not offer (deploy refuses it). */
+  customDomain: boolean;
+}
+
+/** A service binding: `binding` calls worker `service`'s fetch. */
+export interface ServiceConfig {
+  binding: string;
+  service: string;
+}
+
 export interface WorkerConfig {
   /** The config file read, or null when the worker runs from an entry alone. */
   file: string | null;
@@ -31,6 +44,12 @@ export interface WorkerConfig {
   /** Strings become plain-text bindings; other JSON values become JSON bindings. */
   vars: Record<string, unknown>;
   kvNamespaces: KvNamespaceConfig[];
+  /** Binding name to the `id` written for it (what deploy binds; dev prefers preview_id). */
+  kvNamespaceIds: Record<string, string>;
+  routes: RouteConfig[];
+  /** `triggers.crons`: 5-field cron expressions. */
+  crons: string[];
+  services: ServiceConfig[];
   limits: { cpuMs: number | null; memoryMb: number | null };
   rules: ModuleRule[];
   /** Keys that were read but are not used (typos, wrangler features atoll lacks). */

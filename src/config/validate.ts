@@ -4,14 +4,14 @@
 
 import { dirname, resolve } from 'node:path';
 import { ConfigError, describe } from './read.ts';
-import type { KvNamespaceConfig, ModuleRule, ModuleRuleType, WorkerConfig } from './types.ts';
+import type { KvNamespaceConfig, ModuleRule, ModuleRuleType, RouteConfig, ServiceConfig, WorkerConfig } from './types.ts';
 
 const RULE_TYPES: ModuleRuleType[] = ['Text', 'Data', 'CompiledWasm'];
 
 /** Wrangler keys that atoll reads elsewhere (deploy) or not yet: accepted with a warning. */
 const NOT_USED_IN_DEV = new Set([
-  'account_id', 'workers_dev', 'route', 'routes', 'triggers', 'build', 'site', 'assets',
-  'durable_objects', 'd1_databases', 'r2_buckets', 'services', 'queues', 'analytics_engine_datasets',
+  'account_id', 'workers_dev', 'build', 'site', 'assets',
+  'durable_objects', 'd1_databases', 'r2_buckets', 'queues', 'analytics_engine_datasets',
   'migrations', 'observability', 'placement', 'tail_consumers', 'upload_source_maps', 'minify',
   'node_compat', 'no_bundle', 'find_additional_modules', 'base_dir', 'preserve_file_names',
   'keep_vars', 'logpush', 'send_metrics', 'dev', 'unsafe', 'vectorize', 'hyperdrive', 'ai',
@@ -23,6 +23,8 @@ const NOT_USED_IN_DEV = new Set([
 
 const HONOURED = new Set([
   'name', 'main', 'compatibility_date', 'compatibility_flags', 'vars', 'kv_namespaces', 'limits', 'rules',
+  // Read for `atoll deploy`; `atoll dev` serves every path of its one host.
+  'route', 'routes', 'triggers', 'services',
 ]);
 
 const BINDING_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -106,6 +108,51 @@ function kvNamespaces(c: Checker, value: unknown): KvNamespaceConfig[] {
   });
 }
 
+function kvNamespaceIds(c: Checker, value: unknown): Record<string, string> {
+  const ids: Record<string, string> = {};
+  for (const [i, entry] of (value as Record<string, unknown>[]).entries()) {
+    if (entry.id !== undefined) ids[entry.binding as string] = c.string(`kv_namespaces[${i}].id`, entry.id, 'kv_namespaces = [{ binding = "MY_KV", id = "kvn_..." }]');
+  }
+  return ids;
+}
+
+function routes(c: Checker, raw: Record<string, unknown>): RouteConfig[] {
+  const example = 'routes = ["shop.example.com/*", { pattern = "example.com/api/*", zone_name = "example.com" }]';
+  if (raw.route !== undefined && raw.routes !== undefined) c.fail('route', 'and "routes" are both set: keep one (routes takes a list).');
+  const list = raw.route !== undefined ? [raw.route] : raw.routes === undefined ? [] : c.list('routes', raw.routes, example);
+  const key = (i: number) => (raw.route !== undefined ? 'route' : `routes[${i}]`);
+  return list.map((entry, i) => {
+    if (typeof entry === 'string') return { pattern: c.string(key(i), entry, example), customDomain: false };
+    const t = c.table(key(i), entry, example);
+    c.onlyKeys(key(i), t, ['pattern', 'zone_name', 'zone_id', 'custom_domain']);
+    if (t.custom_domain !== undefined && typeof t.custom_domain !== 'boolean') c.fail(`${key(i)}.custom_domain`, `must be true or false, not ${describe(t.custom_domain)}.`);
+    return { pattern: c.string(`${key(i)}.pattern`, t.pattern, example), customDomain: t.custom_domain === true };
+  });
+}
+
+function crons(c: Checker, value: unknown): string[] {
+  const example = '[triggers] crons = ["*/5 * * * *"]';
+  const t = c.table('triggers', value, example);
+  c.onlyKeys('triggers', t, ['crons']);
+  if (t.crons === undefined) return [];
+  return c.list('triggers.crons', t.crons, example).map((e, i) => c.string(`triggers.crons[${i}]`, e, example));
+}
+
+function services(c: Checker, value: unknown): ServiceConfig[] {
+  const example = 'services = [{ binding = "AUTH", service = "auth-worker" }]';
+  return c.list('services', value, example).map((entry, i) => {
+    const key = `services[${i}]`;
+    const t = c.table(key, entry, example);
+    c.onlyKeys(key, t, ['binding', 'service', 'environment', 'entrypoint']);
+    if (t.entrypoint !== undefined) c.fail(`${key}.entrypoint`, 'names a named entrypoint, which atoll does not offer: bind the default export of the worker (remove "entrypoint").');
+    const binding = c.string(`${key}.binding`, t.binding, example);
+    if (!BINDING_NAME.test(binding)) c.fail(`${key}.binding`, `("${binding}") is not a valid binding name: use letters, digits, _ and $, not starting with a digit.`);
+    const service = c.string(`${key}.service`, t.service, example);
+    // wrangler's environment names the deployed worker `<service>-<environment>`.
+    return { binding, service: t.environment === undefined ? service : `${service}-${c.string(`${key}.environment`, t.environment, example)}` };
+  });
+}
+
 function limits(c: Checker, value: unknown): WorkerConfig['limits'] {
   const t = c.table('limits', value, '[limits] cpu_ms = 50');
   c.onlyKeys('limits', t, ['cpu_ms', 'memory_mb']);
@@ -160,6 +207,10 @@ export function validateConfig(path: string, file: string, raw: Record<string, u
     compatibilityFlags: flags,
     vars: raw.vars === undefined ? {} : vars(c, raw.vars),
     kvNamespaces: raw.kv_namespaces === undefined ? [] : kvNamespaces(c, raw.kv_namespaces),
+    kvNamespaceIds: raw.kv_namespaces === undefined ? {} : kvNamespaceIds(c, raw.kv_namespaces),
+    routes: routes(c, raw),
+    crons: raw.triggers === undefined ? [] : crons(c, raw.triggers),
+    services: raw.services === undefined ? [] : services(c, raw.services),
     limits: raw.limits === undefined ? { cpuMs: null, memoryMb: null } : limits(c, raw.limits),
     rules: raw.rules === undefined ? [] : rules(c, raw.rules),
     warnings,

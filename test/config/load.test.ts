@@ -73,10 +73,10 @@ describe('loadConfig', () => {
   });
 
   test('loadConfig: unknown and unsupported keys: become warnings naming the key', () => {
-    const dir = project({ 'wrangler.toml': 'name = "w"\nroutes = ["example.com/*"]\nnmae = "typo"\n' });
+    const dir = project({ 'wrangler.toml': 'name = "w"\nworkers_dev = true\nnmae = "typo"\n' });
     const c = loadConfig(dir, null);
     assert.equal(c.warnings.length, 2);
-    assert.match(c.warnings[0], /wrangler\.toml: "routes" is not used by atoll dev yet; ignored/);
+    assert.match(c.warnings[0], /wrangler\.toml: "workers_dev" is not used by atoll dev yet; ignored/);
     assert.match(c.warnings[1], /wrangler\.toml: "nmae" is not a known setting; ignored \(check the spelling\)/);
   });
 });
