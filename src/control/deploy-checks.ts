@@ -22,7 +22,9 @@ function syntaxError(module: string, err: unknown, wrapperLines: number): Error 
   const m = POSITION.exec(message);
   const where = m ? `${module}:${Number(m[2]) - wrapperLines}:${m[3]}` : module;
   const what = m ? message.slice(0, m.index) : message;
-  return badRequest('syntax_error', `${where}: SyntaxError: ${what}; fix the code and upload again`);
+  const kind = err instanceof Error ? err.name : 'Error';
+  // Compiling can fail for other reasons than syntax (a module too large for the check's heap).
+  return badRequest(kind === 'SyntaxError' ? 'syntax_error' : 'invalid_module', `${where}: ${kind}: ${what}; fix the code and upload again`);
 }
 
 async function compileAll(meta: UploadMetadata, modules: StoredModule[]): Promise<void> {
