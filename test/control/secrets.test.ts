@@ -86,3 +86,23 @@ test('secrets: rotateSecrets: re-encrypts every record under a new key saved in 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('secrets: rotateSecrets: with keys from ATOLL_SECRETS_KEY, re-encrypts under the first and the old key may go', async () => {
+  const dir = tempDir();
+  const store = await openSqliteControl(join(dir, 'control'));
+  try {
+    await store.createAccount({ id: 'acc_1', name: 'a', operator: true, createdAt: 1 });
+    const oldKey = randomBytes(32).toString('base64');
+    const newKey = randomBytes(32).toString('base64');
+    await store.putSecret(encryptSecret(loadKeyring(dir, { ATOLL_SECRETS_KEY: oldKey }), 'acc_1', 'api', 'A', 'one'));
+    const both = loadKeyring(dir, { ATOLL_SECRETS_KEY: `${newKey},${oldKey}` });
+    assert.equal(await rotateSecrets(store, both), 1);
+    const onlyNew = loadKeyring(dir, { ATOLL_SECRETS_KEY: newKey });
+    const [record] = await store.listAllSecrets();
+    assert.equal(decryptSecret(onlyNew, record!), 'one');
+    assert.equal(await rotateSecrets(store, onlyNew), 0, 'nothing left to re-encrypt');
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
