@@ -87,7 +87,7 @@ test('KV API: bulk: one bad pair writes nothing', async () => {
 });
 
 test('KV API: limits: key, metadata, expiration and list limit errors in Workers KV wording', async () => {
-  assertError(await h.call('PUT', keyPath('k'.repeat(513)), { body: 'v' }), 414, 'kv_limit', 'exceeds key length limit of 512');
+  assertError(await h.call('PUT', keyPath('k'.repeat(513)), { body: 'v' }), 414, 'kv_limit', 'KV PUT failed: 414 UTF-8 encoded length of 513 exceeds key length limit of 512');
   assertError(await h.call('PUT', keyPath('k', `?metadata=${encodeURIComponent(JSON.stringify({ a: 'x'.repeat(1100) }))}`), { body: 'v' }), 413, 'kv_limit', 'exceeds limit of 1024');
   assertError(await h.call('PUT', keyPath('k', '?metadata=%7Bnope'), { body: 'v' }), 400, 'kv_limit', 'not valid JSON');
   assertError(await h.call('PUT', keyPath('k', '?expiration_ttl=10'), { body: 'v' }), 400, 'kv_limit', 'at least 60');

@@ -29,10 +29,11 @@ function limited<T>(fn: () => T): T {
 }
 
 /** The key after `/values/` in the raw URL (keys may hold "/"), strictly decoded. */
-function keyFromUrl(c: ApiContext): string {
+function keyFromUrl(c: ApiContext, method: 'GET' | 'PUT' | 'DELETE'): string {
   const path = new URL(c.req.url).pathname;
   const raw = path.slice(path.indexOf('/values/') + '/values/'.length);
-  return limited(() => checkKey('GET', decodeSegment(raw, 'key name')));
+  const key = decodeSegment(raw, 'key name');
+  return limited(() => checkKey(method, key));
 }
 
 function metadataText(value: unknown): string | null {
@@ -109,7 +110,7 @@ export function mountKv(app: Hono<ApiEnv>, deps: ApiDeps): void {
   app.get(`${base}/:id/values/:key{.+}`, async (c) => {
     requireScope(c.var.token, 'kv:read');
     const ns = await namespace(c);
-    const key = keyFromUrl(c);
+    const key = keyFromUrl(c, 'GET');
     const entry = await kv.get(ns.id, key);
     if (!entry) throw notFound(`key "${key.slice(0, 200)}" in KV namespace "${ns.title}"`, 'list keys with GET .../keys');
     const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
@@ -127,7 +128,7 @@ export function mountKv(app: Hono<ApiEnv>, deps: ApiDeps): void {
   app.put(`${base}/:id/values/:key{.+}`, valueLimit, async (c) => {
     requireScope(c.var.token, 'kv:write');
     const ns = await namespace(c);
-    const key = limited(() => checkKey('PUT', keyFromUrl(c)));
+    const key = keyFromUrl(c, 'PUT');
     const q = c.req.query();
     const expiration = limited(() => checkExpiration({ expiration: q.expiration, expirationTtl: q.expiration_ttl }, deps.now()));
     let metadata: string | null = null;
@@ -141,7 +142,7 @@ export function mountKv(app: Hono<ApiEnv>, deps: ApiDeps): void {
   app.delete(`${base}/:id/values/:key{.+}`, async (c) => {
     requireScope(c.var.token, 'kv:write');
     const ns = await namespace(c);
-    const key = limited(() => checkKey('DELETE', keyFromUrl(c)));
+    const key = keyFromUrl(c, 'DELETE');
     await kv.delete(ns.id, key);
     return c.json({ deleted: key });
   });
