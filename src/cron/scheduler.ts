@@ -7,7 +7,7 @@
 // A minute the process was not running for (asleep, restarted) is skipped, not caught
 // up: Workers does not promise catch-up runs either.
 
-import { parseCron, type CronSchedule } from './expression.ts';
+import { CronError, parseCron, type CronSchedule } from './expression.ts';
 
 export interface CronTriggers {
   accountId: string;
@@ -61,8 +61,8 @@ export class CronScheduler {
   setTriggers(list: CronTriggers[]): void {
     const entries = new Map<string, Entry>();
     for (const t of list) {
-      const schedules = t.crons.map((c) => parseCron(c));
-      if (schedules.length > 0) entries.set(key(t.accountId, t.worker), { triggers: { ...t, crons: schedules.map((s) => s.expression) }, schedules });
+      const entry = this.#entry(t);
+      if (entry) entries.set(key(t.accountId, t.worker), entry);
     }
     this.#entries = entries;
     this.#arm();
@@ -70,10 +70,22 @@ export class CronScheduler {
 
   /** Sets or removes (empty `crons`) one worker's triggers. */
   setWorker(t: CronTriggers): void {
-    const schedules = t.crons.map((c) => parseCron(c));
-    if (schedules.length === 0) this.#entries.delete(key(t.accountId, t.worker));
-    else this.#entries.set(key(t.accountId, t.worker), { triggers: { ...t, crons: schedules.map((s) => s.expression) }, schedules });
+    const entry = this.#entry(t);
+    if (entry) this.#entries.set(key(t.accountId, t.worker), entry);
+    else this.#entries.delete(key(t.accountId, t.worker));
     this.#arm();
+  }
+
+  #entry(t: CronTriggers): Entry | null {
+    const schedules = t.crons.map((c) => {
+      try {
+        return parseCron(c);
+      } catch (err) {
+        if (err instanceof CronError) throw new CronError(`worker "${t.worker}": ${err.message}`);
+        throw err;
+      }
+    });
+    return schedules.length === 0 ? null : { triggers: { ...t, crons: schedules.map((s) => s.expression) }, schedules };
   }
 
   /** What fires next for a worker: [{cron, next}] with `next` in ms since the epoch. */
