@@ -36,7 +36,8 @@ test('Control API: kill -9: every acknowledged upload, deployment and KV put sur
       child.once('exit', (code) => reject(new Error(`the API process exited early (${code})`)));
     });
     const auth = { authorization: `Bearer ${token}` };
-    const ns = (await (await fetch(`${url}/api/v1/kv/namespaces`, { method: 'POST', headers: auth, body: '{"title":"k"}' })).json()).namespace.id as string;
+    const created = await (await fetch(`${url}/api/v1/kv/namespaces`, { method: 'POST', headers: auth, body: '{"title":"k"}' })).json() as { namespace: { id: string } };
+    const ns = created.namespace.id;
     const versions: string[] = [];
     const keys: string[] = [];
     // Uploads and KV puts in flight together; the kill lands while some are unanswered.
@@ -45,7 +46,7 @@ test('Control API: kill -9: every acknowledged upload, deployment and KV put sur
         const form = uploadForm({ main_module: 'index.js', compatibility_date: '2026-01-01', message: `v${i}` }, [{ name: 'index.js', content: HELLO.replace('hello', `hello ${i}`) }]);
         const res = await fetch(`${url}/api/v1/workers/w`, { method: 'PUT', headers: auth, body: form }).catch(() => null);
         if (!res || res.status !== 201) return;
-        versions.push((await res.json()).version.id);
+        versions.push(((await res.json()) as { version: { id: string } }).version.id);
         if (versions.length === 15) child.kill('SIGKILL');
       }
     })();
