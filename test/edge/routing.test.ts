@@ -98,6 +98,11 @@ describe('Edge: routing', () => {
     assert.equal(JSON.parse(r.text).body.length, body.length);
   });
 
+  test("Edge: origin: an origin URL with a path puts the request's path under it", async () => {
+    assert.equal((await p.h.call('POST', '/api/v1/zones', { json: { hostname: 'prefix.test', origin: `${p.origin.url}/base` } })).status, 201);
+    await eventually(async () => assert.equal(JSON.parse((await edgeRequest(p.edge, 'prefix.test', '/page?q=1')).text).url, '/base/page?q=1'));
+  });
+
   test("Edge: fetch: a worker's fetch to its own zone's host reaches the origin, not the worker", async () => {
     const before = p.origin.hits.length;
     const r = await edgeRequest(p.edge, 'shop.test', '/api/self');
