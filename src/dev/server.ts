@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join, relative, sep } from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import type { WorkerConfig } from '../config/types.ts';
+import { serveScheduledTest } from '../cron/test-trigger.ts';
 import { invokeHttp } from '../runtime/http.ts';
 import { warmPool } from '../runtime/isolate-pool.ts';
 import { UserError } from '../runtime/errors.ts';
@@ -125,6 +126,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       logRequest(req, res.statusCode, 0, performance.now() - started, 'notLoaded');
       return;
     }
+    const scheduled = await serveScheduledTest(w, req, res, (stack) => worker.mapStack(stack));
+    if (scheduled) return logRequest(req, res.statusCode, scheduled.ran?.cpuMs ?? 0, performance.now() - started, scheduled.ran?.outcome ?? 'badRequest');
     const address = clientAddress(req, opts.trustForwardedFor);
     addClientHeaders(req, address, opts.trustForwardedFor);
     const inv = await invokeHttp(w, req, res, {
