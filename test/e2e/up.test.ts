@@ -32,8 +32,10 @@ function spawnUp(args: string[], env: Record<string, string> = {}): ChildProcess
 }
 
 /** Starts `atoll up` on free ports with `data` as its folder; resolves once it is ready. */
-function startUp(data: string): Promise<Up> {
-  const child = spawnUp(['--port', '0', '--api-port', '0', '--data', data]);
+function startUp(data: string, viaEnv = false): Promise<Up> {
+  const child = viaEnv
+    ? spawnUp([], { ATOLL_PORT: '0', ATOLL_API_PORT: '0', ATOLL_DATA: data })
+    : spawnUp(['--port', '0', '--api-port', '0', '--data', data]);
   const lines: Record<string, any>[] = [];
   let stderr = '';
   return new Promise((resolve, reject) => {
@@ -193,7 +195,7 @@ describe('atoll up', () => {
     assert.ok(rollbackMs < 200, `rollback accepted to old version served: ${rollbackMs} ms`);
   });
 
-  test('atoll up: restart: after SIGTERM and after kill -9 the same data serves the same version, the token still works, and none is printed', async () => {
+  test('atoll up: restart: after SIGTERM and after kill -9 (settings from the environment) the same data serves the same version, the token still works, and none is printed', async () => {
     assert.equal(await stop(up), 0);
     up = await startUp(data);
     assert.equal(up.lines.filter((l) => l.token).length, 0);
@@ -202,7 +204,9 @@ describe('atoll up', () => {
     const v3 = await api(up, token, 'PUT', '/api/v1/workers/app', workerForm('v3'));
     assert.equal(v3.status, 201);
     await stop(up, 'SIGKILL');
-    up = await startUp(data);
+    // Ports and data folder from ATOLL_PORT, ATOLL_API_PORT and ATOLL_DATA this time.
+    up = await startUp(data, true);
+    assert.equal(up.ready.data, data);
     assert.equal((await edgeGet(up, 'app.test')).text, 'v3');
   });
 
@@ -218,7 +222,7 @@ describe('atoll up', () => {
     const dir = await run(['--data', join(file, 'sub'), '--port', '0', '--api-port', '0']);
     assert.equal(dir.code, 1);
     assert.match(dir.stderr, /atoll up: cannot use .*not-a-folder\/sub as the data folder: ENOTDIR; pick another with --data DIR/);
-    const busy = await run(['--port', String(up.edgePort), '--api-port', '0', '--data', mkdtempSync(join(tmpdir(), 'atoll-up-busy-'))]);
+    const busy = await run(['--port', String(up.edgePort), '--api-port', '0', '--data', join(data, 'second')]);
     assert.equal(busy.code, 1);
     assert.match(busy.stderr, new RegExp(`atoll up: cannot start the edge: port ${up.edgePort} is in use; pick another with --port`));
   });
