@@ -8,6 +8,7 @@ import { Request, requestFromIncoming } from './request.ts';
 import { Response, responseState } from './response.ts';
 import { headerList } from './headers.ts';
 import { takeBodyRef } from './body.ts';
+import { webSocketForResponse } from './web-socket.ts';
 import { hostSync, onTask } from './internal/bridge.ts';
 import { errorToInfo } from './internal/errors.ts';
 import { reportError } from './internal/report-error.ts';
@@ -108,6 +109,7 @@ function respond(inv: Invocation, value: unknown): void {
       url: s.url,
       redirected: s.redirected,
       encodeBody: s.encodeBody,
+      webSocket: webSocketForResponse(value, inv.ctxId),
     };
   } catch (err) {
     fail(inv, err);

@@ -10,7 +10,7 @@ import { headerList } from './headers.ts';
 import { registerHostBody, takeBodyRef } from './body.ts';
 import { onAbort, type AbortSignal } from './abort.ts';
 import { ReadableStream } from './streams.ts';
-import { DOMException } from './dom-exception.ts';
+import { connectWebSocket } from './web-socket.ts';
 import type { URL } from './url.ts';
 import { dropOp, hostAsync, hostAsyncWithId, hostSync, reserveOpId } from './internal/bridge.ts';
 import { PromiseCtor, PromisePrototypeThen, TypeErrorCtor } from './internal/primordials.ts';
@@ -24,12 +24,13 @@ export function fetch(input: Request | string | URL, init?: RequestInit): Promis
     if (scheme !== 'http' && scheme !== 'https') {
       throw new TypeErrorCtor(`Fetch API cannot load: ${s.url}. Only http: and https: URLs are supported.`);
     }
-    // A deliberate gap: outbound WebSockets need the WebSocket API, which atoll lacks so far.
-    if (s.headers.get('upgrade')?.toLowerCase() === 'websocket') {
-      throw new DOMException('fetch() cannot open WebSocket connections in atoll yet (no WebSocket API): the Upgrade request was not sent.', 'NotSupportedError');
-    }
     // Step 5: an already-aborted signal rejects at once, and no sub-request is made.
     if (s.signal.aborted) throw s.signal.reason;
+    // Workers: a WebSocket to the origin, as the Response's `webSocket` (web-socket.ts).
+    if (s.headers.get('upgrade')?.trim().toLowerCase() === 'websocket') {
+      resolve(connectWebSocket(s.method, s.url, headerList(s.headers)));
+      return;
+    }
     const opId = reserveOpId();
     const body = takeBodyRef(request, true);
     let settled = false;

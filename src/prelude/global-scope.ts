@@ -31,6 +31,7 @@ import { queueMicrotask } from './queue-microtask.ts';
 import { Navigator, navigator } from './navigator.ts';
 import { Performance, performance } from './performance.ts';
 import { Cache, CacheStorage, caches } from './cache.ts';
+import { CloseEvent, ErrorEvent, MessageEvent, WebSocket, WebSocketPair } from './web-socket.ts';
 import { HTMLRewriter } from './html-rewriter.ts';
 import './kv-namespace.ts';
 import { globalTarget } from './internal/worker-state.ts';
@@ -40,6 +41,7 @@ const interfaces: Record<string, unknown> = {
   AbortController, AbortSignal, TextEncoder, TextDecoder, URL, URLSearchParams, URLPattern,
   TextEncoderStream, TextDecoderStream, CompressionStream, DecompressionStream,
   Crypto, CryptoKey, SubtleCrypto, Navigator, Performance,
+  WebSocket, WebSocketPair, MessageEvent, CloseEvent, ErrorEvent,
   Cache, CacheStorage, HTMLRewriter,
   ...streams,
 };

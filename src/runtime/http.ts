@@ -15,6 +15,7 @@ import { hostStreamFromReadable, takeHostStream } from './host-stream.ts';
 import { Invocation } from './invocation.ts';
 import { OUTCOME, type Outcome } from './errors.ts';
 import type { WorkerIsolate } from './worker-isolate.ts';
+import { acceptWebSocket } from './web-socket-upgrade.ts';
 
 export interface HttpInvokeOptions {
   /** The URL the worker sees (scheme and host decided by the server). */
@@ -261,7 +262,7 @@ async function writeResponse(worker: WorkerIsolate, inv: Invocation, req: Incomi
   const stream = head.body && 'stream' in head.body ? head.body.stream : null;
   if (head.status === 101) {
     if (stream !== null) cancelBody(worker, inv, stream, 'not sent');
-    throw new Error('The worker answered with a WebSocket (101) response, which atoll does not serve yet.');
+    return acceptWebSocket(worker, req, res, head);
   }
   const hasBody = !isNullBodyStatus(head.status) && head.body !== null;
   const encoder = hasBody ? encoderFor(head) : null;

@@ -18,6 +18,7 @@ import type { HeaderList, RequestInit_ } from '../shared/ops.ts';
 import { OpError } from './errors.ts';
 import { hostStreamFromReadable, type HostStream } from './host-stream.ts';
 import type { OutboundResponse } from './ops/index.ts';
+import { connectOrigin, isWebSocketUpgrade } from './web-socket-upgrade.ts';
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 // Hop-by-hop headers (RFC 9110 section 7.6.1) belong to one connection, not to the message.
@@ -194,6 +195,7 @@ export function createOutboundFetch(opts: OutboundOptions = {}) {
     if (refuse && isIP(literal) !== 0 && refuse(literal)) {
       throw new OpError('TypeError', `Fetch to ${url.href} is not allowed: ${literal} is an address this platform does not let workers reach.`);
     }
+    if (isWebSocketUpgrade(init)) return connectOrigin(init, signal, lookup);
     const hop: Hop = {
       method: init.method,
       url,

@@ -41,7 +41,15 @@ export interface ResponseHead {
   redirected: boolean;
   /** Workers' `encodeBody`: 'manual' means the body is already encoded as Content-Encoding says. */
   encodeBody?: 'automatic' | 'manual';
+  /** A 101's WebSocket: the id of a host socket of this isolate (web_socket_claim, web_socket_connect). */
+  webSocket?: number;
 }
+
+/** One event of a host WebSocket, as `web_socket_receive` delivers it. */
+export type WebSocketEvent =
+  | { type: 'message'; data: string | Uint8Array }
+  | { type: 'close'; code: number; reason: string; wasClean: boolean }
+  | { type: 'error'; message: string };
 
 /** What the host hands the isolate for one incoming request. */
 export interface IncomingRequest {
@@ -155,6 +163,12 @@ export interface SyncOps {
   /** The digest; the handle is closed. */
   crypto_hash_digest(handle: number): Uint8Array;
   crypto_hash_free(handle: number): void;
+  /** A host socket for the client end of a WebSocketPair that invocation `ctxId` returns in a 101. */
+  web_socket_claim(ctxId: number): number;
+  /** Sends one message on host socket `id` (queued until its handshake is done). */
+  web_socket_send(id: number, data: string | Uint8Array): void;
+  /** Starts the closing handshake of host socket `id`; `code` null sends none. */
+  web_socket_close(id: number, code: number | null, reason: string): void;
   /** lol-html as WebAssembly (html-rewriter-wasm), its memory capped at HTML_REWRITER_MAX_PAGES. */
   html_rewriter_wasm(): Uint8Array;
 }
@@ -187,6 +201,10 @@ export interface AsyncOps {
   cache_match(cacheName: string | null, url: string, method: string, headers: HeaderList, ignoreMethod: boolean): CacheMatchResult;
   cache_put(cacheName: string | null, url: string, method: string, req: HeaderList, head: ResponseHead): void;
   cache_delete(cacheName: string | null, url: string, method: string, ignoreMethod: boolean): boolean;
+  /** The next event of host socket `id`; the host reads the peer no faster than this is called. */
+  web_socket_receive(id: number): WebSocketEvent;
+  /** fetch() with `Upgrade: websocket`: a 101 head with `webSocket`, or the origin's other answer. */
+  web_socket_connect(init: RequestInit_): ResponseHead;
 }
 
 export type SyncOpName = keyof SyncOps;
@@ -236,7 +254,7 @@ export interface WorkerSetup {
 
 export const SYNC_OPS = [
   'console_write', 'random_bytes', 'timer_cancel', 'respond', 'stream_chunk', 'stream_cancel',
-  'fail', 'wait_until_done', 'op_abort', 'crypto_key_release',
+  'fail', 'wait_until_done', 'op_abort', 'crypto_key_release', 'web_socket_claim', 'web_socket_send', 'web_socket_close',
   'crypto_hash_create', 'crypto_hash_update', 'crypto_hash_digest', 'crypto_hash_free', 'html_rewriter_wasm',
 ] as const satisfies readonly SyncOpName[];
 
@@ -244,5 +262,5 @@ export const ASYNC_OPS = [
   'timer_sleep', 'stream_read', 'fetch', 'crypto_digest', 'crypto_generate_key', 'crypto_import_key',
   'crypto_export_key', 'crypto_sign', 'crypto_verify', 'crypto_encrypt', 'crypto_decrypt', 'crypto_derive_bits',
   'crypto_derive_key', 'crypto_wrap_key', 'crypto_unwrap_key', 'kv_get', 'kv_get_bulk', 'kv_put', 'kv_delete', 'kv_list',
-  'cache_match', 'cache_put', 'cache_delete',
+  'cache_match', 'cache_put', 'cache_delete', 'web_socket_receive', 'web_socket_connect',
 ] as const satisfies readonly AsyncOpName[];

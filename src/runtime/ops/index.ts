@@ -14,6 +14,8 @@ import { fetchSyncOps, fetchAsyncOps } from './fetch.ts';
 import { cryptoSyncOps, cryptoAsyncOps } from './crypto.ts';
 import { kvOps } from './kv.ts';
 import { cacheOps } from './cache.ts';
+import { webSocketSyncOps, webSocketAsyncOps } from './web-socket.ts';
+import type { WebSocket as Ws } from 'ws';
 import { htmlRewriterOps } from './html-rewriter.ts';
 
 export interface OpContext {
@@ -28,6 +30,8 @@ export interface OpContext {
 export interface OutboundResponse {
   head: Omit<ResponseHead, 'body'>;
   body: HostStream | null;
+  /** An upgrade fetch the origin accepted: the open socket (web-socket-upgrade.ts). */
+  webSocket?: Ws;
 }
 
 /** What the embedder (atoll dev, an edge node) provides to the runtime. */
@@ -74,6 +78,7 @@ export const syncOps: Record<string, SyncHandler> = {
   ...responseOps,
   ...fetchSyncOps,
   ...cryptoSyncOps,
+  ...webSocketSyncOps,
   ...htmlRewriterOps,
 };
 
@@ -84,4 +89,5 @@ export const asyncOps: Record<string, AsyncHandler> = {
   ...cryptoAsyncOps,
   ...kvOps,
   ...cacheOps,
+  ...webSocketAsyncOps,
 };

@@ -1,0 +1,258 @@
+// WebSockets served by a worker: a real isolate behind node:http on 127.0.0.1 (with the
+// 'upgrade' listener an embedder installs), and the `ws` package as the client.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket } from 'ws';
+import { DEFAULT_LIMITS, WorkerIsolate, type WorkerLimits } from '../../src/runtime/worker-isolate.ts';
+import { invokeHttp } from '../../src/runtime/http.ts';
+import { invokeUpgrade } from '../../src/runtime/web-socket-upgrade.ts';
+import { outboundFetch } from '../../src/runtime/outbound.ts';
+import type { Invocation } from '../../src/runtime/invocation.ts';
+import { runInIsolate } from '../helpers/worker.ts';
+
+async function serveWorker(code: string, limits: Partial<WorkerLimits> = {}) {
+  const logs: string[] = [];
+  const invocations: Invocation[] = [];
+  const worker = await WorkerIsolate.create({
+    name: 'ws-test', versionId: 'v1', format: 'modules', mainModule: 'index.js',
+    modules: [{ name: 'index.js', type: 'esm', content: code }],
+    bindings: [], compatibilityDate: '2025-01-01', compatibilityFlags: [], limits: { ...DEFAULT_LIMITS, ...limits }, dev: true,
+  }, {
+    fetch: (_ctx, init, body, signal) => outboundFetch(init, body, signal),
+    log: () => {},
+    console: (_w, _inv, level, message) => logs.push(`${level}: ${message}`),
+  });
+  const opts = (url = '/') => ({ url: `http://localhost${url}`, cf: {}, maxBodyBytes: 1024 * 1024, exposeErrors: true });
+  const server = createServer((req, res) => void invokeHttp(worker, req, res, opts(req.url)).then((i) => invocations.push(i)));
+  server.on('upgrade', (req, socket, head) => void invokeUpgrade(worker, req, socket, head, opts(req.url)).then((i) => invocations.push(i)));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    http: `http://127.0.0.1:${port}`,
+    ws: `ws://127.0.0.1:${port}`,
+    logs,
+    invocations,
+    worker,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      worker.dispose();
+    },
+  };
+}
+
+/** Opens a `ws` client and collects what it receives. */
+async function connect(url: string, protocols?: string[]) {
+  const ws = new WebSocket(url, protocols);
+  const messages: (string | Buffer)[] = [];
+  const waiters: (() => void)[] = [];
+  ws.on('message', (data, isBinary) => {
+    messages.push(isBinary ? (data as Buffer) : data.toString());
+    for (const w of waiters.splice(0)) w();
+  });
+  const closed = new Promise<{ code: number; reason: string }>((r) => ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`unexpected response ${res.statusCode}`)));
+  });
+  return {
+    ws,
+    messages,
+    closed,
+    async next(n = messages.length + 1, ms = 3000) {
+      const deadline = Date.now() + ms;
+      while (messages.length < n) {
+        if (Date.now() > deadline) throw new Error(`only ${messages.length} of ${n} messages arrived`);
+        await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 50); });
+      }
+      return messages[n - 1];
+    },
+  };
+}
+
+async function waitFor(check: () => boolean, what: string, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const ECHO = `export default {
+  fetch(request) {
+    if (request.headers.get('upgrade') !== 'websocket') return new Response('Expected Upgrade: websocket', { status: 426 });
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    server.send('hello');
+    server.addEventListener('message', (event) => {
+      if (typeof event.data === 'string') server.send('echo:' + event.data);
+      else server.send(new Uint8Array(event.data).reverse());
+    });
+    server.addEventListener('close', (event) => {
+      console.log('close', event.code, event.reason, event.wasClean, event instanceof CloseEvent, server.readyState);
+    });
+    return new Response(null, { status: 101, webSocket: client, headers: { 'x-worker': 'echo' } });
+  },
+};`;
+
+test('WebSocket: echo worker: text and binary messages go both ways, and the close event has code and reason', async () => {
+  const w = await serveWorker(ECHO);
+  try {
+    const c = await connect(w.ws);
+    assert.equal(await c.next(1), 'hello', 'a message sent before the 101 was returned arrives first');
+    c.ws.send('ping');
+    assert.equal(await c.next(2), 'echo:ping');
+    c.ws.send(Buffer.from([1, 2, 3]));
+    assert.deepEqual([...(await c.next(3) as Buffer)], [3, 2, 1]);
+    assert.equal(w.invocations.length, 0, 'the invocation stays open while the socket is');
+    c.ws.close(4000, 'bye');
+    assert.deepEqual(await c.closed, { code: 4000, reason: 'bye' });
+    await waitFor(() => w.invocations.length === 1, 'the invocation to end');
+    assert.deepEqual(w.logs, ['log: close 4000 bye true true 3']);
+    assert.equal(w.invocations[0].outcome, 'ok');
+    assert.ok(w.invocations[0].cpuNs > 0n, 'the messages ran as tasks charged to the invocation');
+  } finally {
+    await w.close();
+  }
+});
+
+test('WebSocket: 101 response: the worker headers reach the client; a plain request gets the worker answer', async () => {
+  const w = await serveWorker(ECHO);
+  try {
+    const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const ws = new WebSocket(w.ws);
+      ws.once('upgrade', (res) => resolve(res.headers));
+      ws.once('error', reject);
+      ws.once('open', () => ws.close());
+    });
+    assert.equal(headers['x-worker'], 'echo');
+    const res = await fetch(w.http);
+    assert.equal(res.status, 426);
+    assert.equal(await res.text(), 'Expected Upgrade: websocket');
+  } finally {
+    await w.close();
+  }
+});
+
+test('WebSocket: close: the worker closes with a code and reason the client receives; onmessage works', async () => {
+  const w = await serveWorker(`export default {
+    fetch() {
+      const pair = new WebSocketPair();
+      const server = pair[1];
+      server.accept();
+      server.onmessage = (event) => server.close(4001, 'done with ' + event.data);
+      return new Response(null, { status: 101, webSocket: pair[0] });
+    },
+  };`);
+  try {
+    const c = await connect(w.ws);
+    c.ws.send('it');
+    assert.deepEqual(await c.closed, { code: 4001, reason: 'done with it' });
+    await waitFor(() => w.invocations.length === 1, 'the invocation to end');
+  } finally {
+    await w.close();
+  }
+});
+
+test('WebSocket: send: a client message over 1 MiB closes the socket with 1009', async () => {
+  const w = await serveWorker(ECHO);
+  try {
+    const c = await connect(w.ws);
+    await c.next(1);
+    c.ws.send(Buffer.alloc(1024 * 1024 + 1));
+    assert.equal((await c.closed).code, 1009);
+  } finally {
+    await w.close();
+  }
+});
+
+test('WebSocket: 101 response: a worker answering 101 to a request that is no upgrade gets a clear 500', async () => {
+  const w = await serveWorker(`export default {
+    fetch() {
+      const [client, server] = Object.values(new WebSocketPair());
+      server.accept();
+      return new Response(null, { status: 101, webSocket: client });
+    },
+  };`);
+  try {
+    const res = await fetch(w.http);
+    assert.equal(res.status, 500);
+    assert.match(await res.text(), /the request is not a WebSocket upgrade/);
+  } finally {
+    await w.close();
+  }
+});
+
+test('WebSocket: Response: a webSocket on a non-101 response is refused with a clear error', async () => {
+  const w = await serveWorker(`export default {
+    fetch() {
+      const [client] = Object.values(new WebSocketPair());
+      return new Response(null, { status: 200, webSocket: client });
+    },
+  };`);
+  try {
+    const res = await fetch(w.http);
+    assert.equal(res.status, 500);
+    assert.match(await res.text(), /RangeError: Responses with a WebSocket must have status code 101, not 200/);
+  } finally {
+    await w.close();
+  }
+});
+
+test('WebSocket: methods: misuse throws errors worded as Workers words them', async () => {
+  const out = await runInIsolate<Record<string, string>>(`
+    const attempt = (fn) => { try { fn(); return 'no error'; } catch (e) { return e.name + ': ' + e.message; } };
+    const [client, server] = Object.values(new WebSocketPair());
+    const r = {};
+    r.sendBeforeAccept = attempt(() => server.send('x'));
+    server.accept();
+    r.acceptTwice = attempt(() => server.accept());
+    r.tooLarge = attempt(() => server.send(new Uint8Array(1024 * 1024 + 1)));
+    r.badCode = attempt(() => server.close(999));
+    r.reservedCode = attempt(() => server.close(1005));
+    r.longReason = attempt(() => server.close(1000, 'x'.repeat(124)));
+    r.status101 = attempt(() => new Response(null, { status: 101 }));
+    r.construct = attempt(() => new WebSocket('wss://example.com'));
+    r.readyState = String(server.readyState);
+    server.close(1000, 'ok');
+    r.afterClose = attempt(() => server.send('x'));
+    r.closeTwice = attempt(() => server.close());
+    return r;
+  `);
+  assert.deepEqual(out, {
+    sendBeforeAccept: 'TypeError: You must call accept() on this WebSocket before sending messages.',
+    acceptTwice: 'TypeError: This WebSocket was already accepted.',
+    tooLarge: 'RangeError: WebSocket message is too large: 1048577 bytes; the limit is 1048576 bytes.',
+    badCode: 'TypeError: Invalid WebSocket close code: 999.',
+    reservedCode: 'TypeError: Invalid WebSocket close code: 1005.',
+    longReason: 'SyntaxError: The WebSocket close reason must be at most 123 bytes in UTF-8.',
+    status101: "RangeError: Failed to construct 'Response': The status provided (101) is outside the range [200, 599].",
+    construct: "NotSupportedError: Failed to construct 'WebSocket': atoll opens outbound WebSockets with fetch('wss://example.com', { headers: { Upgrade: 'websocket' } }), as Workers does.",
+    readyState: '1',
+    afterClose: "TypeError: Can't call WebSocket send() after close().",
+    closeTwice: 'no error',
+  });
+});
+
+test('WebSocketPair: both ends in one worker: messages and the close reach the other end', async () => {
+  const out = await runInIsolate<string[]>(`
+    const [a, b] = Object.values(new WebSocketPair());
+    const seen = [];
+    a.accept();
+    b.accept();
+    b.addEventListener('message', (e) => seen.push('b got ' + e.data + ' ' + (e instanceof MessageEvent)));
+    a.addEventListener('message', (e) => seen.push('a got ' + new Uint8Array(e.data).join(',')));
+    a.onclose = (e) => seen.push('a closed ' + e.code + ' ' + a.readyState);
+    b.onclose = (e) => seen.push('b closed ' + e.code + ' ' + e.reason);
+    a.send('hi');
+    b.send(new Uint8Array([7, 8]));
+    a.close(3000, 'end');
+    await new Promise((r) => setTimeout(r, 10));
+    return seen;
+  `);
+  assert.deepEqual(out, ['b got hi true', 'a got 7,8', 'b closed 3000 end', 'a closed 3000 3']);
+});
