@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { processTelemetry } from '../../src/observe/telemetry.ts';
+import { openTail } from '../../src/observe/tail-client.ts';
+import { formatEvent } from '../../src/observe/tail-format.ts';
 import { assertError, secondAccount, upload } from '../control/harness.ts';
 import { edgeRequest, eventually, startPlatform, type Platform } from '../edge/helpers.ts';
 import { openSse, type SseClient } from './sse.ts';
@@ -209,6 +211,31 @@ describe('Tail and metrics', () => {
     assert.equal(last.event, 'dropped');
     assert.match(last.data.reason, /fell more than 1048576 bytes behind the events and was closed; reconnect, or narrow it/);
     assert.ok(invocations(slow).length < sent, 'the slow client did not get every event');
+  });
+
+  test('Tail: openTail: the client yields events as they end and prints them as wrangler tail does; API errors come back as they are', async () => {
+    const ac = new AbortController();
+    const events = openTail({ url: p.h.api.url, token: p.h.token, worker: 'logger', status: ['error'], search: 'kaboom', signal: ac.signal });
+    const before = processTelemetry.bus.subscribers;
+    const first = events.next();
+    // The subscription is made when the stream opens: wait for it before sending.
+    await eventually(() => assert.equal(processTelemetry.bus.subscribers, before + 1));
+    await get('/fine');
+    await get('/boom', 'PUT');
+    const { value: e } = await first;
+    assert.ok(e);
+    const pretty = formatEvent(e, 'pretty').split('\n');
+    assert.match(pretty[0]!, /^PUT http:\/\/tail\.test\/boom 500 - Exception Thrown @ \d{4}-\d\d-\d\dT[\d:.]+Z \(TST, cpu [\d.]+ ms, wall [\d.]+ ms\)$/);
+    assert.equal(pretty[1], '  (log) hit PUT /boom');
+    assert.equal(pretty[2], '  ✘ Error: kaboom at /boom');
+    assert.match(pretty[3]!, /^\s+at /);
+    assert.deepEqual(JSON.parse(formatEvent(e, 'json')), e);
+    ac.abort();
+    assert.deepEqual(await events.next(), { done: true, value: undefined });
+    const bad = openTail({ url: p.h.api.url, token: p.h.token, worker: 'logger', status: ['fine'] });
+    await assert.rejects(bad.next(), (err: Error & { code?: string }) => err.code === 'invalid_filter' && /status "fine" is unknown/.test(err.message));
+    const missing = openTail({ url: p.h.api.url, token: p.h.token, worker: 'nope' });
+    await assert.rejects(missing.next(), (err: Error & { code?: string }) => err.code === 'not_found' && /worker "nope"/.test(err.message));
   });
 
   test('Tail: disconnect: a client that goes away is unsubscribed', async () => {
