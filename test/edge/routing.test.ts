@@ -14,6 +14,7 @@ const APP = `export default {
     if (url.pathname === '/api/self') return fetch('http://shop.test/from-worker?x=1', { headers: { 'x-from': 'worker' } });
     if (url.pathname === '/api/pass') { ctx.passThroughOnException(); throw new Error('boom'); }
     if (url.pathname === '/api/private') return fetch('http://127.0.0.1:1/');
+    if (url.pathname === '/api/log') { console.log('logged', 42); console.error('oops'); return new Response('logged'); }
     return new Response('app ' + request.method + ' ' + url.pathname + ' ' + url.host);
   },
 };`;
@@ -120,6 +121,19 @@ describe('Edge: routing', () => {
     await eventually(() => {
       const line = p.logs.find((l) => l.msg === 'request' && l.path === '/api/private');
       assert.match(String(line?.exceptions), /Fetch to http:\/\/127\.0\.0\.1:1\/ is not allowed/);
+    });
+  });
+
+  test("Edge: log: a request's line names its worker and version and carries its console lines", async () => {
+    assert.equal((await edgeRequest(p.edge, 'shop.test', '/api/log')).text, 'logged');
+    await eventually(() => {
+      const line = p.logs.find((l) => l.msg === 'request' && l.path === '/api/log');
+      assert.ok(line, 'no request line');
+      assert.equal(line.location, 'TST');
+      assert.equal(line.worker, 'app');
+      assert.match(String(line.version), /^ver_/);
+      assert.equal(line.status, 200);
+      assert.deepEqual(line.console, [{ level: 'log', message: 'logged 42' }, { level: 'error', message: 'oops' }]);
     });
   });
 
