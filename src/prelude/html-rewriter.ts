@@ -7,10 +7,12 @@
 import { Response } from './response.ts';
 import { Headers } from './headers.ts';
 import { ReadableStream } from './streams.ts';
-import { ArrayPrototypePush, TypeErrorCtor, Uint8ArrayCtor } from './internal/primordials.ts';
+import { ArrayPrototypePush, RangeErrorCtor, TypeErrorCtor, Uint8ArrayCtor } from './internal/primordials.ts';
+import { HTML_REWRITER_MAX_PAGES } from '../shared/ops.ts';
 import { LolInstance, releaseInstance, takeInstance } from './internal/html-rewriter-wasm.ts';
 import { guarded, wrappers } from './internal/html-rewriter-content.ts';
 
+const WRITE_SLICE = 64 * 1024;
 const ELEMENT_HANDLERS = ['element', 'comments', 'text'] as const;
 const DOCUMENT_HANDLERS = ['doctype', 'comments', 'text', 'end'] as const;
 
@@ -39,22 +41,19 @@ function handlersOf(handlers: unknown, names: readonly string[], where: string, 
   return fns;
 }
 
-/**
- * Checks a selector the way lol-html will parse it, so `on()` throws as in Workers. A
- * rejected selector leaves the checking instance with a half-done call: it is not reused.
- */
+/** Checks a selector the way lol-html will parse it, so `on()` throws as in Workers. */
 function checkSelector(selector: string): void {
   const inst = takeInstance(wrappers);
   const rw = newRewriter(inst, () => {});
-  const [ptr, len] = inst.passString(selector);
   try {
-    inst.fn('htmlrewriter_on')(rw, ptr, len, inst.add({}));
+    const [ptr, len] = inst.passString(selector);
+    inst.attempt(() => inst.fn('htmlrewriter_on')(rw, ptr, len, inst.add({})));
   } catch (err) {
     const message = err instanceof Error ? err.message : `${err as string}`;
     throw new TypeErrorCtor(`Failed to execute 'on' on 'HTMLRewriter': invalid selector "${selector}": ${message}`);
+  } finally {
+    dispose(inst, rw);
   }
-  inst.fn('__wbg_htmlrewriter_free')(rw);
-  releaseInstance(inst);
 }
 
 function newRewriter(inst: LolInstance, sink: (chunk: Uint8Array) => void): number {
@@ -64,6 +63,16 @@ function newRewriter(inst: LolInstance, sink: (chunk: Uint8Array) => void): numb
   } finally {
     inst.unborrow();
   }
+}
+
+/** Frees a rewriter and pools its instance, unless freeing it trapped (then `attempt` retired it). */
+function dispose(inst: LolInstance, rw: number): void {
+  try {
+    inst.attempt(() => inst.fn('__wbg_htmlrewriter_free')(rw));
+  } catch {
+    return;
+  }
+  releaseInstance(inst);
 }
 
 export class HTMLRewriter {
@@ -116,10 +125,10 @@ function rewritingSource(regs: Registration[], input: ReadableStream<Uint8Array>
   let out: Uint8Array[] = [];
   let outBytes = 0;
   let busy = false;
-  let finished = false;
+  let cancelled = false;
 
   const flush = (controller: { enqueue(c: Uint8Array): void }) => {
-    if (outBytes === 0) return;
+    if (outBytes === 0 || cancelled) return;
     let chunk: Uint8Array;
     if (out.length === 1) chunk = out[0];
     else {
@@ -150,15 +159,22 @@ function rewritingSource(regs: Registration[], input: ReadableStream<Uint8Array>
     stackPtr = inst.fn('htmlrewriter_asyncify_stack_ptr')(rw);
   };
 
-  // One write or end call; the instance is dropped (not pooled) if it throws.
-  const run = async (controller: ReadableStreamController, name: string, args: number[]) => {
+  // One write or end call; when it fails (a handler's error, a trap), the rewriter is
+  // freed (or abandoned, if suspended) and the stream errors with that error.
+  const run = async (controller: ReadableStreamController, name: string, input: Uint8Array | null) => {
     busy = true;
     try {
+      const args = [rw];
+      if (input) ArrayPrototypePush(args, ...inst!.attempt(() => inst!.passBytes(input)));
       await inst!.drive(name, args, stackPtr, () => flush(controller));
     } catch (err) {
-      inst!.tainted = true;
+      const trapped = inst!.tainted;
+      if (inst!.suspended) {
+        inst!.abandon();
+        releaseInstance(inst!);
+      } else dispose(inst!, rw);
       inst = null;
-      throw err;
+      throw trapped ? trapError(err) : err;
     } finally {
       busy = false;
     }
@@ -168,12 +184,19 @@ function rewritingSource(regs: Registration[], input: ReadableStream<Uint8Array>
     async pull(controller: ReadableStreamController) {
       if (!inst) start();
       for (;;) {
-        const next = reader ? await reader.read() : { done: true as const, value: undefined };
+        let next: { done: boolean; value?: unknown };
+        try {
+          next = reader ? await reader.read() : { done: true };
+        } catch (err) {
+          // The input failed: so does the output, with the same error.
+          if (inst) dispose(inst, rw);
+          inst = null;
+          throw err;
+        }
+        if (cancelled) return;
         if (next.done) {
-          await run(controller, 'htmlrewriter_end', [rw]);
-          finished = true;
-          inst!.fn('__wbg_htmlrewriter_free')(rw);
-          releaseInstance(inst!);
+          await run(controller, 'htmlrewriter_end', null);
+          dispose(inst!, rw);
           inst = null;
           flush(controller);
           controller.close();
@@ -183,8 +206,15 @@ function rewritingSource(regs: Registration[], input: ReadableStream<Uint8Array>
         if (!(value instanceof Uint8ArrayCtor)) {
           throw new TypeErrorCtor('This TransformStream is being used as a byte stream, but received an object of non-ArrayBuffer/ArrayBufferView type on its writable side.');
         }
-        const [ptr, len] = inst!.passBytes(value as Uint8Array);
-        await run(controller, 'htmlrewriter_write', [rw, ptr, len]);
+        // In slices, so a large chunk never needs as much room inside the module.
+        for (let at = 0; at < value.byteLength; at += WRITE_SLICE) {
+          await run(controller, 'htmlrewriter_write', (value as Uint8Array).subarray(at, at + WRITE_SLICE));
+          if (cancelled) {
+            dispose(inst!, rw);
+            inst = null;
+            return;
+          }
+        }
         if (outBytes > 0) {
           flush(controller);
           return;
@@ -192,15 +222,23 @@ function rewritingSource(regs: Registration[], input: ReadableStream<Uint8Array>
       }
     },
     cancel(reason: unknown) {
-      // Between calls the rewriter can be freed and its instance reused; mid-call it cannot.
-      if (inst && !busy && !finished) {
-        inst.fn('__wbg_htmlrewriter_free')(rw);
-        releaseInstance(inst);
+      cancelled = true;
+      // Mid-call, the call in progress frees the rewriter when it returns.
+      if (inst && !busy) {
+        dispose(inst, rw);
+        inst = null;
       }
-      inst = null;
       return reader ? reader.cancel(reason) : undefined;
     },
   };
+}
+
+// A trap is almost always an allocation lol-html could not make within its memory cap
+// (Rust aborts on out-of-memory); a panic is the rare other case.
+function trapError(err: unknown): Error {
+  const detail = err instanceof Error ? `${err.name}: ${err.message}` : `${err as string}`;
+  const mib = (HTML_REWRITER_MAX_PAGES * 65536) / 1048576;
+  return new RangeErrorCtor(`HTMLRewriter: lol-html stopped (${detail}), most likely because it needed more than its memory limit of ${mib} MiB (for example, for a single tag with huge attributes).`);
 }
 
 type ReadableStreamController = { enqueue(c: Uint8Array): void; close(): void };

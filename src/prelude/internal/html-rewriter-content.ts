@@ -43,21 +43,10 @@ export function invalidate(obj: unknown): void {
   if (obj instanceof Token) Token.free(obj);
 }
 
-/**
- * Calls export `name` with the token's pointer first. A Rust error crosses as a JavaScript
- * exception that skips the module's epilogues: the shadow stack pointer is put back, and
- * the instance is marked so it is not reused.
- */
+/** Calls export `name` with the token's pointer first (see LolInstance.attempt). */
 function call(self: unknown, method: string, name: string, ...args: number[]): number {
   const s = Token.slot(self, method);
-  const sp = s.inst.fn('__wbindgen_add_to_stack_pointer')(0);
-  try {
-    return ReflectApply(s.inst.fn(name), undefined, [s.ptr, ...args]);
-  } catch (err) {
-    s.inst.tainted = true;
-    s.inst.fn('__wbindgen_add_to_stack_pointer')(sp - s.inst.fn('__wbindgen_add_to_stack_pointer')(0));
-    throw err;
-  }
+  return s.inst.attempt(() => ReflectApply(s.inst.fn(name), undefined, [s.ptr, ...args]));
 }
 
 function contentString(content: unknown, where: string): string {

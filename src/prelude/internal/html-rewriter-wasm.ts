@@ -5,11 +5,16 @@
 // (https://kripken.github.io/blog/wasm/2019/07/16/asyncify.html).
 //
 // The bytes come from the host on first use (op html_rewriter_wasm; why an op, and the
-// memory cap, in src/runtime/ops/html-rewriter.ts). Each transform gets an instance of its
-// own: Asyncify keeps one suspended call per instance, and a wasm call that a JavaScript
-// exception unwinds leaves Rust state half-done, so an instance goes back to the pool only
-// after a transform that ended cleanly; a failed one is dropped for the GC, and
-// wasm-limits.ts returns its memory charge then.
+// memory cap, in src/runtime/ops/html-rewriter.ts). A transform has an instance to itself
+// (Asyncify keeps one suspended call per instance) and hands it back to a pool when done.
+// A Rust error, or a handler's, reaches JavaScript as an exception thrown through the
+// module's frames, which skips their epilogues: the shadow stack pointer is put back
+// (what those frames held stays allocated, a few bytes). A rewriter whose handler's
+// promise rejected is left suspended, and freeing it traps, so it is abandoned in place;
+// after MAX_ABANDONED of those, or any trap (out of memory, a panic), the instance is
+// retired: dropped for the GC, and wasm-limits.ts returns its memory charge then. Dropped
+// rather than kept because a retired instance's budget comes back only through the GC,
+// which is why failures that can be recovered from keep their instance.
 
 import { hostSync } from './bridge.ts';
 import { ArrayPrototypePop, ArrayPrototypePush, ReflectApply, TypeErrorCtor, Uint8ArrayCtor, ErrorCtor } from './primordials.ts';
@@ -36,14 +41,21 @@ const UNWINDING = 1;
 const REWINDING = 2;
 // Slots below 32 are wasm-bindgen's borrowed-object stack; 32..35 are fixed constants.
 const STACK_SLOTS = 32;
+// Suspended rewriters an instance may hold before it is retired (each keeps its buffers
+// and its handlers alive).
+const MAX_ABANDONED = 64;
 
 let module: object | null = null;
 const idle: LolInstance[] = [];
 
 export class LolInstance {
   exports!: LolExports;
-  /** Set when a call ended in an exception: the instance is not reused. */
+  /** Set when the module trapped: the instance is not reused. */
   tainted = false;
+  /** True while a call is unwound, waiting for a handler's promise. */
+  suspended = false;
+  #abandoned = 0;
+  #RuntimeError: Function;
   #heap: unknown[] = [];
   #heapNext = 0;
   #stackPointer = STACK_SLOTS;
@@ -54,7 +66,9 @@ export class LolInstance {
     for (let i = 0; i < STACK_SLOTS; i++) this.#heap[i] = undefined;
     ArrayPrototypePush(this.#heap, undefined, null, true, false);
     this.#heapNext = this.#heap.length;
-    const wasm = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: LolExports } } }).WebAssembly;
+    // WebAssembly appears at boot, after this file's top level ran into the snapshot.
+    const wasm = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: LolExports }; RuntimeError: Function } }).WebAssembly;
+    this.#RuntimeError = wasm.RuntimeError;
     module ??= new wasm.Module(hostSync('html_rewriter_wasm'));
     const instance = new wasm.Instance(module, { __wbindgen_placeholder__: this.#imports(wrappers) });
     this.exports = instance.exports;
@@ -62,6 +76,38 @@ export class LolInstance {
 
   fn(name: string): Fn {
     return this.exports[name] as Fn;
+  }
+
+  /** The shadow stack pointer, to put back after an exception (`recover`). */
+  stackPointer(): number {
+    return this.fn('__wbindgen_add_to_stack_pointer')(0);
+  }
+
+  /** After a call ended in `err`: resets the shadow stack to `sp`, or retires the instance on a trap. */
+  recover(sp: number, err: unknown): void {
+    if (err instanceof this.#RuntimeError) {
+      this.tainted = true;
+      return;
+    }
+    const add = this.fn('__wbindgen_add_to_stack_pointer');
+    add(sp - add(0));
+  }
+
+  /** Runs `f`, a call into the module, recovering from an exception before passing it on. */
+  attempt<T>(f: () => T): T {
+    const sp = this.stackPointer();
+    try {
+      return f();
+    } catch (err) {
+      this.recover(sp, err);
+      throw err;
+    }
+  }
+
+  /** Leaves a suspended rewriter where it is (see the top of this file). */
+  abandon(): void {
+    this.suspended = false;
+    if (++this.#abandoned >= MAX_ABANDONED) this.tainted = true;
   }
 
   get(idx: number): unknown { return this.#heap[idx]; }
@@ -139,15 +185,23 @@ export class LolInstance {
   async drive(name: string, args: number[], stackPtr: number, beforeWait: () => void): Promise<void> {
     const f = this.fn(name);
     const state = this.fn('asyncify_get_state');
-    ReflectApply(f, undefined, args);
-    while (state() === UNWINDING) {
-      this.fn('asyncify_stop_unwind')();
-      const p = this.#pending!;
-      this.#pending = null;
-      beforeWait();
-      await p;
-      this.fn('asyncify_start_rewind')(stackPtr);
-      f();
+    const sp = this.stackPointer();
+    try {
+      ReflectApply(f, undefined, args);
+      while (state() === UNWINDING) {
+        this.fn('asyncify_stop_unwind')();
+        const p = this.#pending!;
+        this.#pending = null;
+        this.suspended = true;
+        beforeWait();
+        await p;
+        this.suspended = false;
+        this.fn('asyncify_start_rewind')(stackPtr);
+        f();
+      }
+    } catch (err) {
+      this.recover(sp, err);
+      throw err;
     }
   }
 
