@@ -144,3 +144,28 @@ test('CronScheduler: setTriggers: a bad expression is refused naming the worker 
     scheduler.stop();
   }
 });
+
+test('cronFire: a version whose top level throws runs nothing, records no event, and logs why', async () => {
+  const telemetry = new Telemetry();
+  const events: InvocationEvent[] = [];
+  telemetry.bus.subscribe((e) => events.push(e));
+  const logs: Record<string, unknown>[] = [];
+  const fire = cronFire({
+    location: 'TST', telemetry, log: (f) => logs.push(f),
+    version: () => 'ver_bad',
+    withIsolate: async (_ref, fn) => {
+      const w = await WorkerIsolate.create({
+        name: 'broken', versionId: 'ver_bad', format: 'modules', mainModule: 'index.js',
+        modules: [{ name: 'index.js', type: 'esm', content: 'throw new Error("no config"); export default {};' }], bindings: [],
+        compatibilityDate: '2025-01-01', compatibilityFlags: [], limits: { ...DEFAULT_LIMITS }, dev: false,
+      }, { fetch: (_c, init, body, signal) => outboundFetch(init, body, signal), log: () => {} });
+      return fn(w);
+    },
+  });
+  await fire({ accountId: 'acc_1', worker: 'broken', cron: '* * * * *', scheduledTime: Date.now() });
+  assert.equal(events.length, 0);
+  assert.equal(logs.length, 1);
+  assert.equal(logs[0]!.msg, 'cron run: the worker failed to start');
+  assert.equal(logs[0]!.worker, 'broken');
+  assert.match(String(logs[0]!.error), /worker "broken" threw while evaluating its top level: Error: no config/);
+});
