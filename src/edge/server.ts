@@ -22,6 +22,8 @@ import { edgeServices } from './services.ts';
 /** Workers' request body limit on the free plan. */
 const MAX_BODY_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_MAX_ISOLATES = 1000;
+/** How long close() lets requests in flight finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 10_000;
 
 export interface EdgeOptions {
   source: EdgeConfigSource;
@@ -248,8 +250,16 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     },
     async close() {
       unwatch();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      // Requests in flight get to finish (a restart loses nothing it accepted), up to a bound.
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      // A keep-alive connection goes idle when its response ends; close it then, not
+      // after the keep-alive timeout.
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      server.closeIdleConnections();
+      const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      await closed;
+      clearInterval(idle);
+      clearTimeout(cut);
       registry.close();
     },
   };
