@@ -238,6 +238,21 @@ describe('Tail and metrics', () => {
     await assert.rejects(missing.next(), (err: Error & { code?: string }) => err.code === 'not_found' && /worker "nope"/.test(err.message));
   });
 
+  test('Metrics: a deleted worker\'s series are gone from /metrics and the JSON summary', async () => {
+    await upload(p.h, 'gone', { source: LOGGER });
+    processTelemetry.record({
+      time: new Date().toISOString(), location: 'TST', account: accountId, worker: 'gone', version: 'ver_g', trigger: 'fetch',
+      request: { method: 'GET', url: 'http://gone.test/', status: 200 }, logs: [], exceptions: [], cpuMs: 1, wallMs: 2, outcome: 'ok',
+    });
+    const workers = async () => (await p.h.call('GET', '/api/v1/metrics')).body.metrics.map((m: { worker: string }) => m.worker).sort();
+    assert.deepEqual(await workers(), ['gone', 'logger']);
+    assert.equal((await p.h.call('DELETE', '/api/v1/workers/gone')).status, 200);
+    assert.deepEqual(await workers(), ['logger']);
+    const text = await (await fetch(`${p.h.api.url}/metrics`, { headers: { authorization: `Bearer ${p.h.token}` } })).text();
+    assert.ok(!text.includes('worker="gone"'));
+    assert.ok(text.includes('worker="logger"'));
+  });
+
   test('Tail: disconnect: a client that goes away is unsubscribed', async () => {
     const t = await tail();
     const before = processTelemetry.bus.subscribers;

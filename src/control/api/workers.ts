@@ -5,6 +5,7 @@ import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Version } from '../../store/control.ts';
 import { checkDeployable } from '../deploy-checks.ts';
+import { processTelemetry } from '../../observe/telemetry.ts';
 import { checkSplitsDeployable, newDeployment, parseSplits, rollbackTarget } from '../deployments.ts';
 import { badRequest, conflict, notFound, tooLarge } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -85,6 +86,7 @@ export function mountWorkers(app: Hono<ApiEnv>, deps: ApiDeps): void {
       }
     }
     await store.deleteWorker(worker.accountId, worker.name);
+    processTelemetry.metrics.forget(worker.accountId, worker.name);
     deps.log({ level: 'info', msg: 'worker deleted', account: worker.accountId, worker: worker.name });
     return c.json({ deleted: worker.name });
   });
