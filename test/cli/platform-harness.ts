@@ -76,13 +76,20 @@ export async function startPlatform(): Promise<Platform> {
   };
 }
 
-/** Asserts a failure a user can act on: exit `code`, one line on stderr naming the command and matching `pattern`. */
+// The steps `atoll deploy` reports on stderr before it may fail.
+const PROGRESS = /^(Bundling|Bundled|Uploading|Uploaded|Activating) /;
+
+/**
+ * Asserts a failure a user can act on: exit `code`, and the reason as one line on stderr
+ * naming the command and matching `pattern` (after any progress lines).
+ */
 export function assertFails(r: CliResult, command: string, pattern: RegExp, code = 1): void {
   assert.equal(r.code, code, `exit code; stdout: ${r.stdout}\nstderr: ${r.stderr}`);
   const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line, got:\n${r.stderr}`);
-  assert.ok(lines[0].startsWith(`atoll ${command}: `), `names the command: ${lines[0]}`);
-  assert.match(lines[0], pattern);
+  const reason = lines.pop()!;
+  for (const l of lines) assert.match(l, PROGRESS, `one line of reason, got:\n${r.stderr}`);
+  assert.ok(reason.startsWith(`atoll ${command}: `), `names the command: ${reason}`);
+  assert.match(reason, pattern);
   assert.doesNotMatch(r.stderr, /internal error/);
 }
 
