@@ -28,6 +28,7 @@ export function toOrigin(init: RequestInit_, zone: EdgeZone): RequestInit_ {
 }
 
 function plain(res: ServerResponse, status: number, text: string): void {
+  if (res.destroyed || res.writableEnded) return;
   if (res.headersSent) {
     res.destroy();
     return;
@@ -55,7 +56,15 @@ export function proxyToOrigin(zone: EdgeZone, req: IncomingMessage, res: ServerR
     const headers = [...forwardHeaders(req.rawHeaders, new Set(['host', 'x-forwarded-host'])), 'Host', target.host, 'X-Forwarded-Host', req.headers.host ?? ''];
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const out = send(target, { method: req.method, headers, agent: agents[target.protocol as 'http:' | 'https:'] }, (upstream) => {
-      res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, forwardHeaders(upstream.rawHeaders, new Set()));
+      try {
+        res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, forwardHeaders(upstream.rawHeaders, new Set()));
+      } catch (err) {
+        // Node's parser took the head, but node:http may still refuse to send it on.
+        upstream.destroy();
+        plain(res, 502, `The origin of zone "${zone.hostname}" sent a response head that cannot be forwarded: ${(err as Error).message}\n`);
+        done();
+        return;
+      }
       upstream.pipe(res);
       upstream.once('end', () => done());
       upstream.once('error', () => { res.destroy(); done(); });

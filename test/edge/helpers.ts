@@ -60,11 +60,11 @@ export interface Reply {
 }
 
 /** A request to the edge with any Host header (fetch would not let a test set it). */
-export function edgeRequest(edge: Edge, host: string | null, path: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+export function edgeRequest(edge: Edge, host: string | null, path: string, init: { method?: string; body?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...init.headers };
     if (host !== null) headers.host = host;
-    const req = request({ host: '127.0.0.1', port: edge.port, path, method: init.method ?? 'GET', headers, setHost: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port: edge.port, path, method: init.method ?? 'GET', headers, setHost: false, signal: init.signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }));

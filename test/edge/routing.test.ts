@@ -104,6 +104,16 @@ describe('Edge: routing', () => {
     await eventually(async () => assert.equal(JSON.parse((await edgeRequest(p.edge, 'prefix.test', '/page?q=1')).text).url, '/base/page?q=1'));
   });
 
+  test('Edge: origin: a client that hangs up mid-request leaves the edge serving', async () => {
+    const aborted = new AbortController();
+    const gone = edgeRequest(p.edge, 'shop.test', '/hold-abandoned', { signal: aborted.signal });
+    await eventually(() => assert.ok(p.origin.hits.some((x) => x.url === '/hold-abandoned')));
+    aborted.abort();
+    await assert.rejects(gone);
+    p.origin.release();
+    assert.equal(JSON.parse((await edgeRequest(p.edge, 'shop.test', '/after')).text).url, '/after');
+  });
+
   test("Edge: fetch: a worker's fetch to its own zone's host reaches the origin, not the worker", async () => {
     const before = p.origin.hits.length;
     const r = await edgeRequest(p.edge, 'shop.test', '/api/self');
