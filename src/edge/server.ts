@@ -195,8 +195,8 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
         passThrough: passThrough(zone),
       }));
       processTelemetry.invocation(inv, { location, account: ref.accountId, worker: ref.worker, version: ref.versionId }, { request: { method: req.method ?? 'GET', url: url.href, status: res.statusCode } });
-      // Console lines ride on the request's own line: until live tail exists, the log is
-      // the only place a worker's owner can read them.
+      // Console lines also ride on the request's own line, for an operator reading the
+      // process log rather than a tail.
       done({
         outcome: inv.outcome, cpuMs: Math.round(inv.cpuMs * 100) / 100,
         ...(inv.logs.length > 0 ? { console: inv.logs.map((l) => ({ level: l.level, message: l.message })) } : {}),
