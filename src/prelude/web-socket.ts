@@ -116,11 +116,20 @@ function receive(ws: WebSocket, s: SocketState): void {
   s.receiving = true;
   const step = (): void => {
     PromisePrototypeThen(hostAsync('web_socket_receive', s.hostId!), (ev) => {
-      dispatchItem(ws, s, ev);
-      if (ev.type !== 'close') step();
+      try {
+        dispatchItem(ws, s, ev);
+      } finally {
+        // Handled: the host may end the invocation (it waits for this).
+        if (ev.type === 'close') hostSync('web_socket_release', s.hostId!);
+        else step();
+      }
     }, (err) => {
-      dispatchItem(ws, s, { type: 'error', message: StringCtor((err as Error)?.message ?? err) });
-      dispatchItem(ws, s, { type: 'close', code: 1006, reason: '', wasClean: false });
+      try {
+        dispatchItem(ws, s, { type: 'error', message: StringCtor((err as Error)?.message ?? err) });
+        dispatchItem(ws, s, { type: 'close', code: 1006, reason: '', wasClean: false });
+      } finally {
+        hostSync('web_socket_release', s.hostId!);
+      }
     });
   };
   step();

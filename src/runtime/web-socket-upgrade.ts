@@ -18,7 +18,7 @@ import { hostStreamFromReadable } from './host-stream.ts';
 import { invokeHttp, type HttpInvokeOptions } from './http.ts';
 import type { Invocation } from './invocation.ts';
 import type { OutboundResponse } from './ops/index.ts';
-import { isSendableCloseCode, MAX_MESSAGE_BYTES, MAX_QUEUED_BYTES, socketById, unadopted, type HostSocket } from './ops/web-socket.ts';
+import { isSendableCloseCode, MAX_MESSAGE_BYTES, MAX_QUEUED_BYTES, socketById, socketsSettled, unadopted, type HostSocket } from './ops/web-socket.ts';
 import type { WorkerIsolate } from './worker-isolate.ts';
 
 // Headers of a 101 that belong to this one handshake, written by `ws` itself.
@@ -81,7 +81,8 @@ export function acceptWebSocket(worker: WorkerIsolate, req: IncomingMessage, res
   const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
   if (socket.ws) pipe(ws, socket);
   else socket.attach(ws);
-  return closed;
+  // The invocation ends once the worker has handled the closes (its sockets are then dropped).
+  return closed.then(() => socketsSettled(socket.owner, worker.def.limits.waitUntilMs));
 }
 
 // The worker returned an origin's socket as it is: messages go between the two sockets
@@ -176,6 +177,8 @@ export function connectOrigin(init: RequestInit_, signal: AbortSignal, lookup: u
     ws.once('upgrade', (res: IncomingMessage) => { head = headOf(res); });
     ws.once('open', () => {
       settle();
+      // Nothing listens for messages yet: the origin's first ones wait in the socket.
+      ws.pause();
       // Only web_socket_connect adopts it (in a microtask); a path that does not take
       // WebSockets (the plain fetch op, given an Upgrade header) would leave it open.
       unadopted.add(ws);

@@ -169,6 +169,8 @@ export interface SyncOps {
   web_socket_send(id: number, data: string | Uint8Array): void;
   /** Starts the closing handshake of host socket `id`; `code` null sends none. */
   web_socket_close(id: number, code: number | null, reason: string): void;
+  /** The isolate dispatched the close event of host socket `id`: the host forgets it. */
+  web_socket_release(id: number): void;
   /** lol-html as WebAssembly (html-rewriter-wasm), its memory capped at HTML_REWRITER_MAX_PAGES. */
   html_rewriter_wasm(): Uint8Array;
 }
@@ -254,7 +256,7 @@ export interface WorkerSetup {
 
 export const SYNC_OPS = [
   'console_write', 'random_bytes', 'timer_cancel', 'respond', 'stream_chunk', 'stream_cancel',
-  'fail', 'wait_until_done', 'op_abort', 'crypto_key_release', 'web_socket_claim', 'web_socket_send', 'web_socket_close',
+  'fail', 'wait_until_done', 'op_abort', 'crypto_key_release', 'web_socket_claim', 'web_socket_send', 'web_socket_close', 'web_socket_release',
   'crypto_hash_create', 'crypto_hash_update', 'crypto_hash_digest', 'crypto_hash_free', 'html_rewriter_wasm',
 ] as const satisfies readonly SyncOpName[];
 

@@ -46,6 +46,9 @@ export class HostSocket {
   #waiter: ((ev: WebSocketEvent) => void) | null = null;
   #closeSent = false;
   #closeDelivered = false;
+  /** The isolate reads this socket's events (it was accepted there). */
+  #receiving = false;
+  #released = false;
   readonly #table: Map<number, HostSocket>;
   readonly #ac = new AbortController();
 
@@ -67,8 +70,8 @@ export class HostSocket {
     ws.on('error', (err: Error) => this.#push({ type: 'error', message: `WebSocket error: ${err.message}` }, 0));
     ws.once('close', (code: number, reason: Buffer) => {
       this.#push({ type: 'close', code, reason: reason.toString('utf8'), wasClean: code !== 1006 }, 0);
-      this.#forget();
     });
+    if (ws.isPaused) ws.resume();
     const early = this.#early;
     this.#early = [];
     this.#outBytes = 0;
@@ -101,6 +104,7 @@ export class HostSocket {
 
   /** The next event; the peer is read again once the queue is below half its bound. */
   next(): Promise<WebSocketEvent> {
+    this.#receiving = true;
     if (this.#waiter) throw typeError('This WebSocket is already being read.');
     if (this.#closeDelivered) throw typeError('This WebSocket is closed.');
     const ev = this.#inbox.shift();
@@ -140,13 +144,31 @@ export class HostSocket {
     if (this.#inBytes > MAX_QUEUED_BYTES && this.ws && !this.ws.isPaused) this.ws.pause();
   }
 
+  /**
+   * True while the isolate still has events of this socket to handle: its invocation
+   * stays open for them (see `socketsSettled`).
+   */
+  get held(): boolean {
+    return this.#receiving && !this.#released && !this.piped;
+  }
+
+  /** The isolate dispatched the close event: the socket is forgotten. */
+  release(): void {
+    this.#released = true;
+    this.#forget();
+  }
+
   #forget(): void {
     if (this.#table.get(this.id) === this) this.#table.delete(this.id);
     if (this.owner.inflight.get(inflightKey(this.id)) === this.#ac) this.owner.inflight.delete(inflightKey(this.id));
+    const sockets = owned.get(this.owner);
+    sockets?.delete(this);
+    if (sockets && ![...sockets].some((s) => s.held)) settledWaiters.get(this.owner)?.();
   }
 
   // The invocation ended (or the isolate stopped) with the socket still open.
   #drop(): void {
+    this.#released = true;
     this.#forget();
     if (this.piped) return;
     if (this.ws) this.ws.close(1011, 'The worker that handled this WebSocket has stopped.');
@@ -161,6 +183,27 @@ export class HostSocket {
 
 /** Origin sockets not yet taken by a worker: closed after this turn (web-socket-upgrade.ts). */
 export const unadopted = new WeakSet<Ws>();
+
+const owned = new WeakMap<Invocation, Set<HostSocket>>();
+const settledWaiters = new WeakMap<Invocation, () => void>();
+
+/**
+ * Resolves once the isolate has handled the close of every socket `inv` accepted (so a
+ * worker bridging two sockets sees both closes), or after `timeoutMs`.
+ */
+export function socketsSettled(inv: Invocation, timeoutMs: number): Promise<void> {
+  const sockets = owned.get(inv);
+  if (!sockets || ![...sockets].some((s) => s.held)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    function done(): void {
+      clearTimeout(timer);
+      settledWaiters.delete(inv);
+      resolve();
+    }
+    settledWaiters.set(inv, done);
+  });
+}
 
 const tables = new WeakMap<WorkerIsolate, { next: number; sockets: Map<number, HostSocket> }>();
 const openCount = new WeakMap<Invocation, number>();
@@ -187,6 +230,9 @@ export function registerSocket(worker: WorkerIsolate, owner: Invocation, ws: Ws 
   const t = tableOf(worker);
   const s = new HostSocket(t.sockets, t.next++, owner);
   t.sockets.set(s.id, s);
+  let mine = owned.get(owner);
+  if (!mine) owned.set(owner, (mine = new Set()));
+  mine.add(s);
   if (ws) s.attach(ws);
   return s;
 }
@@ -222,6 +268,9 @@ export const webSocketSyncOps = {
   web_socket_send(ctx: OpContext, id: number, data: string | Uint8Array): void {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw typeError('WebSocket send(): the message must be a string or bytes.');
     socketOf(ctx, id).send(data);
+  },
+  web_socket_release(ctx: OpContext, id: number): void {
+    socketById(ctx.worker, id)?.release();
   },
   web_socket_close(ctx: OpContext, id: number, code: number | null, reason: string): void {
     if (code !== null && !isSendableCloseCode(code)) throw typeError(`Invalid WebSocket close code: ${String(code)}.`);
