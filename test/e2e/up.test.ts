@@ -214,6 +214,12 @@ describe('atoll up', () => {
     const flag = await run(['--port', 'eighty']);
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /atoll up: .*--port.*"eighty" is not a port number/);
+    const isolates = await run(['--max-isolates', '0']);
+    assert.equal(isolates.code, 2);
+    assert.match(isolates.stderr, /atoll up: .*--max-isolates.*"0" is not a whole number of isolates from 1/);
+    const location = await run(['--location', 'two words']);
+    assert.equal(location.code, 2);
+    assert.match(location.stderr, /atoll up: .*--location.*"two words" is not a location id/);
     const env = await run([], { ATOLL_API_PORT: '99999' });
     assert.equal(env.code, 1);
     assert.match(env.stderr, /atoll up: ATOLL_API_PORT="99999": "99999" is not a port number/);
