@@ -13,6 +13,9 @@ import { LolInstance, releaseInstance, takeInstance } from './internal/html-rewr
 import { guarded, wrappers } from './internal/html-rewriter-content.ts';
 
 const WRITE_SLICE = 64 * 1024;
+const OUT_START = 16 * 1024;
+// An output buffer that grew past this (a large insertion) is not kept between flushes.
+const OUT_KEEP = 1024 * 1024;
 const ELEMENT_HANDLERS = ['element', 'comments', 'text'] as const;
 const DOCUMENT_HANDLERS = ['doctype', 'comments', 'text', 'end'] as const;
 
@@ -122,29 +125,30 @@ function rewritingSource(regs: Registration[], input: ReadableStream<Uint8Array>
   let inst: LolInstance | null = null;
   let rw = 0;
   let stackPtr = 0;
-  let out: Uint8Array[] = [];
+  // Output since the last flush: the sink's views into the module's memory are copied here.
+  let out = new Uint8ArrayCtor(OUT_START);
   let outBytes = 0;
   let busy = false;
   let cancelled = false;
 
   const flush = (controller: { enqueue(c: Uint8Array): void }) => {
     if (outBytes === 0 || cancelled) return;
-    let chunk: Uint8Array;
-    if (out.length === 1) chunk = out[0];
-    else {
-      chunk = new Uint8ArrayCtor(outBytes);
-      let o = 0;
-      for (let i = 0; i < out.length; i++) { chunk.set(out[i], o); o += out[i].byteLength; }
-    }
-    out = [];
+    controller.enqueue(out.slice(0, outBytes));
     outBytes = 0;
-    controller.enqueue(chunk);
+    if (out.byteLength > OUT_KEEP) out = new Uint8ArrayCtor(OUT_START);
   };
 
   const start = () => {
     inst = takeInstance(wrappers);
     rw = newRewriter(inst, (chunk: Uint8Array) => {
-      ArrayPrototypePush(out, chunk);
+      if (outBytes + chunk.byteLength > out.byteLength) {
+        let size = out.byteLength * 2;
+        while (size < outBytes + chunk.byteLength) size *= 2;
+        const grown = new Uint8ArrayCtor(size);
+        grown.set(out.subarray(0, outBytes));
+        out = grown;
+      }
+      out.set(chunk, outBytes);
       outBytes += chunk.byteLength;
     });
     for (const reg of regs) {

@@ -266,7 +266,9 @@ export class LolInstance {
       __wbg_instanceof_Promise_c6535fc791fcc4d2: (i) => (this.get(i) instanceof Promise ? 1 : 0),
       __wbg_buffer_89a8560ab6a3d9c6: (i) => this.add((this.get(i) as { buffer: ArrayBuffer }).buffer),
       __wbg_newwithbyteoffsetandlength_e45d8b33c02dc3b5: (b, o, l) => this.add(new Uint8ArrayCtor(this.get(b) as ArrayBuffer, o >>> 0, l >>> 0)),
-      __wbg_new_bd2e1d010adb8a1a: (i) => this.add(new Uint8ArrayCtor(this.get(i) as Uint8Array)),
+      // `new Uint8Array(view)`: the module uses it only to hand output to the sink, which
+      // copies at once, so the view goes as it is (one allocation and copy fewer a chunk).
+      __wbg_new_bd2e1d010adb8a1a: (i) => this.add(this.get(i)),
       __wbindgen_debug_string: (at, i) => writeString(at, typeof this.get(i)),
       __wbindgen_throw: (p, l) => { throw new ErrorCtor(this.string(p, l)); },
       __wbindgen_rethrow: (i) => { throw this.take(i); },
