@@ -297,12 +297,13 @@ test('fetch: sub-request limit: each hop of a redirect chain counts, as on Worke
   assert.equal(hitsSince(before).length, 3);
 });
 
-test('fetch: WebSocket upgrades: refused with NotSupportedError before any request is made', async () => {
+test('fetch: WebSocket upgrades: an origin that does not upgrade answers as a plain response, with no webSocket', async () => {
   const before = origin.hits.length;
-  const out = await run(`await fetch(ORIGIN + '/echo', { headers: { upgrade: 'websocket' } });`);
-  assert.equal(out.name, 'NotSupportedError');
-  assert.match(out.message, /cannot open WebSocket connections/);
-  assert.equal(hitsSince(before).length, 0);
+  const out = await run(`const res = await fetch(ORIGIN + '/echo', { headers: { upgrade: 'websocket' } });
+    const echoed = await res.json();
+    return { status: res.status, webSocket: res.webSocket, upgrade: echoed.headers.upgrade, key: typeof echoed.headers['sec-websocket-key'] };`);
+  assert.deepEqual(out.value, { status: 200, webSocket: null, upgrade: 'websocket', key: 'string' });
+  assert.equal(hitsSince(before).length, 1);
 });
 
 test('fetch: network errors: a refused connection rejects with a TypeError naming the cause', async () => {
