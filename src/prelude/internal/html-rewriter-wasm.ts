@@ -46,6 +46,7 @@ const STACK_SLOTS = 32;
 const MAX_ABANDONED = 64;
 
 let module: object | null = null;
+let wasmBytes: Uint8Array | null = null;
 const idle: LolInstance[] = [];
 
 export class LolInstance {
@@ -69,7 +70,13 @@ export class LolInstance {
     // WebAssembly appears at boot, after this file's top level ran into the snapshot.
     const wasm = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: LolExports }; RuntimeError: Function } }).WebAssembly;
     this.#RuntimeError = wasm.RuntimeError;
-    module ??= new wasm.Module(hostSync('html_rewriter_wasm'));
+    if (!module) {
+      // Asked of the host once per isolate, even if compiling fails (a tenant may have
+      // replaced WebAssembly.Module): the bytes are kept only until a module exists.
+      wasmBytes ??= hostSync('html_rewriter_wasm');
+      module = new wasm.Module(wasmBytes);
+      wasmBytes = null;
+    }
     const instance = new wasm.Instance(module, { __wbindgen_placeholder__: this.#imports(wrappers) });
     this.exports = instance.exports;
   }
