@@ -144,8 +144,8 @@ test('HTMLRewriter: transform: the first bytes reach the client before a slow or
   }
 });
 
-test('HTMLRewriter: transform: a body that is a tenant ReadableStream streams through; its error errors the output', async () => {
-  const out = await runInIsolate<{ text: string; error: string }>(`
+test('HTMLRewriter: transform: a body that is a tenant ReadableStream streams through; its error, or a chunk that is not bytes, errors the output', async () => {
+  const out = await runInIsolate<{ text: string; error: string; notBytes: string }>(`
     const enc = new TextEncoder();
     const parts = ['<ul>', '<li>a</li>', '<li>b</li>', '</ul>'];
     const slow = new ReadableStream({
@@ -158,10 +158,14 @@ test('HTMLRewriter: transform: a body that is a tenant ReadableStream streams th
     const failing = new ReadableStream({ start(c) { c.enqueue(enc.encode('<p>ok</p>')); c.error(new RangeError('origin broke')); } });
     let error = 'no error';
     try { await new HTMLRewriter().on('p', { element() {} }).transform(new Response(failing)).text(); } catch (e) { error = e.name + ': ' + e.message; }
-    return { text, error };
+    const strings = new ReadableStream({ start(c) { c.enqueue('<p>not bytes</p>'); c.close(); } });
+    let notBytes = 'no error';
+    try { await new HTMLRewriter().on('p', { element() {} }).transform(new Response(strings)).text(); } catch (e) { notBytes = e.name + ': ' + e.message; }
+    return { text, error, notBytes };
   `);
   assert.equal(out.text, '<ul><li x="1">a</li><li x="1">b</li></ul>');
   assert.equal(out.error, 'RangeError: origin broke');
+  assert.equal(out.notBytes, "TypeError: Failed to execute 'transform' on 'HTMLRewriter': the response body's ReadableStream did not return bytes.");
 });
 
 test('HTMLRewriter: async handlers: a handler that never settles holds only its own response', async () => {
