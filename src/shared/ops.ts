@@ -218,8 +218,12 @@ export type AsyncOpName = keyof AsyncOps;
  */
 export const WASM_MAX_PAGES = 2048;
 
-/** Largest memory of one HTMLRewriter's WebAssembly instance, in 64 KiB pages (16 MiB). */
-export const HTML_REWRITER_MAX_PAGES = 256;
+/**
+ * Largest memory of one HTMLRewriter's WebAssembly instance, in 64 KiB pages (8 MiB): each
+ * transform in flight holds one, charged against the isolate's WebAssembly budget (16 at
+ * once in a 128 MB worker).
+ */
+export const HTML_REWRITER_MAX_PAGES = 128;
 
 /** Prefix of the message of an error a host op throws; the rest is JSON ErrorInfo. */
 export const OP_ERROR_MARK = '\u0000atoll-op-error:';

@@ -316,18 +316,20 @@ test('HTMLRewriter: async handlers: the parser waits for each promise, in docume
   assert.deepEqual(out.order, ['start 1', 'end 1', 'text a', 'start 2', 'end 2', 'text b', 'start 3', 'end 3', 'text c']);
 });
 
-test('HTMLRewriter: async handlers: concurrent transforms in one isolate each get the right output', async () => {
+test('HTMLRewriter: async handlers: 12 concurrent transforms in one 128 MB isolate each get the right output', async () => {
+  // Each transform in flight holds an instance charged at 8 MiB: 12 fit in the budget.
+  const ids = Array.from({ length: 12 }, (_, i) => i);
   const out = await run<string[]>(`
     const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
     const one = (i) => rewrite('<ul>' + '<li>x</li>'.repeat(5) + '</ul>', (r) => r.on('li', {
       async element(e) { await sleep((i * 7) % 5); e.setInnerContent(String(i)); },
     }));
-    return Promise.all([0, 1, 2, 3, 4].map(one));
-  `);
-  assert.deepEqual(out, [0, 1, 2, 3, 4].map((i) => '<ul>' + `<li>${i}</li>`.repeat(5) + '</ul>'));
+    return Promise.all(${JSON.stringify(ids)}.map(one));
+  `, { limits: { memoryMb: 128 } });
+  assert.deepEqual(out, ids.map((i) => '<ul>' + `<li>${i}</li>`.repeat(5) + '</ul>'));
 });
 
-test('HTMLRewriter: memory: a tag too large for the 16 MiB cap errors that body clearly; the isolate keeps working', async () => {
+test('HTMLRewriter: memory: a tag too large for the 8 MiB cap errors that body clearly; the isolate keeps working', async () => {
   const out = await run<string[]>(`
     const huge = '<p title="' + 'x'.repeat(20 * 1024 * 1024) + '">';
     return [
@@ -335,6 +337,6 @@ test('HTMLRewriter: memory: a tag too large for the 16 MiB cap errors that body 
       await rewrite('<p>x</p>', (r) => r.on('p', { element(e) { e.setInnerContent('ok'); } })),
     ];
   `, { limits: { cpuMs: 10_000 } }); // lol-html rescans the growing tag: ~0.8 s of CPU before it gives up
-  assert.match(out[0], /^RangeError: HTMLRewriter: lol-html stopped \(RuntimeError: unreachable\), most likely because it needed more than its memory limit of 16 MiB/);
+  assert.match(out[0], /^RangeError: HTMLRewriter: lol-html stopped \(RuntimeError: unreachable\), most likely because it needed more than its memory limit of 8 MiB/);
   assert.equal(out[1], '<p>ok</p>');
 });

@@ -44,6 +44,9 @@ const STACK_SLOTS = 32;
 // Suspended rewriters an instance may hold before it is retired (each keeps its buffers
 // and its handlers alive).
 const MAX_ABANDONED = 64;
+// Idle instances kept for the next transforms; past a burst the rest go to the GC, so
+// their memory charge stops counting against the tenant's own WebAssembly.
+const MAX_IDLE = 4;
 
 let module: object | null = null;
 let wasmBytes: Uint8Array | null = null;
@@ -291,5 +294,5 @@ export function takeInstance(wrappers: Wrappers): LolInstance {
 
 /** Back to the pool: only after the instance's last call returned normally. */
 export function releaseInstance(inst: LolInstance): void {
-  if (!inst.tainted) ArrayPrototypePush(idle, inst);
+  if (!inst.tainted && idle.length < MAX_IDLE) ArrayPrototypePush(idle, inst);
 }

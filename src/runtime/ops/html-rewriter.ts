@@ -11,7 +11,9 @@
 // The module declares a memory with no maximum, which would be charged at 128 MiB
 // against the isolate's WebAssembly budget (src/prelude/internal/wasm-limits.ts) and let
 // one rewriter grow that far. The copy sent here declares HTML_REWRITER_MAX_PAGES
-// instead: V8 then refuses growth past it, and lol-html fails that transform.
+// instead: V8 then refuses growth past it, and lol-html fails that transform. lol-html
+// streams, so it needs little: rewriting a 10 MB page left the memory at its initial
+// 1.25 MiB; only a single huge tag (or a huge insertion) needs more.
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
