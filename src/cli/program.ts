@@ -36,7 +36,8 @@ function parentOf(program: Command, words: string[], groups: GroupSpec[], info: 
   for (let i = 0; i < words.length; i++) {
     const path = words.slice(0, i + 1).join(' ');
     const found = parent.commands.find((c) => c.name() === words[i]);
-    parent = found ?? configure(parent.command(words[i]).description(groups.find((g) => g.name === path)?.summary ?? ''), `atoll ${path}`, info);
+    parent = found ?? configure(parent.command(words[i]).description(groups.find((g) => g.name === path)?.summary ?? ''), `atoll ${path}`, info)
+      .addHelpText('after', `\nRun \`atoll ${path} COMMAND --help\` for a command's options and examples.\n`);
   }
   return parent;
 }
