@@ -28,7 +28,7 @@ export function fetch(input: Request | string | URL, init?: RequestInit): Promis
     if (s.signal.aborted) throw s.signal.reason;
     // Workers: a WebSocket to the origin, as the Response's `webSocket` (web-socket.ts).
     if (s.headers.get('upgrade')?.trim().toLowerCase() === 'websocket') {
-      resolve(connectWebSocket(s.method, s.url, headerList(s.headers)));
+      resolve(connectWebSocket(s.method, s.url, headerList(s.headers), s.signal));
       return;
     }
     const opId = reserveOpId();

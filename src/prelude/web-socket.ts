@@ -11,8 +11,9 @@ import { Event, type EventInit } from './event.ts';
 import { EventTarget } from './event-target.ts';
 import { DOMException } from './dom-exception.ts';
 import { responseFromHead, responseState, type Response } from './response.ts';
-import { hostAsync, hostSync } from './internal/bridge.ts';
-import { ArrayPrototypePush, PromisePrototypeThen, PromiseResolve, RangeErrorCtor, StringCtor, TypeErrorCtor, Uint8ArrayCtor } from './internal/primordials.ts';
+import { dropOp, hostAsync, hostAsyncWithId, hostSync, reserveOpId } from './internal/bridge.ts';
+import { onAbort, type AbortSignal } from './abort.ts';
+import { ArrayPrototypePush, PromiseCtor, PromisePrototypeThen, PromiseResolve, RangeErrorCtor, StringCtor, TypeErrorCtor, Uint8ArrayCtor } from './internal/primordials.ts';
 import { SafeWeakMap } from './internal/safe-collections.ts';
 import { utf8Length } from './internal/utf8.ts';
 
@@ -316,12 +317,34 @@ export function webSocketForResponse(response: Response, ctxId: number): number 
   return id;
 }
 
-/** fetch() of a request with `Upgrade: websocket` (fetch.ts sends it here). */
-export function connectWebSocket(method: string, url: string, headers: HeaderList): Promise<Response> {
+/**
+ * fetch() of a request with `Upgrade: websocket` (fetch.ts sends it here). The signal
+ * aborts the handshake; an open socket is closed with its request, or by close().
+ */
+export function connectWebSocket(method: string, url: string, headers: HeaderList, signal: AbortSignal): Promise<Response> {
   const init = { method, url, headers, body: null, redirect: 'manual' as const, cf: null, cache: null, signal: null };
-  return PromisePrototypeThen(hostAsync('web_socket_connect', init), (head) => {
-    const response = responseFromHead(head, 'immutable');
-    if (typeof head.webSocket === 'number') responseState(response).webSocket = newSocket({ hostId: head.webSocket, origin: true });
-    return response;
+  const opId = reserveOpId();
+  return new PromiseCtor((resolve, reject) => {
+    let settled = false;
+    const off = onAbort(signal, () => {
+      if (settled) return;
+      settled = true;
+      dropOp(opId);
+      hostSync('op_abort', opId);
+      reject(signal.reason);
+    });
+    PromisePrototypeThen(hostAsyncWithId(opId, 'web_socket_connect', init), (head) => {
+      off();
+      if (settled) return;
+      settled = true;
+      const response = responseFromHead(head, 'immutable');
+      if (typeof head.webSocket === 'number') responseState(response).webSocket = newSocket({ hostId: head.webSocket, origin: true });
+      resolve(response);
+    }, (err) => {
+      off();
+      if (settled) return;
+      settled = true;
+      reject(err);
+    });
   });
 }

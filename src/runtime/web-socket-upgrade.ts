@@ -59,6 +59,9 @@ export function acceptWebSocket(worker: WorkerIsolate, req: IncomingMessage, res
   const upgrade = pendingUpgrades.get(req);
   if (!upgrade) {
     socket.abandon();
+    if (req.headers.upgrade?.toLowerCase() === 'websocket') {
+      throw new Error("The worker answered with a WebSocket (101), but this server does not hand WebSocket upgrades to atoll: its 'upgrade' event must call invokeUpgrade().");
+    }
     throw new Error('The worker answered with a WebSocket (101), but the request is not a WebSocket upgrade (it has no "Upgrade: websocket" header).');
   }
   pendingUpgrades.delete(req);

@@ -4,22 +4,29 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { connect, serveWorker, waitFor } from './web-socket-harness.ts';
 
-/** An origin that greets, echoes with a prefix, records handshakes and closes, and refuses /deny. */
+/** An origin that greets, echoes with a prefix, records handshakes and closes, refuses /deny and stalls /hang. */
 async function startOrigin() {
   const handshakes: IncomingHttpHeaders[] = [];
   const closes: { code: number; reason: string }[] = [];
+  const server = createServer();
+  // Every connection, upgraded or not, so close() ends a stalled handshake too.
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
   const wss = new WebSocketServer({
-    host: '127.0.0.1',
-    port: 0,
+    server,
     handleProtocols: (protocols) => (protocols.has('chat') ? 'chat' : false),
-    verifyClient: (info, done) => (info.req.url === '/deny' ? done(false, 403, 'Forbidden') : done(true)),
+    // /hang never answers the handshake.
+    verifyClient: (info, done) => {
+      if (info.req.url === '/deny') done(false, 403, 'Forbidden');
+      else if (info.req.url !== '/hang') done(true);
+    },
   });
-  await new Promise<void>((r) => wss.once('listening', r));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   wss.on('connection', (ws, req) => {
     handshakes.push(req.headers);
     ws.send('welcome');
@@ -27,10 +34,14 @@ async function startOrigin() {
     ws.on('close', (code, reason) => closes.push({ code, reason: reason.toString() }));
   });
   return {
-    url: `http://127.0.0.1:${(wss.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     handshakes,
     closes,
-    close: () => new Promise<void>((r) => { for (const c of wss.clients) c.terminate(); wss.close(() => r()); }),
+    close: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      wss.close();
+      server.close(() => r());
+    }),
   };
 }
 
@@ -115,6 +126,28 @@ test('WebSocket proxy: fetch: an origin that refuses the upgrade answers as a pl
     assert.equal(out.webSocket, null);
     assert.equal(out.body, 'Forbidden');
     assert.match(String(out.unreachable), /^TypeError: Network error while opening a WebSocket to http:\/\/127\.0\.0\.1:1\/: .*ECONNREFUSED/);
+  } finally {
+    await w.close();
+    await origin.close();
+  }
+});
+
+test('WebSocket proxy: fetch: the request signal aborts a handshake the origin does not answer', async () => {
+  const origin = await startOrigin();
+  const w = await serveWorker(`export default {
+    async fetch() {
+      const started = Date.now();
+      try {
+        await fetch('${origin.url}/hang', { headers: { Upgrade: 'websocket' }, signal: AbortSignal.timeout(100) });
+        return new Response('connected');
+      } catch (e) {
+        return new Response(e.name + ' after ' + (Date.now() - started >= 90 ? 'the timeout' : 'too short a time'));
+      }
+    },
+  };`);
+  try {
+    const res = await fetch(w.http);
+    assert.equal(await res.text(), 'TimeoutError after the timeout');
   } finally {
     await w.close();
     await origin.close();

@@ -20,7 +20,9 @@ const ECHO = `export default {
     server.addEventListener('close', (event) => {
       console.log('close', event.code, event.reason, event.wasClean, event instanceof CloseEvent, server.readyState);
     });
-    return new Response(null, { status: 101, webSocket: client, headers: { 'x-worker': 'echo' } });
+    const protocols = request.headers.get('sec-websocket-protocol');
+    const headers = { 'x-worker': 'echo', ...(protocols && { 'sec-websocket-protocol': protocols.split(',').pop().trim() }) };
+    return new Response(null, { status: 101, webSocket: client, headers });
   },
 };`;
 
@@ -45,16 +47,18 @@ test('WebSocket: echo worker: text and binary messages go both ways, and the clo
   }
 });
 
-test('WebSocket: 101 response: the worker headers reach the client; a plain request gets the worker answer', async () => {
+test('WebSocket: 101 response: the worker headers and subprotocol reach the client; a plain request gets the worker answer', async () => {
   const w = await serveWorker(ECHO);
   try {
-    const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
-      const ws = new WebSocket(w.ws);
-      ws.once('upgrade', (res) => resolve(res.headers));
+    const { headers, protocol } = await new Promise<{ headers: Record<string, unknown>; protocol: string }>((resolve, reject) => {
+      const ws = new WebSocket(w.ws, ['one', 'two']);
+      let headers: Record<string, unknown> = {};
+      ws.once('upgrade', (res) => { headers = res.headers; });
       ws.once('error', reject);
-      ws.once('open', () => ws.close());
+      ws.once('open', () => { resolve({ headers, protocol: ws.protocol }); ws.close(); });
     });
     assert.equal(headers['x-worker'], 'echo');
+    assert.equal(protocol, 'two');
     const res = await fetch(w.http);
     assert.equal(res.status, 426);
     assert.equal(await res.text(), 'Expected Upgrade: websocket');
