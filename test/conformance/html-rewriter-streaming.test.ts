@@ -189,3 +189,32 @@ test('HTMLRewriter: async handlers: a handler that never settles holds only its 
     await w.close();
   }
 });
+
+test('HTMLRewriter: handlers: an error thrown mid-stream cuts the response after what was sent and is recorded as the exception', async () => {
+  const w = await startWorker(`export default { async fetch() {
+    const page = '<p>x</p>'.repeat(5000) + '<b>boom</b>';
+    return new HTMLRewriter().on('b', { element() { throw new RangeError('handler failed on <b>'); } }).transform(new Response(page));
+  } }`);
+  try {
+    const res = await w.fetch('/');
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    let received = '';
+    const failure = await (async () => {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) return 'ended normally';
+        received += Buffer.from(r.value).toString();
+      }
+    })().catch((e: Error) => `cut: ${e.message}`);
+    assert.equal(failure, 'cut: terminated');
+    // The 16 KiB slices before the failing tag went out.
+    assert.ok(received.startsWith('<p>x</p>'.repeat(100)), `received ${received.length} bytes`);
+    assert.ok(!received.includes('<b>'));
+    const [inv] = await w.settled(1);
+    assert.equal(inv.outcome, 'exception');
+    assert.equal(inv.exceptions[0]?.message, 'handler failed on <b>');
+  } finally {
+    await w.close();
+  }
+});
