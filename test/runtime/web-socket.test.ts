@@ -185,3 +185,27 @@ test('WebSocketPair: both ends in one worker: messages and the close reach the o
   `);
   assert.deepEqual(out, ['b got hi true', 'a got 7,8', 'b closed 3000 end', 'a closed 3000 3']);
 });
+
+test('WebSocket: upgrade request: a worker that answers without a WebSocket sends a plain response, and the connection closes', async () => {
+  const w = await serveWorker(`export default {
+    fetch(request) {
+      return new Response('no sockets for ' + new URL(request.url).pathname, { status: 403, headers: { 'x-why': 'policy' } });
+    },
+  };`);
+  try {
+    const answer = await new Promise<{ status: number; why: unknown; body: string; connection: unknown }>((resolve, reject) => {
+      const ws = new WebSocket(`${w.ws}/room`);
+      ws.once('open', () => reject(new Error('the upgrade was accepted')));
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => { body += chunk; });
+        res.on('end', () => resolve({ status: res.statusCode!, why: res.headers['x-why'], body, connection: res.headers.connection }));
+      });
+    });
+    assert.deepEqual(answer, { status: 403, why: 'policy', body: 'no sockets for /room', connection: 'close' });
+    await waitFor(() => w.invocations.length === 1, 'the invocation to end');
+  } finally {
+    await w.close();
+  }
+});
