@@ -21,6 +21,8 @@ const WRITE_SLICE = 16 * 1024;
 const OUT_START = 16 * 1024;
 // An output buffer that grew past this (a large insertion) is not kept between flushes.
 const OUT_KEEP = 1024 * 1024;
+// https://fetch.spec.whatwg.org/#null-body-status
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 const ELEMENT_HANDLERS = ['element', 'comments', 'text'] as const;
 const DOCUMENT_HANDLERS = ['doctype', 'comments', 'text', 'end'] as const;
 
@@ -113,14 +115,15 @@ export class HTMLRewriter {
     if (!list) throw new TypeErrorCtor('Illegal invocation');
     if (!(response instanceof Response)) throw new TypeErrorCtor("Failed to execute 'transform' on 'HTMLRewriter': parameter 1 is not of type 'Response'.");
     if (response.bodyUsed) throw new TypeErrorCtor("Failed to execute 'transform' on 'HTMLRewriter': Body has already been used. It can only be used once.");
+    const init = { status: response.status, statusText: response.statusText, headers: new Headers(response.headers) };
+    // A status that cannot have a body (204, 304, ...) has nothing to rewrite.
+    if (NULL_BODY_STATUSES.has(response.status)) return new Response(null, init);
     const input = response.body;
     // Later on()/onDocument() calls do not change a transform already made.
     const regs = [...list];
-    const headers = new Headers(response.headers);
     // The length changes with the rewrite (Workers drops it too).
-    headers.delete('content-length');
-    const body = new ReadableStream<Uint8Array>(rewritingSource(regs, input), { highWaterMark: 0 });
-    return new Response(body, { status: response.status, statusText: response.statusText, headers });
+    init.headers.delete('content-length');
+    return new Response(new ReadableStream<Uint8Array>(rewritingSource(regs, input), { highWaterMark: 0 }), init);
   }
 
   get [Symbol.toStringTag](): string { return 'HTMLRewriter'; }

@@ -272,7 +272,7 @@ test('HTMLRewriter: content: wrong types are rejected or converted as Workers do
   ]);
 });
 
-test('HTMLRewriter: transform: keeps status and headers, drops Content-Length, rejects what is not a usable Response', async () => {
+test('HTMLRewriter: transform: keeps status and headers, drops Content-Length, passes a null-body status through, rejects what is not a usable Response', async () => {
   const out = await run<Record<string, unknown>>(`
     const src = new Response('<p>x</p>', { status: 404, statusText: 'Nope', headers: { 'content-type': 'text/html', 'content-length': '8', 'x-a': '1' } });
     const res = new HTMLRewriter().on('p', { element(e) { e.append('yz'); } }).transform(src);
@@ -284,6 +284,7 @@ test('HTMLRewriter: transform: keeps status and headers, drops Content-Length, r
       notResponse: await failure(() => new HTMLRewriter().transform('<p>')),
       used: await failure(() => new HTMLRewriter().transform(used)),
       empty: await new HTMLRewriter().onDocument({ end(e) { e.append('<i>end</i>', { html: true }); } }).transform(new Response(null)).text(),
+      noContent: await (async () => { const r = new HTMLRewriter().on('p', { element() {} }).transform(new Response(null, { status: 304, headers: { etag: '"1"' } })); return [r.status, r.headers.get('etag'), r.body]; })(),
       toStringTag: Object.prototype.toString.call(new HTMLRewriter()),
     };
   `);
@@ -292,6 +293,7 @@ test('HTMLRewriter: transform: keeps status and headers, drops Content-Length, r
     notResponse: "TypeError: Failed to execute 'transform' on 'HTMLRewriter': parameter 1 is not of type 'Response'.",
     used: "TypeError: Failed to execute 'transform' on 'HTMLRewriter': Body has already been used. It can only be used once.",
     empty: '<i>end</i>',
+    noContent: [304, '"1"', null],
     toStringTag: '[object HTMLRewriter]',
   });
 });
