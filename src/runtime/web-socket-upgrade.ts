@@ -29,10 +29,11 @@ const pendingUpgrades = new WeakMap<IncomingMessage, { socket: Duplex; head: Buf
 const noop = (): void => {};
 
 /**
- * Runs the worker for a request node:http handed to its 'upgrade' listener. Any answer
- * but a WebSocket is written to the socket as a plain HTTP response, which then closes.
+ * A response for a request node:http handed to its 'upgrade' listener: invokeHttp with
+ * it completes a worker's 101 on the socket; any other answer is written to the socket
+ * as a plain HTTP response, which then closes.
  */
-export function invokeUpgrade(worker: WorkerIsolate, req: IncomingMessage, socket: Duplex, head: Buffer, opts: HttpInvokeOptions): Promise<Invocation> {
+export function upgradeResponse(req: IncomingMessage, socket: Duplex, head: Buffer): ServerResponse {
   // node:http removed its own listeners from the socket: a reset must not crash the process.
   socket.on('error', noop);
   const res = new ServerResponse(req);
@@ -40,7 +41,22 @@ export function invokeUpgrade(worker: WorkerIsolate, req: IncomingMessage, socke
   res.assignSocket(socket as Socket);
   res.once('finish', () => socket.end());
   pendingUpgrades.set(req, { socket, head });
-  return invokeHttp(worker, req, res, opts);
+  return res;
+}
+
+/**
+ * An 'upgrade' listener that hands upgrades to the server's own request handler, so
+ * they take the same routing to invokeHttp: `server.on('upgrade', upgradeListener(handle))`.
+ */
+export function upgradeListener(handler: (req: IncomingMessage, res: ServerResponse) => unknown) {
+  return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    void handler(req, upgradeResponse(req, socket, head));
+  };
+}
+
+/** Runs the worker for a request node:http handed to its 'upgrade' listener. */
+export function invokeUpgrade(worker: WorkerIsolate, req: IncomingMessage, socket: Duplex, head: Buffer, opts: HttpInvokeOptions): Promise<Invocation> {
+  return invokeHttp(worker, req, upgradeResponse(req, socket, head), opts);
 }
 
 function header(list: HeaderList, name: string): string | null {

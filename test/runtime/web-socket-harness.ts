@@ -2,16 +2,16 @@
 // 127.0.0.1 (with the 'upgrade' listener an embedder installs), and the `ws` package as
 // the client.
 
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { DEFAULT_LIMITS, WorkerIsolate, type WorkerLimits } from '../../src/runtime/worker-isolate.ts';
 import { invokeHttp } from '../../src/runtime/http.ts';
-import { invokeUpgrade } from '../../src/runtime/web-socket-upgrade.ts';
+import { invokeUpgrade, upgradeListener } from '../../src/runtime/web-socket-upgrade.ts';
 import { outboundFetch } from '../../src/runtime/outbound.ts';
 import type { Invocation } from '../../src/runtime/invocation.ts';
 
-export async function serveWorker(code: string, limits: Partial<WorkerLimits> = {}) {
+export async function serveWorker(code: string, limits: Partial<WorkerLimits> = {}, via: 'invokeUpgrade' | 'listener' = 'invokeUpgrade') {
   const logs: string[] = [];
   const invocations: Invocation[] = [];
   const worker = await WorkerIsolate.create({
@@ -24,8 +24,10 @@ export async function serveWorker(code: string, limits: Partial<WorkerLimits> = 
     console: (_w, _inv, level, message) => logs.push(`${level}: ${message}`),
   });
   const opts = (url = '/') => ({ url: `http://localhost${url}`, cf: {}, maxBodyBytes: 1024 * 1024, exposeErrors: true });
-  const server = createServer((req, res) => void invokeHttp(worker, req, res, opts(req.url)).then((i) => invocations.push(i)));
-  server.on('upgrade', (req, socket, head) => void invokeUpgrade(worker, req, socket, head, opts(req.url)).then((i) => invocations.push(i)));
+  const handle = (req: IncomingMessage, res: ServerResponse) => invokeHttp(worker, req, res, opts(req.url)).then((i) => { invocations.push(i); });
+  const server = createServer(handle);
+  // Both ways an embedder can take upgrades: its own handler, or invokeUpgrade directly.
+  server.on('upgrade', via === 'listener' ? upgradeListener(handle) : (req, socket, head) => void invokeUpgrade(worker, req, socket, head, opts(req.url)).then((i) => invocations.push(i)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {

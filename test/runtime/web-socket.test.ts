@@ -67,7 +67,7 @@ test('WebSocket: 101 response: the worker headers and subprotocol reach the clie
   }
 });
 
-test('WebSocket: close: the worker closes with a code and reason the client receives; onmessage works', async () => {
+test('WebSocket: close: the worker closes with a code and reason the client receives; onmessage works (server wired with upgradeListener)', async () => {
   const w = await serveWorker(`export default {
     fetch() {
       const pair = new WebSocketPair();
@@ -76,7 +76,7 @@ test('WebSocket: close: the worker closes with a code and reason the client rece
       server.onmessage = (event) => server.close(4001, 'done with ' + event.data);
       return new Response(null, { status: 101, webSocket: pair[0] });
     },
-  };`);
+  };`, {}, 'listener');
   try {
     const c = await connect(w.ws);
     c.ws.send('it');
