@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startEmbedded, type Embedded } from '../../src/edge/embedded.ts';
-import type { CliResult } from '../dev/spawn-cli.ts';
+import { FIXTURES, type CliResult } from '../dev/spawn-cli.ts';
 import { assertFails, deadUrl, runAtoll, type RunOptions } from './platform-harness.ts';
 
 let up: Embedded;
@@ -157,6 +157,15 @@ describe('atoll deploy', () => {
     assert.deepEqual(JSON.parse(r.stdout).version.bindings, [{ type: 'service', name: 'AUTH', service: 'auth' }]);
     const staging = await cli(['deploy', '--env', 'staging'], { cwd: d });
     assertFails(staging, 'deploy', /"auth-staging"/);
+  });
+
+  test('atoll deploy: a service-worker script: one classic script with its imports inlined, served at the edge', async () => {
+    const r = await cli(['deploy', '--name', 'sw', '--compatibility-date', '2026-01-01'], { cwd: join(FIXTURES, 'service-worker') });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^Bundled 1 module \([\d.]+ KiB, service worker\)/m);
+    const route = await cli(['route', 'create', 'shop.example.com/sw', '--worker', 'sw']);
+    assert.equal(route.code, 0, route.stderr);
+    assert.equal((await edge('shop.example.com', '/sw')).body, 'howdy from a service worker; inlined text; 2+2=4');
   });
 
   test('atoll versions list: newest first, with the share each serves', async () => {
