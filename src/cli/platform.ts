@@ -3,6 +3,7 @@
 // reading a secret from stdin or a prompt that does not echo.
 
 import { createInterface } from 'node:readline';
+import { BundleError } from '../bundle/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { UserError } from '../runtime/errors.ts';
 import type { CommandSpec, OptionSpec } from './command.ts';
@@ -11,7 +12,8 @@ export const JSON_OPTION: OptionSpec = { flags: '--json', help: 'print the resul
 
 /**
  * Declares a platform command: a UserError from its run (the API's answer, a missing
- * login, a bad file) becomes `atoll NAME: reason`, one line, exit 1.
+ * login, a bad file) becomes `atoll NAME: reason`, one line, exit 1 (a build error's
+ * code frame follows on the next lines).
  */
 export function platformCommand(spec: CommandSpec): CommandSpec {
   return {
@@ -21,8 +23,9 @@ export function platformCommand(spec: CommandSpec): CommandSpec {
         return await spec.run(args, options);
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
-        const one = err.message.replace(/\s*\n\s*/g, ' ');
-        throw new UserError(one.startsWith('atoll ') ? one : `atoll ${spec.name}: ${one}`, err.code);
+        // A build error keeps its code frame under the first line, as atoll dev shows it.
+        const text = err instanceof BundleError ? err.message : err.message.replace(/\s*\n\s*/g, ' ');
+        throw new UserError(text.startsWith('atoll ') ? text : `atoll ${spec.name}: ${text}`, err.code);
       }
     },
   };

@@ -222,11 +222,11 @@ async function fetchJson(path: string): Promise<{ status: number; body: any }> {
 }
 
 describe('atoll deploy: bad input', () => {
-  test('atoll deploy: code that does not build: file:line:col, nothing uploaded', async () => {
+  test('atoll deploy: code that does not build: file:line:col and the code frame, nothing uploaded', async () => {
     const d = project({ 'wrangler.toml': 'name = "broken"\nmain = "index.js"\ncompatibility_date = "2026-01-01"\n', 'index.js': 'export default {\n  fetch() { return new Response("x" +); }\n};\n' });
     const r = await cli(['deploy'], { cwd: d });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /index\.js:2:\d+: error: /);
+    assert.match(r.stderr, /^atoll deploy: index\.js:2:\d+: error: Unexpected "\)"\n +fetch\(\) \{ return new Response\("x" \+\); \}\n +\^$/m);
     assert.equal((await fetchJson('/api/v1/workers/broken')).status, 404);
   });
 
