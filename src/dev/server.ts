@@ -7,7 +7,8 @@ import { join, relative, sep } from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import type { WorkerConfig } from '../config/types.ts';
 import { serveScheduledTest } from '../cron/test-trigger.ts';
-import { invokeHttp } from '../runtime/http.ts';
+import { handleClientError, invokeHttp } from '../runtime/http.ts';
+import { upgradeListener } from '../runtime/web-socket-upgrade.ts';
 import { warmPool } from '../runtime/isolate-pool.ts';
 import { UserError } from '../runtime/errors.ts';
 import { DevWorker } from './dev-worker.ts';
@@ -105,13 +106,17 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
 
   let selfHost = '';
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res).catch((err) => {
       log.write('error', 'internal_error', `Internal error while serving ${req.method} ${req.url}: ${(err as Error).stack ?? err}`);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('atoll dev: internal error (see the terminal)\n');
     });
-  });
+  };
+  const server: Server = createServer(onRequest);
+  // WebSocket upgrades take the same path, so a worker can answer them with a 101.
+  server.on('upgrade', upgradeListener(onRequest));
+  server.on('clientError', handleClientError);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();

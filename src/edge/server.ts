@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleClientError, invokeHttp } from '../runtime/http.ts';
+import { upgradeListener } from '../runtime/web-socket-upgrade.ts';
 import { warmPool } from '../runtime/isolate-pool.ts';
 import { createOutboundFetch, isPrivateAddress, outboundFetch } from '../runtime/outbound.ts';
 import { UserError } from '../runtime/errors.ts';
@@ -212,14 +213,17 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   }
 
   // Node would refuse an HTTP/1.1 request without Host with a bare 400; handle() says why.
-  const server: Server = createServer({ requireHostHeader: false }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res).catch((err) => {
       const reference = Math.random().toString(36).slice(2, 10);
       log({ level: 'error', msg: 'internal error in edge', location, reference, method: req.method, path: req.url, error: (err as Error).stack ?? String(err) });
       if (!res.headersSent) plain(res, 500, 'internal', `internal error; reference = ${reference}\n`);
       else res.destroy();
     });
-  });
+  };
+  const server: Server = createServer({ requireHostHeader: false }, onRequest);
+  // WebSocket upgrades take the same routing, so a worker can answer them with a 101.
+  server.on('upgrade', upgradeListener(onRequest));
   server.on('clientError', handleClientError);
   try {
     await new Promise<void>((resolve, reject) => {
