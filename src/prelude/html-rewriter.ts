@@ -66,7 +66,7 @@ function checkSelector(selector: string): void {
   }
 }
 
-function newRewriter(inst: LolInstance, sink: (chunk: Uint8Array) => void): number {
+function newRewriter(inst: LolInstance, sink: () => void): number {
   // https://developers.cloudflare.com/workers/configuration/compatibility-flags/#htmlrewriter-handling-of-esiinclude
   const enableEsiTags = workerConfig().compatibilityFlags.includes('html_rewriter_treats_esi_include_as_void_tag');
   try {
@@ -152,16 +152,23 @@ function rewritingSource(regs: Registration[], input: ReadableStream<Uint8Array>
 
   const start = () => {
     inst = takeInstance(wrappers);
-    rw = newRewriter(inst, (chunk: Uint8Array) => {
-      if (outBytes + chunk.byteLength > out.byteLength) {
+    const lol = inst;
+    rw = newRewriter(inst, () => {
+      // The chunk is in the module's memory (see OUTPUT_CHUNK); short ones, the most
+      // common, are copied without making a view.
+      const at = lol.outPtr;
+      const n = lol.outLen;
+      if (outBytes + n > out.byteLength) {
         let size = out.byteLength * 2;
-        while (size < outBytes + chunk.byteLength) size *= 2;
+        while (size < outBytes + n) size *= 2;
         const grown = new Uint8ArrayCtor(size);
         grown.set(out.subarray(0, outBytes));
         out = grown;
       }
-      out.set(chunk, outBytes);
-      outBytes += chunk.byteLength;
+      const mem = lol.memory();
+      if (n <= 64) for (let i = 0; i < n; i++) out[outBytes + i] = mem[at + i];
+      else out.set(mem.subarray(at, at + n), outBytes);
+      outBytes += n;
     });
     for (const reg of regs) {
       const h: Record<string, Function> = {};

@@ -48,6 +48,9 @@ const MAX_ABANDONED = 64;
 // their memory charge stops counting against the tenant's own WebAssembly.
 const MAX_IDLE = 4;
 
+/** What the sink receives: the chunk itself is at LolInstance.outPtr/outLen. */
+export const OUTPUT_CHUNK = Object.freeze({});
+
 let module: object | null = null;
 let wasmBytes: Uint8Array | null = null;
 const idle: LolInstance[] = [];
@@ -60,6 +63,12 @@ export class LolInstance {
   suspended = false;
   #abandoned = 0;
   #RuntimeError: Function;
+  // The exports called on every handler and method call, looked up once.
+  #addToStackPointer!: Fn;
+  #malloc!: Fn;
+  /** Where the output chunk the module just handed to the sink lies in its memory. */
+  outPtr = 0;
+  outLen = 0;
   #heap: unknown[] = [];
   #heapNext = 0;
   #stackPointer = STACK_SLOTS;
@@ -82,6 +91,8 @@ export class LolInstance {
     }
     const instance = new wasm.Instance(module, { __wbindgen_placeholder__: this.#imports(wrappers) });
     this.exports = instance.exports;
+    this.#addToStackPointer = this.fn('__wbindgen_add_to_stack_pointer');
+    this.#malloc = this.fn('__wbindgen_malloc');
   }
 
   fn(name: string): Fn {
@@ -90,7 +101,7 @@ export class LolInstance {
 
   /** The shadow stack pointer, to put back after an exception (`recover`). */
   stackPointer(): number {
-    return this.fn('__wbindgen_add_to_stack_pointer')(0);
+    return this.#addToStackPointer(0);
   }
 
   /** After a call ended in `err`: resets the shadow stack to `sp`, or retires the instance on a trap. */
@@ -99,8 +110,7 @@ export class LolInstance {
       this.tainted = true;
       return;
     }
-    const add = this.fn('__wbindgen_add_to_stack_pointer');
-    add(sp - add(0));
+    this.#addToStackPointer(sp - this.#addToStackPointer(0));
   }
 
   /** Runs `f`, a call into the module, recovering from an exception before passing it on. */
@@ -165,14 +175,14 @@ export class LolInstance {
   }
 
   passBytes(bytes: Uint8Array): [number, number] {
-    const ptr = this.fn('__wbindgen_malloc')(bytes.length);
+    const ptr = this.#malloc(bytes.length);
     this.memory().set(bytes, ptr);
     return [ptr, bytes.length];
   }
 
   /** Calls an export that returns a string through a return slot on the shadow stack. */
   returnString(name: string, ptr: number): string {
-    const retptr = this.fn('__wbindgen_add_to_stack_pointer')(-16);
+    const retptr = this.#addToStackPointer(-16);
     let r0 = 0;
     let r1 = 0;
     try {
@@ -182,7 +192,7 @@ export class LolInstance {
       r1 = words[1];
       return this.string(r0, r1);
     } finally {
-      this.fn('__wbindgen_add_to_stack_pointer')(16);
+      this.#addToStackPointer(16);
       if (r1 !== 0) this.fn('__wbindgen_free')(r0, r1);
     }
   }
@@ -275,9 +285,15 @@ export class LolInstance {
       __wbg_new_917809a3e20a4b00: (p, l) => this.add(new TypeErrorCtor(this.string(p, l))),
       __wbg_instanceof_Promise_c6535fc791fcc4d2: (i) => (this.get(i) instanceof Promise ? 1 : 0),
       __wbg_buffer_89a8560ab6a3d9c6: (i) => this.add((this.get(i) as { buffer: ArrayBuffer }).buffer),
-      __wbg_newwithbyteoffsetandlength_e45d8b33c02dc3b5: (b, o, l) => this.add(new Uint8ArrayCtor(this.get(b) as ArrayBuffer, o >>> 0, l >>> 0)),
-      // `new Uint8Array(view)`: the module uses it only to hand output to the sink, which
-      // copies at once, so the view goes as it is (one allocation and copy fewer a chunk).
+      // `new Uint8Array(memory.buffer, ptr, len)` then `new Uint8Array(view)`: the module
+      // makes them only to hand an output chunk to the sink, which copies it from the
+      // memory at once; so the place is noted and a marker stands for the array (no
+      // allocation per output chunk, of which a rewrite makes several per changed tag).
+      __wbg_newwithbyteoffsetandlength_e45d8b33c02dc3b5: (_b, o, l) => {
+        this.outPtr = o >>> 0;
+        this.outLen = l >>> 0;
+        return this.add(OUTPUT_CHUNK);
+      },
       __wbg_new_bd2e1d010adb8a1a: (i) => this.add(this.get(i)),
       __wbindgen_debug_string: (at, i) => writeString(at, typeof this.get(i)),
       __wbindgen_throw: (p, l) => { throw new ErrorCtor(this.string(p, l)); },
