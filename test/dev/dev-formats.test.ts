@@ -1,6 +1,6 @@
 // `atoll dev` on the other kinds of project: a service-worker script (wrangler.json), a
 // TypeScript entry with an npm dependency and a KV namespace (wrangler.jsonc), the demo
-// that `npm start` runs, and an entry given on the command line with no config.
+// project in examples/hello, and an entry given on the command line with no config.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,7 +60,7 @@ describe('atoll dev: project kinds', () => {
     }
   });
 
-  test('atoll dev: the npm start demo (examples/hello): answers with its greeting', async () => {
+  test('atoll dev: the demo project (examples/hello): answers with its greeting', async () => {
     const dev = await startDev(['-c', 'examples/hello/wrangler.toml'], ROOT);
     try {
       const res = await dev.fetch('/json');
