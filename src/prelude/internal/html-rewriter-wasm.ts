@@ -160,9 +160,23 @@ export class LolInstance {
   }
 
   memory(): Uint8Array {
-    const buffer = this.exports.memory.buffer;
-    if (this.#bytes === null || this.#bytes.buffer !== buffer) this.#bytes = new Uint8ArrayCtor(buffer);
+    // Growing the memory detaches its old buffer, whose views then read as empty.
+    if (this.#bytes === null || this.#bytes.byteLength === 0) this.#bytes = new Uint8ArrayCtor(this.exports.memory.buffer);
     return this.#bytes;
+  }
+
+  // Little-endian 32-bit words of the module's memory, read and written without a view.
+  i32(at: number): number {
+    const m = this.memory();
+    return m[at] | (m[at + 1] << 8) | (m[at + 2] << 16) | (m[at + 3] << 24);
+  }
+
+  setI32(at: number, value: number): void {
+    const m = this.memory();
+    m[at] = value;
+    m[at + 1] = value >>> 8;
+    m[at + 2] = value >>> 16;
+    m[at + 3] = value >>> 24;
   }
 
   string(ptr: number, len: number): string {
@@ -187,9 +201,8 @@ export class LolInstance {
     let r1 = 0;
     try {
       this.fn(name)(retptr, ptr);
-      const words = new Int32Array(this.exports.memory.buffer, retptr, 2);
-      r0 = words[0];
-      r1 = words[1];
+      r0 = this.i32(retptr);
+      r1 = this.i32(retptr + 4);
       return this.string(r0, r1);
     } finally {
       this.#addToStackPointer(16);
@@ -232,9 +245,8 @@ export class LolInstance {
     }
     // Asyncify's data header: where its save area starts and ends (1 KiB, as the module's
     // Rust side allocated it at stackPtr).
-    const header = new Int32Array(this.exports.memory.buffer, stackPtr, 2);
-    header[0] = stackPtr + 8;
-    header[1] = stackPtr + 1024;
+    this.setI32(stackPtr, stackPtr + 8);
+    this.setI32(stackPtr + 4, stackPtr + 1024);
     this.fn('asyncify_start_unwind')(stackPtr);
     this.#pending = this.get(idx) as Promise<unknown>;
   }
@@ -245,9 +257,8 @@ export class LolInstance {
     const optional = (v: unknown) => (v === undefined || v === null ? 0 : this.add(v));
     const writeString = (at: number, s: string) => {
       const [ptr, len] = this.passString(s);
-      const words = new Int32Array(this.exports.memory.buffer, at, 2);
-      words[0] = ptr;
-      words[1] = len;
+      this.setI32(at, ptr);
+      this.setI32(at + 4, len);
     };
     const field = (name: string) => (i: number) => optional((this.get(i) as Record<string, unknown>)[name]);
     return {
@@ -284,7 +295,8 @@ export class LolInstance {
       },
       __wbg_new_917809a3e20a4b00: (p, l) => this.add(new TypeErrorCtor(this.string(p, l))),
       __wbg_instanceof_Promise_c6535fc791fcc4d2: (i) => (this.get(i) instanceof Promise ? 1 : 0),
-      __wbg_buffer_89a8560ab6a3d9c6: (i) => this.add((this.get(i) as { buffer: ArrayBuffer }).buffer),
+      // `memory.buffer`, taken only to make the output view below, which does not need it.
+      __wbg_buffer_89a8560ab6a3d9c6: () => this.add(null),
       // `new Uint8Array(memory.buffer, ptr, len)` then `new Uint8Array(view)`: the module
       // makes them only to hand an output chunk to the sink, which copies it from the
       // memory at once; so the place is noted and a marker stands for the array (no
