@@ -318,6 +318,21 @@ test('HTMLRewriter: async handlers: the parser waits for each promise, in docume
   assert.deepEqual(out.order, ['start 1', 'end 1', 'text a', 'start 2', 'end 2', 'text b', 'start 3', 'end 3', 'text c']);
 });
 
+test('HTMLRewriter: async handlers: tenant code replacing the global Promise does not stop the parser waiting', async () => {
+  const out = await run<string>(`
+    const NativePromise = Promise;
+    globalThis.Promise = function FakePromise() {};
+    try {
+      return await rewrite('<p>a</p><p>b</p>', (r) => r.on('p', {
+        async element(e) { await null; await null; e.setAttribute('done', '1'); },
+      }));
+    } finally {
+      globalThis.Promise = NativePromise;
+    }
+  `);
+  assert.equal(out, '<p done="1">a</p><p done="1">b</p>');
+});
+
 test('HTMLRewriter: async handlers: 12 concurrent transforms in one 128 MB isolate each get the right output', async () => {
   // Each transform in flight holds an instance charged at 8 MiB: 12 fit in the budget.
   const ids = Array.from({ length: 12 }, (_, i) => i);

@@ -5,7 +5,7 @@
 // runs (a handler's promise counts): after that the glue frees it, and any use throws as
 // lol-html does.
 
-import { ReflectApply, TypeErrorCtor } from './primordials.ts';
+import { PromisePrototypeThen, PromiseResolve, ReflectApply, TypeErrorCtor } from './primordials.ts';
 import type { LolInstance, Wrappers } from './html-rewriter-wasm.ts';
 
 const ArrayValues = Array.prototype.values;
@@ -182,9 +182,6 @@ export class DocumentEnd extends Token {
   get [Symbol.toStringTag](): string { return 'DocumentEnd'; }
 }
 
-const PromiseResolve = Promise.resolve.bind(Promise);
-const PromiseThen = Promise.prototype.then;
-
 /**
  * Wraps a tenant handler for the module: called with `self` as `this` (so class-based
  * handlers keep their fields), it returns a native promise when the handler returned a
@@ -200,7 +197,7 @@ export function guarded(handler: Function, self: unknown): (token: Token) => Pro
       throw err;
     }
     if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as { then?: unknown }).then === 'function') {
-      return ReflectApply(PromiseThen, PromiseResolve(result), [() => { invalidate(tok); }, (err: unknown) => { invalidate(tok); throw err; }]) as Promise<void>;
+      return PromisePrototypeThen(PromiseResolve(result), () => { invalidate(tok); }, (err: unknown) => { invalidate(tok); throw err; });
     }
     invalidate(tok);
     return undefined;

@@ -11,13 +11,14 @@
 // module's frames, which skips their epilogues: the shadow stack pointer is put back
 // (what those frames held stays allocated, a few bytes). A rewriter whose handler's
 // promise rejected is left suspended, and freeing it traps, so it is abandoned in place;
-// after MAX_ABANDONED of those, or any trap (out of memory, a panic), the instance is
-// retired: dropped for the GC, and wasm-limits.ts returns its memory charge then. Dropped
-// rather than kept because a retired instance's budget comes back only through the GC,
-// which is why failures that can be recovered from keep their instance.
+// after MAX_ABANDONED of those, a trap (out of memory, a panic) or a stack overflow
+// inside the module (which may strike in the middle of its allocator), the instance is
+// retired: dropped for the GC, and wasm-limits.ts returns its memory charge then. As that
+// charge comes back only when the GC runs, failures that can be recovered from keep
+// their instance.
 
 import { hostSync } from './bridge.ts';
-import { ArrayPrototypePop, ArrayPrototypePush, ReflectApply, TypeErrorCtor, Uint8ArrayCtor, ErrorCtor } from './primordials.ts';
+import { ArrayPrototypePop, ArrayPrototypePush, ErrorCtor, PromiseCtor, RangeErrorCtor, ReflectApply, StringPrototypeIndexOf, TypeErrorCtor, Uint8ArrayCtor } from './primordials.ts';
 import { utf8Decode, utf8Encode } from './utf8.ts';
 
 type Fn = (...args: number[]) => number;
@@ -104,9 +105,9 @@ export class LolInstance {
     return this.#addToStackPointer(0);
   }
 
-  /** After a call ended in `err`: resets the shadow stack to `sp`, or retires the instance on a trap. */
+  /** After a call ended in `err`: resets the shadow stack to `sp`, or retires the instance. */
   recover(sp: number, err: unknown): void {
-    if (err instanceof this.#RuntimeError) {
+    if (err instanceof this.#RuntimeError || (err instanceof RangeErrorCtor && StringPrototypeIndexOf(err.message, 'call stack') >= 0)) {
       this.tainted = true;
       return;
     }
@@ -294,7 +295,8 @@ export class LolInstance {
         }
       },
       __wbg_new_917809a3e20a4b00: (p, l) => this.add(new TypeErrorCtor(this.string(p, l))),
-      __wbg_instanceof_Promise_c6535fc791fcc4d2: (i) => (this.get(i) instanceof Promise ? 1 : 0),
+      // The prelude's own Promise: handlers' results were made native promises (guarded()).
+      __wbg_instanceof_Promise_c6535fc791fcc4d2: (i) => (this.get(i) instanceof PromiseCtor ? 1 : 0),
       // `memory.buffer`, taken only to make the output view below, which does not need it.
       __wbg_buffer_89a8560ab6a3d9c6: () => this.add(null),
       // `new Uint8Array(memory.buffer, ptr, len)` then `new Uint8Array(view)`: the module
@@ -320,7 +322,7 @@ export function takeInstance(wrappers: Wrappers): LolInstance {
   return ArrayPrototypePop(idle) ?? new LolInstance(wrappers);
 }
 
-/** Back to the pool: only after the instance's last call returned normally. */
+/** Back to the pool, unless the instance was retired (see the top of this file) or the pool is full. */
 export function releaseInstance(inst: LolInstance): void {
   if (!inst.tainted && idle.length < MAX_IDLE) ArrayPrototypePush(idle, inst);
 }
