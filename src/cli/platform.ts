@@ -59,10 +59,11 @@ export async function readSecret(prompt: string): Promise<string> {
     for await (const chunk of stdin) text += chunk;
     return text.replace(/\r?\n$/, '');
   }
-  process.stderr.write(prompt);
+  // The terminal stops echoing once readline has it in raw mode, so the prompt comes
+  // after that: keys typed as soon as it shows are not echoed by the terminal either.
   const rl = createInterface({ input: stdin, output: process.stderr, terminal: true });
-  // Echo nothing of what is typed; the prompt itself was written above.
   (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
+  process.stderr.write(prompt);
   try {
     return await new Promise<string>((resolve, reject) => {
       rl.once('line', resolve);

@@ -3,7 +3,10 @@
 // reason for every bad input.
 
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ROOT } from '../dev/spawn-cli.ts';
 import { HELLO, upload } from '../control/harness.ts';
 import { assertFails, deadUrl, startPlatform, type Platform } from './platform-harness.ts';
 
@@ -48,6 +51,26 @@ describe('atoll secret', () => {
     const dir = p.project({ 'wrangler.toml': 'name = "hello"\n' });
     assert.equal((await p.cli(['secret', 'put', 'FROM_CONFIG'], { cwd: dir, stdin: 'v' })).code, 0);
     assert.match((await p.cli(['secret', 'list'], { cwd: dir })).stdout, /^FROM_CONFIG /m);
+  });
+
+  // A terminal is needed to see what the prompt echoes: util-linux `script` gives one.
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  test('atoll secret put: at a terminal: prompts, and what is typed is not echoed', { skip: hasScript ? false : 'needs util-linux `script` for a pseudo-terminal' }, async () => {
+    const typed = 'typed-at-the-prompt';
+    const command = `${process.execPath} --no-node-snapshot ${join(ROOT, 'bin/atoll.js')} secret put TYPED --name hello`;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, ATOLL_CONFIG_DIR: p.configDir }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.on('data', (d) => {
+      screen += d;
+      // Type only once the prompt shows: before that the terminal itself would echo.
+      if (screen.includes('Value of TYPED: ') && !child.stdin.writableEnded) child.stdin.end(`${typed}\r`);
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, screen);
+    assert.match(screen, /^Value of TYPED: /);
+    assert.match(screen, /Set secret TYPED of worker "hello"/);
+    assert.ok(!screen.includes(typed), `the value was echoed:\n${screen}`);
+    assert.match((await p.cli(['secret', 'list', '--name', 'hello'])).stdout, /^TYPED /m);
   });
 
   test('atoll secret put: empty stdin: says how to give the value', async () => {
