@@ -10,6 +10,7 @@ const RUNAWAYS: Record<string, string> = {
   'a loop after an await': `await new Promise((r) => setTimeout(r, 5)); for (;;) {}`,
   'a setTimeout(0) chain that never ends': `const again = () => { for (let i = 0; i < 1e5; i++); setTimeout(again, 0); }; again(); await new Promise(() => {});`,
   'a loop inside a response body stream': `return new Response(new ReadableStream({ pull() { for (;;) {} } }));`,
+  'a loop after await WebAssembly.compile()': `await WebAssembly.compile(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])); for (;;) {}`,
   'a regular expression that backtracks forever': `/(a+)+$/.test('a'.repeat(40) + 'b');`,
   'a builtin scanning a billion holes': `for (;;) new Array(1e9).includes(1);`,
   'a loop in waitUntil after the response': `ctx.waitUntil((async () => { await new Promise((r) => setTimeout(r, 20)); for (;;) {} })()); return new Response('sent');`,

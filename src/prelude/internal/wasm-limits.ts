@@ -25,7 +25,6 @@ const ArrayBufferIsView = ArrayBuffer.isView;
 const Uint8ArrayCtor = Uint8Array;
 const WeakMapGet = WeakMap.prototype.get;
 const WeakMapSet = WeakMap.prototype.set;
-const PromiseThen = Promise.prototype.then;
 const PromiseResolve = Promise.resolve.bind(Promise);
 const PromiseReject = Promise.reject.bind(Promise);
 const FinalizationRegister = FinalizationRegistry.prototype.register;
@@ -115,8 +114,6 @@ export function installWasmLimits(memoryMb: number): void {
   budgetPages = memoryMb * 16;
   const ns = (globalThis as unknown as { WebAssembly: WasmNamespace }).WebAssembly;
   const { Memory: NativeMemory, Module: NativeModule, Instance: NativeInstance } = ns;
-  const nativeCompile = ns.compile;
-  const nativeInstantiate = ns.instantiate;
 
   replaceCtor(ns, 'Memory', function Memory(this: unknown, descriptor: unknown): object {
     if (!new.target) throw new TypeErrorCtor("WebAssembly.Memory must be invoked with 'new'");
@@ -162,38 +159,32 @@ export function installWasmLimits(memoryMb: number): void {
     return instance;
   });
 
+  // compile() and instantiate() work synchronously and hand back a settled promise. V8's
+  // own async versions resume the caller from a V8 task that runs outside the host's task
+  // queue, where no invocation owns the CPU and the watchdog does not look: a loop after
+  // `await WebAssembly.compile(bytes)` ran unchecked. Compiling in the caller's task also
+  // charges the compile itself to the request that asked for it.
+  const settled = <T>(run: () => T): Promise<T> => {
+    try {
+      return PromiseResolve(run());
+    } catch (err) {
+      return PromiseReject(err);
+    }
+  };
+  const wasmModule = ns.Module;
+  const wasmInstance = ns.Instance;
   const compile = {
     compile(source: unknown): Promise<object> {
-      const bytes = bytesOf(source);
-      const pages = bytes ? definedMemoryPages(bytes) : WASM_MAX_PAGES;
-      return ReflectApplyFn(PromiseThen, ReflectApplyFn(nativeCompile, ns, [source]), [(module: object) => {
-        ReflectApplyFn(WeakMapSet, modulePages, [module, pages]);
-        return module;
-      }]) as Promise<object>;
+      return settled(() => new wasmModule(source));
     },
   }.compile;
-
   const instantiate = {
     instantiate(source: unknown, imports?: unknown): Promise<unknown> {
-      const fromModule = source instanceof NativeModule;
-      const bytes = fromModule ? null : bytesOf(source);
-      const pages = fromModule ? pagesOfModule(source) : bytes ? definedMemoryPages(bytes) : 0;
-      try {
-        charge('WebAssembly.instantiate()', pages);
-      } catch (err) {
-        return PromiseReject(err);
-      }
-      const settle = (result: unknown): unknown => {
-        const instance = fromModule ? result : (result as { instance: object }).instance;
-        if (!fromModule) ReflectApplyFn(WeakMapSet, modulePages, [(result as { module: object }).module, pages]);
-        track(instance as object, pages);
-        return result;
-      };
-      const undo = (err: unknown): never => {
-        usedPages -= pages;
-        throw err;
-      };
-      return ReflectApplyFn(PromiseThen, PromiseResolve(ReflectApplyFn(nativeInstantiate, ns, [source, imports])), [settle, undo]) as Promise<unknown>;
+      return settled(() => {
+        if (source instanceof NativeModule) return new wasmInstance(source, imports);
+        const module = new wasmModule(source);
+        return { module, instance: new wasmInstance(module, imports) };
+      });
     },
   }.instantiate;
 
