@@ -40,7 +40,8 @@ function handlersOf(handlers: unknown, names: readonly string[], where: string, 
     throw new TypeErrorCtor(`Failed to execute '${where}' on 'HTMLRewriter': parameter ${type === 'ElementHandlers' ? 2 : 1} is not of type '${type}'.`);
   }
   const fns: Record<string, Function> = {};
-  for (const name of names) {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
     const fn = (handlers as Record<string, unknown>)[name];
     if (fn === undefined) continue;
     if (typeof fn !== 'function') {
@@ -56,8 +57,8 @@ function checkSelector(selector: string): void {
   const inst = takeInstance(wrappers);
   const rw = newRewriter(inst, () => {});
   try {
-    const [ptr, len] = inst.passString(selector);
-    inst.attempt(() => inst.fn('htmlrewriter_on')(rw, ptr, len, inst.add({})));
+    const str = inst.passString(selector);
+    inst.attempt(() => inst.fn('htmlrewriter_on')(rw, str[0], str[1], inst.add({})));
   } catch (err) {
     const message = err instanceof Error ? err.message : `${err as string}`;
     throw new TypeErrorCtor(`Failed to execute 'on' on 'HTMLRewriter': invalid selector "${selector}": ${message}`);
@@ -120,7 +121,8 @@ export class HTMLRewriter {
     if (NULL_BODY_STATUSES.has(response.status)) return new Response(null, init);
     const input = response.body;
     // Later on()/onDocument() calls do not change a transform already made.
-    const regs = [...list];
+    const regs: Registration[] = [];
+    for (let i = 0; i < list.length; i++) ArrayPrototypePush(regs, list[i]);
     // The length changes with the rewrite (Workers drops it too).
     init.headers.delete('content-length');
     return new Response(new ReadableStream<Uint8Array>(rewritingSource(regs, input), { highWaterMark: 0 }), init);
@@ -170,13 +172,14 @@ function rewritingSource(regs: Registration[], input: ReadableStream<Uint8Array>
       else out.set(mem.subarray(at, at + n), outBytes);
       outBytes += n;
     });
-    for (const reg of regs) {
+    for (let r = 0; r < regs.length; r++) {
+      const reg = regs[r];
       const h: Record<string, Function> = {};
       for (const name in reg.fns) h[name] = guarded(reg.fns[name], reg.self);
       if (reg.selector === null) inst.fn('htmlrewriter_onDocument')(rw, inst.add(h));
       else {
-        const [ptr, len] = inst.passString(reg.selector);
-        inst.fn('htmlrewriter_on')(rw, ptr, len, inst.add(h));
+        const str = inst.passString(reg.selector);
+        inst.fn('htmlrewriter_on')(rw, str[0], str[1], inst.add(h));
       }
     }
     stackPtr = inst.fn('htmlrewriter_asyncify_stack_ptr')(rw);
@@ -188,7 +191,10 @@ function rewritingSource(regs: Registration[], input: ReadableStream<Uint8Array>
     busy = true;
     try {
       const args = [rw];
-      if (input) ArrayPrototypePush(args, ...inst!.attempt(() => inst!.passBytes(input)));
+      if (input) {
+        const bytes = inst!.attempt(() => inst!.passBytes(input));
+        ArrayPrototypePush(args, bytes[0], bytes[1]);
+      }
       await inst!.drive(name, args, stackPtr, () => flush(controller));
     } catch (err) {
       const trapped = inst!.tainted;

@@ -5,7 +5,7 @@
 // runs (a handler's promise counts): after that the glue frees it, and any use throws as
 // lol-html does.
 
-import { PromisePrototypeThen, PromiseResolve, ReflectApply, TypeErrorCtor } from './primordials.ts';
+import { ArrayPrototypePush, PromisePrototypeThen, PromiseResolve, ReflectApply, TypeErrorCtor } from './primordials.ts';
 import type { LolInstance, Wrappers } from './html-rewriter-wasm.ts';
 
 const ArrayValues = Array.prototype.values;
@@ -46,7 +46,9 @@ export function invalidate(obj: unknown): void {
 /** Calls export `name` with the token's pointer first (see LolInstance.attempt). */
 function call(self: unknown, method: string, name: string, ...args: number[]): number {
   const s = Token.slot(self, method);
-  return s.inst.attempt(() => ReflectApply(s.inst.fn(name), undefined, [s.ptr, ...args]));
+  const all = [s.ptr];
+  for (let i = 0; i < args.length; i++) ArrayPrototypePush(all, args[i]);
+  return s.inst.attempt(() => ReflectApply(s.inst.fn(name), undefined, all));
 }
 
 function contentString(content: unknown, where: string): string {
@@ -74,8 +76,8 @@ function insert(self: unknown, kind: string, method: string, content: unknown, o
   const s = Token.slot(self, method);
   const text = contentString(content, where);
   const opts = contentOptions(s, options, where);
-  const [ptr, len] = s.inst.passString(text);
-  call(self, method, `${s.kind}_${method}`, ptr, len, opts);
+  const str = s.inst.passString(text);
+  call(self, method, `${s.kind}_${method}`, str[0], str[1], opts);
 }
 
 function stringArg(value: unknown, where: string): string {
@@ -85,8 +87,8 @@ function stringArg(value: unknown, where: string): string {
 
 function withString(self: unknown, method: string, name: string, value: unknown, where: string): number {
   const s = Token.slot(self, method);
-  const [ptr, len] = s.inst.passString(stringArg(value, where));
-  return call(self, method, name, ptr, len);
+  const str = s.inst.passString(stringArg(value, where));
+  return call(self, method, name, str[0], str[1]);
 }
 
 export class Element extends Token {
@@ -110,9 +112,9 @@ export class Element extends Token {
 
   setAttribute(name: string, value: string): this {
     const s = Token.slot(this, 'setAttribute');
-    const [np, nl] = s.inst.passString(stringArg(name, "setAttribute' on 'Element"));
-    const [vp, vl] = s.inst.passString(stringArg(value, "setAttribute' on 'Element"));
-    call(this, 'setAttribute', 'element_setAttribute', np, nl, vp, vl);
+    const n = s.inst.passString(stringArg(name, "setAttribute' on 'Element"));
+    const v = s.inst.passString(stringArg(value, "setAttribute' on 'Element"));
+    call(this, 'setAttribute', 'element_setAttribute', n[0], n[1], v[0], v[1]);
     return this;
   }
 

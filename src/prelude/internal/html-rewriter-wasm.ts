@@ -257,9 +257,9 @@ export class LolInstance {
     const optionalFlag = (v: unknown) => (v === undefined || v === null ? 0xffffff : v ? 1 : 0);
     const optional = (v: unknown) => (v === undefined || v === null ? 0 : this.add(v));
     const writeString = (at: number, s: string) => {
-      const [ptr, len] = this.passString(s);
-      this.setI32(at, ptr);
-      this.setI32(at + 4, len);
+      const str = this.passString(s);
+      this.setI32(at, str[0]);
+      this.setI32(at + 4, str[1]);
     };
     const field = (name: string) => (i: number) => optional((this.get(i) as Record<string, unknown>)[name]);
     return {
