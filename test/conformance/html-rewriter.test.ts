@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runInIsolate } from '../helpers/relaxed-worker.ts';
+import { htmlRewriterWasm } from '../../src/runtime/ops/html-rewriter.ts';
+import { HTML_REWRITER_MAX_PAGES } from '../../src/shared/ops.ts';
 
 // Isolate-side helpers: rewrite a string with handlers, and describe an error.
 const HELPERS = `
@@ -356,4 +358,16 @@ test('HTMLRewriter: memory: a tag too large for the 8 MiB cap errors that body c
   `, { limits: { cpuMs: 10_000 } }); // lol-html rescans the growing tag: ~0.8 s of CPU before it gives up
   assert.match(out[0], /^RangeError: HTMLRewriter: lol-html stopped \(RuntimeError: unreachable\), most likely because it needed more than its memory limit of 8 MiB/);
   assert.equal(out[1], '<p>ok</p>');
+});
+
+test('HTMLRewriter: html_rewriter_wasm op: the module sent to isolates cannot grow its memory past the cap', () => {
+  // The root tsconfig has no WebAssembly types: the few members used here.
+  type Memory = { buffer: ArrayBuffer; grow(pages: number): number };
+  const wasm = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: { memory: Memory } } } }).WebAssembly;
+  const module = new wasm.Module(htmlRewriterWasm());
+  const imports = { __wbindgen_placeholder__: new Proxy({}, { get: () => () => 0 }) };
+  const memory = new wasm.Instance(module, imports).exports.memory;
+  const pages = memory.buffer.byteLength / 65536;
+  assert.equal(memory.grow(HTML_REWRITER_MAX_PAGES - pages), pages);
+  assert.throws(() => memory.grow(1), /Maximum memory size exceeded/);
 });
