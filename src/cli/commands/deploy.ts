@@ -126,7 +126,12 @@ export const deployCommand: CommandSpec = platformCommand({
     }
     const bound: string[] = [];
     for (const r of routes) {
-      if (!r.existing) await api.call('POST', '/routes', { json: { pattern: r.pattern, worker: name } });
+      try {
+        if (!r.existing) await api.call('POST', '/routes', { json: { pattern: r.pattern, worker: name } });
+      } catch (err) {
+        // Checked before the upload; only a change made meanwhile lands here.
+        throw new UserError(`version ${version.id} is serving, but route "${r.pattern}" was not bound: ${(err as Error).message}`, (err as UserError).code);
+      }
       bound.push(r.pattern);
     }
     if (config.crons.length > 0) {
