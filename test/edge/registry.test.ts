@@ -23,6 +23,9 @@ describe('WorkerRegistry', () => {
       await upload(p.h, name, { source: source(name) });
       assert.equal((await p.h.call('POST', '/api/v1/routes', { json: { pattern: `${name}.reg.test/*`, worker: name } })).status, 201);
     }
+    // Each deployment starts its version's isolate in the background: let those three
+    // cold starts finish, so the counts below see only what the tests cause.
+    await eventually(() => assert.equal(p.edge.registry.created, 3));
   });
 
   after(async () => { await p?.close(); });
