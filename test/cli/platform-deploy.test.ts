@@ -284,6 +284,16 @@ describe('atoll deploy: bad input', () => {
     assert.match(r.stderr, /wrangler\.toml: "triggers\.crons" must be a list/);
   });
 
+  test('atoll deploy: both route and routes: names the keys', async () => {
+    const d = project({ 'wrangler.toml': 'name = "w"\nmain = "index.js"\ncompatibility_date = "2026-01-01"\nroute = "a.example.com/*"\nroutes = ["b.example.com/*"]\n', 'index.js': 'export default {};' });
+    assertFails(await cli(['deploy'], { cwd: d }), 'deploy', /wrangler\.toml: "route" and "routes" are both set: keep one \(routes takes a list\)\.$/);
+  });
+
+  test('atoll deploy: a service binding to a named entrypoint: says atoll binds the default export', async () => {
+    const d = project({ 'wrangler.toml': 'name = "w"\nmain = "index.js"\ncompatibility_date = "2026-01-01"\nservices = [{ binding = "A", service = "auth", entrypoint = "Admin" }]\n', 'index.js': 'export default {};' });
+    assertFails(await cli(['deploy'], { cwd: d }), 'deploy', /wrangler\.toml: "services\[0\]\.entrypoint" names a named entrypoint, which atoll does not offer/);
+  });
+
   test('atoll deploy: not logged in: says to log in', async () => {
     const d = project({ 'index.js': 'export default {};' });
     const r = await runAtoll(['deploy', 'index.js', '--name', 'w', '--compatibility-date', '2026-01-01'], { cwd: d, env: { ATOLL_CONFIG_DIR: join(root, 'nobody') } });
