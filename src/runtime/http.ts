@@ -134,6 +134,20 @@ function cancelBody(worker: WorkerIsolate, inv: Invocation, streamId: number, re
   s?.cancel(reason);
 }
 
+// Waits until the sink can take more, or the client went away; leaves no listener
+// behind (a long body to a slow reader waits here thousands of times).
+function drainOrClose(sink: NodeJS.WritableStream, res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      sink.removeListener('drain', done);
+      res.removeListener('close', done);
+      resolve();
+    };
+    sink.once('drain', done);
+    res.once('close', done);
+  });
+}
+
 // Copies an isolate stream to `sink` (the socket, or an encoder in front of it) as the
 // socket drains; a client that goes away cancels the stream in the isolate.
 async function pipeBody(worker: WorkerIsolate, inv: Invocation, streamId: number, res: ServerResponse, sink: Writable): Promise<void> {
@@ -151,7 +165,7 @@ async function pipeBody(worker: WorkerIsolate, inv: Invocation, streamId: number
     }
     const chunk = host ? await host.read() : await worker.pull(inv, streamId);
     if (chunk === null) break;
-    if (!sink.write(chunk)) await new Promise<void>((r) => { sink.once('drain', r); res.once('close', r); });
+    if (!sink.write(chunk)) await drainOrClose(sink, res);
   }
   sink.end();
 }
