@@ -9,7 +9,7 @@ import { Response, responseState } from './response.ts';
 import { headerList } from './headers.ts';
 import { takeBodyRef } from './body.ts';
 import { webSocketForResponse } from './web-socket.ts';
-import { hostSync, onTask } from './internal/bridge.ts';
+import { hostPost, onTask } from './internal/bridge.ts';
 import { errorToInfo } from './internal/errors.ts';
 import { reportError } from './internal/report-error.ts';
 import { DOMException } from './dom-exception.ts';
@@ -90,7 +90,7 @@ class DOMExceptionError extends DOMException {
 }
 
 function fail(inv: Invocation, err: unknown): void {
-  hostSync('fail', inv.ctxId, errorToInfo(err), inv.passThrough);
+  hostPost('fail', inv.ctxId, errorToInfo(err), inv.passThrough);
 }
 
 function respond(inv: Invocation, value: unknown): void {
@@ -115,7 +115,7 @@ function respond(inv: Invocation, value: unknown): void {
     fail(inv, err);
     return;
   }
-  hostSync('respond', inv.ctxId, head);
+  hostPost('respond', inv.ctxId, head);
 }
 
 // Waits for every waitUntil promise, including ones added while waiting.
@@ -123,7 +123,10 @@ export function settleWaitUntil(inv: Invocation): void {
   let seen = 0;
   const step = (): void => {
     if (seen === inv.waitUntil.length) {
-      hostSync('wait_until_done', inv.ctxId);
+      // The invocation is over on this side: forget it now, so the host need not send
+      // an `end` task for an invocation that finished normally.
+      invocations.delete(inv.ctxId);
+      hostPost('wait_until_done', inv.ctxId);
       return;
     }
     const batch = inv.waitUntil.slice(seen);

@@ -15,13 +15,14 @@ import './scheduled.ts';
 
 type SyncFn = (name: string, args: unknown[]) => unknown;
 type StartFn = (opId: number, name: string, args: unknown[]) => void;
+type PostFn = (name: string, args: unknown[]) => void;
 
 installGlobals();
 installArrayGuards();
 
-function boot(sync: SyncFn, start: StartFn, setup: WorkerSetup) {
+function boot(sync: SyncFn, start: StartFn, post: PostFn, setup: WorkerSetup) {
   delete (globalThis as Record<string, unknown>).__atoll_boot;
-  installBridge(sync, start);
+  installBridge(sync, start, post);
   setArrayLimit(setup.memoryMb);
   // WebAssembly does not exist yet while the prelude runs into the snapshot.
   installWasmLimits(setup.memoryMb);

@@ -8,7 +8,7 @@
 import { Event } from './event.ts';
 import { listenerCount } from './event-target.ts';
 import { ExecutionContext, Invocation, settleWaitUntil } from './fetch-event.ts';
-import { hostSync, onTask } from './internal/bridge.ts';
+import { hostPost, onTask } from './internal/bridge.ts';
 import { errorToInfo } from './internal/errors.ts';
 import { PromiseCtor, PromisePrototypeThen, PromiseResolve, ReflectApply, TypeErrorCtor } from './internal/primordials.ts';
 import { SafeWeakMap } from './internal/safe-collections.ts';
@@ -88,8 +88,8 @@ onTask('scheduled', ({ ctxId, cron, scheduledTime }) => {
   }
   PromisePrototypeThen(
     result,
-    () => hostSync('respond', ctxId, { status: 200, statusText: '', headers: [], body: null, url: '', redirected: false }),
-    (err) => hostSync('fail', ctxId, errorToInfo(err), false),
+    () => hostPost('respond', ctxId, { status: 200, statusText: '', headers: [], body: null, url: '', redirected: false }),
+    (err) => hostPost('fail', ctxId, errorToInfo(err), false),
   );
   PromisePrototypeThen(result, () => settleWaitUntil(inv), () => settleWaitUntil(inv));
 });

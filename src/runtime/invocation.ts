@@ -73,6 +73,9 @@ export class Invocation {
     this.#waitUntil.resolve();
   }
 
+  /** True once the prelude said every waitUntil promise settled (it forgot the invocation then). */
+  waitUntilReported = false;
+
   bodyDone(): void {
     this.#bodyDone.resolve();
   }

@@ -6,7 +6,7 @@
 
 import ivm from 'isolated-vm';
 import type { BindingSpec, ErrorInfo, IncomingRequest, TaskMessage, WorkerFormat, WorkerSetup } from '../shared/ops.ts';
-import { OP_ERROR_MARK } from '../shared/ops.ts';
+import { OP_ERROR_MARK, POST_OPS } from '../shared/ops.ts';
 import { Invocation } from './invocation.ts';
 import type { HostStream } from './host-stream.ts';
 import { internalError, OpError, UserError, type Outcome } from './errors.ts';
@@ -79,15 +79,19 @@ export interface WorkerDefinition {
 
 interface QueuedTask {
   owner: Invocation | null;
-  msg: TaskMessage;
+  /** The message to run, or null for a barrier: `done` runs once the tasks before it have. */
+  msg: TaskMessage | null;
   /** Runs once the task is over (or dropped because the isolate died). */
   done?: () => void;
 }
+
+const POSTED = new Set<string>(POST_OPS);
 
 export class WorkerIsolate implements watchdog.Watched {
   /** Why the isolate stopped, once it has. */
   dead: Outcome | null = null;
   readonly invocations = new Set<Invocation>();
+  readonly #invocationsById = new Map<number, Invocation>();
   readonly hostStreams = new Map<number, HostStream>();
   /** Host pulls waiting for an isolate stream's next chunk. */
   readonly pulls = new Map<number, { resolve(v: Uint8Array | null): void; reject(e: Error): void }>();
@@ -161,6 +165,7 @@ export class WorkerIsolate implements watchdog.Watched {
     const boot = await this.#context.global.get('__atoll_boot', { reference: true });
     const sync = new ivm.Callback((name: string, args: unknown[]) => this.#onSync(name, args));
     const start = new ivm.Callback((opId: number, name: string, args: unknown[]) => this.#onStart(opId, name, args));
+    const post = new ivm.Callback((name: string, args: unknown[]) => this.#onPost(name, args), { ignored: true });
     const setup = new ivm.ExternalCopy({
       format: def.format,
       bindings: def.bindings,
@@ -169,7 +174,7 @@ export class WorkerIsolate implements watchdog.Watched {
       dev: def.dev,
       memoryMb: def.limits.memoryMb,
     } satisfies WorkerSetup).copyInto();
-    const api = (await boot.apply(undefined, [sync, start, setup], { result: { reference: true } })) as ivm.Reference<Record<string, unknown>>;
+    const api = (await boot.apply(undefined, [sync, start, post, setup], { result: { reference: true } })) as ivm.Reference<Record<string, unknown>>;
     this.#task = (await api.get('task', { reference: true })) as ivm.Reference<(msg: TaskMessage) => ErrorInfo | null>;
     const main = def.modules.find((m) => m.name === def.mainModule);
     if (!main) throw new UserError(`main module "${def.mainModule}" is missing from the upload`);
@@ -208,7 +213,13 @@ export class WorkerIsolate implements watchdog.Watched {
     const { cpuMs, subrequests } = this.def.limits;
     const inv = new Invocation(BigInt(Math.round(cpuMs * 1e6)), subrequests);
     this.invocations.add(inv);
+    this.#invocationsById.set(inv.id, inv);
     return inv;
+  }
+
+  /** The live invocation with this id (ids come from the isolate: it may name none). */
+  invocation(id: number): Invocation | null {
+    return this.#invocationsById.get(id) ?? null;
   }
 
   /** Pulls the next chunk of an isolate stream (a response body). */
@@ -242,12 +253,19 @@ export class WorkerIsolate implements watchdog.Watched {
     for (const ac of inv.inflight.values()) ac.abort();
     inv.inflight.clear();
     this.invocations.delete(inv);
+    this.#invocationsById.delete(inv.id);
     if (this.dead) return Promise.resolve();
     // Resolves after the tasks queued before it, so the invocation's CPU time is final.
+    // An invocation that reported its waitUntil work done was already forgotten by the
+    // prelude, so a barrier does: no call into the isolate on the warm path.
+    if (inv.waitUntilReported) {
+      if (!this.#running && this.#queue.length === 0) return Promise.resolve();
+      return new Promise((resolve) => this.#enqueue(null, null, resolve));
+    }
     return new Promise((resolve) => this.#enqueue(null, { kind: 'end', ctxId: inv.id }, resolve));
   }
 
-  #enqueue(owner: Invocation | null, msg: TaskMessage, done?: () => void): void {
+  #enqueue(owner: Invocation | null, msg: TaskMessage | null, done?: () => void): void {
     this.#queue.push({ owner, msg, done });
     if (!this.#running) void this.#drain();
   }
@@ -256,6 +274,10 @@ export class WorkerIsolate implements watchdog.Watched {
     this.#running = true;
     while (this.#queue.length > 0 && !this.dead) {
       const { owner, msg, done } = this.#queue.shift()!;
+      if (msg === null) {
+        done?.();
+        continue;
+      }
       if (owner?.ended && msg.kind !== 'end') continue;
       this.#current = owner;
       this.#taskStartCpu = this.isolate.cpuTime;
@@ -409,6 +431,17 @@ export class WorkerIsolate implements watchdog.Watched {
       return fn(this.#opContext(0), ...args);
     } catch (err) {
       throw new Error(OP_ERROR_MARK + JSON.stringify(this.#errorInfo(err)));
+    }
+  }
+
+  // A posted op: nobody waits for it, so its errors are logged here.
+  #onPost(name: string, args: unknown[]): void {
+    if (this.dead) return;
+    try {
+      if (!POSTED.has(name)) throw new OpError('TypeError', `op ${name} cannot be posted`);
+      syncOps[name](this.#opContext(0), ...args);
+    } catch (err) {
+      internalError(err, (f) => this.services.log({ ...f, worker: this.def.name, op: name }));
     }
   }
 

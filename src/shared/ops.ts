@@ -258,6 +258,15 @@ export interface WorkerSetup {
   memoryMb: number;
 }
 
+/**
+ * Sync ops the prelude posts without waiting for the host (an isolated-vm callback with
+ * `ignored: true`): each carries the ids it needs, returns nothing, and the host handles
+ * its own errors. They are the per-request crossings of the warm path, so not blocking
+ * the isolate thread on the main thread for them matters.
+ */
+export const POST_OPS = ['respond', 'fail', 'wait_until_done', 'stream_chunk'] as const satisfies readonly SyncOpName[];
+export type PostOpName = (typeof POST_OPS)[number];
+
 export const SYNC_OPS = [
   'console_write', 'random_bytes', 'timer_cancel', 'respond', 'stream_chunk', 'stream_cancel',
   'fail', 'wait_until_done', 'op_abort', 'crypto_key_release', 'web_socket_claim', 'web_socket_send', 'web_socket_close', 'web_socket_release',

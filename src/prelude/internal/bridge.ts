@@ -1,7 +1,7 @@
 // The prelude's private handle on the host. `installBridge` is called once, by the boot
 // function, with the host's two callbacks; nothing here is reachable from tenant code.
 
-import type { AsyncOps, ErrorInfo, SyncOps, TaskMessage } from '../../shared/ops.ts';
+import type { AsyncOps, ErrorInfo, PostOpName, SyncOps, TaskMessage } from '../../shared/ops.ts';
 import { JSONParse, PromiseCtor } from './primordials.ts';
 import { SafeMap } from './safe-collections.ts';
 import { OP_ERROR_MARK } from '../../shared/ops.ts';
@@ -9,14 +9,22 @@ import { errorFromInfo } from './errors.ts';
 
 type SyncFn = (name: string, args: unknown[]) => unknown;
 type StartFn = (opId: number, name: string, args: unknown[]) => void;
+type PostFn = (name: string, args: unknown[]) => void;
 
 let syncCall: SyncFn | null = null;
 let startCall: StartFn | null = null;
+let postCall: PostFn | null = null;
 
-export function installBridge(sync: SyncFn, start: StartFn): void {
+export function installBridge(sync: SyncFn, start: StartFn, post: PostFn): void {
   if (syncCall) throw new Error('bridge already installed');
   syncCall = sync;
   startCall = start;
+  postCall = post;
+}
+
+/** Sends a host op without waiting for it (POST_OPS: the host answers nothing). */
+export function hostPost<K extends PostOpName>(name: K, ...args: Parameters<SyncOps[K]>): void {
+  postCall!(name, args);
 }
 
 /** Calls a host op that answers at once. */

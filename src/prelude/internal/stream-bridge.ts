@@ -6,7 +6,7 @@
 //   outbound request bodies. One pull at a time per stream gives backpressure.
 
 import { ReadableStream, ReadableStreamDefaultReader } from '../streams.ts';
-import { hostAsync, hostSync, onTask } from './bridge.ts';
+import { hostAsync, hostPost, hostSync, onTask } from './bridge.ts';
 import { ErrorCtor, MapCtor, PromisePrototypeThen, ReflectApply, StringCtor, TypeErrorCtor, Uint8ArrayCtor } from './primordials.ts';
 
 const ArrayBufferCtor = ArrayBuffer;
@@ -74,7 +74,7 @@ function bodyChunk(value: unknown): Uint8Array | null {
 onTask('pull', ({ streamId }) => {
   const entry = exported.get(streamId);
   if (!entry) {
-    hostSync('stream_chunk', streamId, null, 'stream is gone');
+    hostPost('stream_chunk', streamId, null, 'stream is gone');
     return;
   }
   answerPull(streamId, entry);
@@ -99,7 +99,7 @@ function answerPull(streamId: number, entry: Exported): void {
 function answerChunk(streamId: number, entry: Exported, { done, value }: { done: boolean; value?: unknown }): void {
   if (done) {
     exported.delete(streamId);
-    hostSync('stream_chunk', streamId, null, null);
+    hostPost('stream_chunk', streamId, null, null);
     return;
   }
   const bytes = bodyChunk(value);
@@ -107,12 +107,12 @@ function answerChunk(streamId: number, entry: Exported, { done, value }: { done:
     exported.delete(streamId);
     const err = 'This ReadableStream did not return bytes.';
     cancel(entry.reader, new TypeErrorCtor(err));
-    hostSync('stream_chunk', streamId, null, err);
+    hostPost('stream_chunk', streamId, null, err);
     return;
   }
   // An empty chunk would cost the host a round trip for nothing: read on.
   if (bytes.byteLength === 0) answerPull(streamId, entry);
-  else hostSync('stream_chunk', streamId, bytes, null);
+  else hostPost('stream_chunk', streamId, bytes, null);
 }
 
 function fail(streamId: number, entry: Exported, err: unknown): void {
@@ -121,7 +121,7 @@ function fail(streamId: number, entry: Exported, err: unknown): void {
   let message: string;
   try { message = StringCtor(err instanceof ErrorCtor ? err.message : err); } catch { message = 'stream errored'; }
   cancel(entry.reader, err);
-  hostSync('stream_chunk', streamId, null, message);
+  hostPost('stream_chunk', streamId, null, message);
 }
 
 onTask('cancel', ({ streamId, reason }) => {

@@ -40,9 +40,8 @@ function errorText(error: unknown): ErrorInfo {
   };
 }
 
-function invocation(ctx: OpContext, ctxId: number) {
-  for (const inv of ctx.worker.invocations) if (inv.id === ctxId) return inv;
-  return null;
+function invocation(ctx: OpContext, ctxId: unknown) {
+  return typeof ctxId === 'number' ? ctx.worker.invocation(ctxId) : null;
 }
 
 export const responseOps = {
@@ -63,6 +62,9 @@ export const responseOps = {
     inv.settle({ kind: 'error', outcome: 'exception', error: errorText(error), passThrough: passThrough === true });
   },
   wait_until_done(ctx: OpContext, ctxId: number): void {
-    invocation(ctx, ctxId)?.waitUntilSettled();
+    const inv = invocation(ctx, ctxId);
+    if (!inv) return;
+    inv.waitUntilReported = true;
+    inv.waitUntilSettled();
   },
 };

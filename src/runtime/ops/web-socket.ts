@@ -255,8 +255,7 @@ export function isSendableCloseCode(code: number): boolean {
 }
 
 function invocationById(ctx: OpContext, ctxId: unknown): Invocation | null {
-  for (const inv of ctx.worker.invocations) if (inv.id === ctxId) return inv;
-  return null;
+  return typeof ctxId === 'number' ? ctx.worker.invocation(ctxId) : null;
 }
 
 export const webSocketSyncOps = {
