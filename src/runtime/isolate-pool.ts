@@ -1,12 +1,15 @@
 // Where isolates come from. The prelude is compiled once per process into a V8 startup
 // snapshot; every isolate starts from it, so booting one costs a deserialization rather
-// than a compile. A few spare isolates are kept ready so that a cold start only has to
-// load the tenant's code (docs/architecture.md, "Cold starts", has the measurements).
+// than a compile, and a warm-up run at snapshot time leaves the prelude's common paths
+// compiled in it. A few spare isolates, each with its context already made, are kept
+// ready so that a cold start only has to load the tenant's code (docs/architecture.md,
+// "Cold starts", has the measurements).
 
 import ivm from 'isolated-vm';
 import { setFlagsFromString } from 'node:v8';
 import { WASM_MAX_PAGES } from '../shared/ops.ts';
 import { preludeBundle } from './prelude-bundle.ts';
+import { SNAPSHOT_WARMUP } from './snapshot-warmup.ts';
 
 // isolated-vm's heap limit does not count WebAssembly memory, so V8 itself is told to
 // refuse any memory bigger than WASM_MAX_PAGES; the prelude adds a per-isolate budget on
@@ -16,8 +19,18 @@ import { preludeBundle } from './prelude-bundle.ts';
 setFlagsFromString(`--wasm-max-mem-pages=${WASM_MAX_PAGES}`);
 
 let snapshot: ivm.ExternalCopy<ArrayBuffer> | null = null;
-const spares: ivm.Isolate[] = [];
+
+/** An isolate with the prelude loaded and its context being made (on the isolate's thread). */
+export interface FreshIsolate {
+  isolate: ivm.Isolate;
+  context: Promise<ivm.Context>;
+}
+
+const spares: FreshIsolate[] = [];
 let refilling = false;
+// A refill makes an isolate on the main thread (a few ms): wait until the cold start
+// that took a spare has had its turn.
+const REFILL_DELAY_MS = 25;
 
 /** How many spare isolates (at the default heap size) to keep ready. */
 export let spareTarget = 2;
@@ -25,13 +38,13 @@ export const DEFAULT_MEMORY_MB = 128;
 
 export function setSpareTarget(n: number): void {
   spareTarget = n;
-  while (spares.length > n) spares.pop()!.dispose();
+  while (spares.length > n) spares.pop()!.isolate.dispose();
 }
 
 export function preludeSnapshot(): ivm.ExternalCopy<ArrayBuffer> {
   if (!snapshot) {
     const { code } = preludeBundle();
-    snapshot = ivm.Isolate.createSnapshot([{ code, filename: 'atoll:prelude.js' }]);
+    snapshot = ivm.Isolate.createSnapshot([{ code, filename: 'atoll:prelude.js' }], SNAPSHOT_WARMUP);
   }
   return snapshot;
 }
@@ -68,32 +81,40 @@ export function newIsolate(memoryMb: number): ivm.Isolate {
   return isolate;
 }
 
-function refill(): void {
+function fresh(memoryMb: number): FreshIsolate {
+  const isolate = newIsolate(memoryMb);
+  const context = isolate.createContext();
+  // A spare disposed before anyone took it rejects here; whoever takes one awaits it.
+  context.catch(() => {});
+  return { isolate, context };
+}
+
+function refill(delayMs: number): void {
   if (refilling) return;
   refilling = true;
-  setImmediate(() => {
+  const timer = setTimeout(() => {
     refilling = false;
     if (spares.length < spareTarget) {
-      spares.push(newIsolate(DEFAULT_MEMORY_MB));
-      if (spares.length < spareTarget) refill();
+      spares.push(fresh(DEFAULT_MEMORY_MB));
+      if (spares.length < spareTarget) refill(0);
     }
-  });
+  }, delayMs);
+  timer.unref();
 }
 
 /** An isolate with the prelude loaded: a spare one when the heap size is the default. */
-export async function takeIsolate(memoryMb: number): Promise<ivm.Isolate> {
+export function takeIsolate(memoryMb: number): FreshIsolate {
   if (memoryMb === DEFAULT_MEMORY_MB && spares.length > 0) {
-    const iso = spares.pop()!;
-    refill();
-    return iso;
+    const spare = spares.pop()!;
+    refill(REFILL_DELAY_MS);
+    return spare;
   }
-  const iso = newIsolate(memoryMb);
-  if (memoryMb === DEFAULT_MEMORY_MB) refill();
-  return iso;
+  if (memoryMb === DEFAULT_MEMORY_MB) refill(REFILL_DELAY_MS);
+  return fresh(memoryMb);
 }
 
 /** Fills the spare pool now (servers call it at start, so the first request is warm). */
 export function warmPool(): void {
   preludeSnapshot();
-  refill();
+  refill(0);
 }

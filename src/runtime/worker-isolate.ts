@@ -126,7 +126,7 @@ export class WorkerIsolate implements watchdog.Watched {
     if (size > def.limits.bundleMb * 1024 * 1024) {
       throw new UserError(`worker "${def.name}" is ${(size / 1024 / 1024).toFixed(1)} MB; the bundle size limit is ${def.limits.bundleMb} MB`, 'bundle_too_large');
     }
-    const isolate = await takeIsolate(def.limits.memoryMb);
+    const { isolate, context } = takeIsolate(def.limits.memoryMb);
     const w = new WorkerIsolate(def, isolate, services);
     onCatastrophe(isolate, (message) => w.#onCatastrophe(message));
     w.#bootStartCpu = isolate.cpuTime;
@@ -134,7 +134,7 @@ export class WorkerIsolate implements watchdog.Watched {
     w.#taskStartWall = performance.now();
     watchdog.watch(w);
     try {
-      await w.#boot();
+      await w.#boot(context);
     } catch (err) {
       if (!isolate.isDisposed) isolate.dispose();
       throw w.#startupError(err);
@@ -159,9 +159,9 @@ export class WorkerIsolate implements watchdog.Watched {
     return new UserError(`worker "${name}" threw while evaluating its top level: ${(err as Error)?.stack ?? String(err)}`, 'startup_error');
   }
 
-  async #boot(): Promise<void> {
+  async #boot(context: Promise<ivm.Context>): Promise<void> {
     const { def, isolate } = this;
-    this.#context = await isolate.createContext();
+    this.#context = await context;
     const boot = await this.#context.global.get('__atoll_boot', { reference: true });
     const sync = new ivm.Callback((name: string, args: unknown[]) => this.#onSync(name, args));
     const start = new ivm.Callback((opId: number, name: string, args: unknown[]) => this.#onStart(opId, name, args));

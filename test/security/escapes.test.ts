@@ -127,7 +127,7 @@ test('Security: constructors: a service worker\'s event and bindings lead nowher
   const w = await startWorker(`${PROBE}
     addEventListener('fetch', (event) => {
       event.respondWith(Response.json(probe({ event, request: event.request, binding: SECRET, self })));
-    });`, { bindings: [{ type: 'secret_text', name: 'SECRET', text: 's3cret' }] });
+    });`, { bindings: [{ type: 'secret_text', name: 'SECRET', text: 's3cret' }], limits: { cpuMs: 5000 } }); // the walk visits thousands of objects
   try {
     const out = await (await w.fetch('/')).json() as { problems: string[]; evaluated: string[] };
     assert.deepEqual(out.problems, []);
