@@ -21,6 +21,8 @@ function edgeChanges(change: ControlChange): EdgeChange[] {
     case 'routes': return [{ kind: 'routing' }];
     // A deleted namespace fails its KV calls in the store; nothing to reload here.
     case 'kv_namespace_deleted': return [];
+    // Cron triggers are the scheduler's (src/edge/embedded.ts), not the request path's.
+    case 'schedules': return [];
   }
 }
 

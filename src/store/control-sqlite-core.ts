@@ -153,7 +153,7 @@ export class SqliteControlCore {
 
   deleteWorker(accountId: string, name: string): boolean {
     const deleted = this.#tx(() => {
-      for (const table of ['routes', 'secrets', 'deployments', 'versions']) {
+      for (const table of ['routes', 'secrets', 'schedules', 'deployments', 'versions']) {
         this.#run(`DELETE FROM ${table} WHERE account_id = ? AND worker = ?`, accountId, name);
       }
       // Bundles are shared by hash; one no version uses any more goes with its modules.
@@ -310,6 +310,30 @@ export class SqliteControlCore {
     const deleted = this.#run('DELETE FROM routes WHERE account_id = ? AND id = ?', accountId, id) > 0;
     if (deleted) this.#emit({ kind: 'routes', accountId });
     return deleted;
+  }
+
+  setSchedules(accountId: string, worker: string, crons: string[], at: number): boolean {
+    const set = this.#tx(() => {
+      if (!this.#get('SELECT 1 FROM workers WHERE account_id = ? AND name = ?', accountId, worker)) return false;
+      if (crons.length === 0) this.#run('DELETE FROM schedules WHERE account_id = ? AND worker = ?', accountId, worker);
+      else {
+        this.#run(`INSERT INTO schedules VALUES (?, ?, ?, ?) ON CONFLICT (account_id, worker) DO UPDATE SET
+          crons = excluded.crons, updated_at = excluded.updated_at`, accountId, worker, JSON.stringify(crons), at);
+      }
+      return true;
+    });
+    if (set) this.#emit({ kind: 'schedules', accountId, worker, crons: [...crons] });
+    return set;
+  }
+
+  getSchedules(accountId: string, worker: string): string[] {
+    const r = this.#get('SELECT crons FROM schedules WHERE account_id = ? AND worker = ?', accountId, worker);
+    return r ? (JSON.parse(String(r.crons)) as string[]) : [];
+  }
+
+  listSchedules(): { accountId: string; worker: string; crons: string[] }[] {
+    return this.#all('SELECT * FROM schedules ORDER BY account_id, worker')
+      .map((r) => ({ accountId: String(r.account_id), worker: String(r.worker), crons: JSON.parse(String(r.crons)) as string[] }));
   }
 
   close(): void {

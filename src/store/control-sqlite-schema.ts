@@ -58,6 +58,14 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX routes_account ON routes(account_id);
   `,
+  // 2: cron triggers, one row per worker (its expressions as a JSON array, in order).
+  `
+  CREATE TABLE schedules (
+    account_id TEXT NOT NULL, worker TEXT NOT NULL, crons TEXT NOT NULL, updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, worker),
+    FOREIGN KEY (account_id, worker) REFERENCES workers(account_id, name)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

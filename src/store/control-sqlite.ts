@@ -20,6 +20,7 @@ export const FORWARDED: Record<Forwarded, true> = {
   putSecret: true, getSecrets: true, deleteSecret: true, listAllSecrets: true,
   createZone: true, getZone: true, getZoneByHostname: true, listZones: true, deleteZone: true,
   createRoute: true, getRouteByPattern: true, listRoutes: true, deleteRoute: true,
+  setSchedules: true, getSchedules: true, listSchedules: true,
 };
 
 export type ControlRequest = { id: number } & ({ method: Forwarded; args: unknown[] } | { method: 'close' });

@@ -149,7 +149,8 @@ export type ControlChange =
   | { kind: 'secrets'; accountId: string; worker: string }
   | { kind: 'zones'; accountId: string }
   | { kind: 'routes'; accountId: string }
-  | { kind: 'kv_namespace_deleted'; accountId: string; namespaceId: string };
+  | { kind: 'kv_namespace_deleted'; accountId: string; namespaceId: string }
+  | { kind: 'schedules'; accountId: string; worker: string; crons: string[] };
 
 export type ControlListener = (change: ControlChange) => void;
 
@@ -215,6 +216,13 @@ export interface ControlStore {
   getRouteByPattern(pattern: string): Promise<RouteRecord | null>;
   listRoutes(accountId?: string): Promise<RouteRecord[]>;
   deleteRoute(accountId: string, id: string): Promise<boolean>;
+
+  /** Replaces the worker's cron triggers (empty: none). False when the worker does not exist. */
+  setSchedules(accountId: string, worker: string, crons: string[], at: number): Promise<boolean>;
+  /** The worker's cron expressions, as set. */
+  getSchedules(accountId: string, worker: string): Promise<string[]>;
+  /** Every worker with cron triggers, for the scheduler. */
+  listSchedules(): Promise<{ accountId: string; worker: string; crons: string[] }[]>;
 
   /** Calls `listener` after each durable change; returns the unsubscribe function. */
   watch(listener: ControlListener): () => void;

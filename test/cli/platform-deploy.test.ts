@@ -111,12 +111,13 @@ describe('atoll deploy', () => {
     assert.equal(r.code, 0, r.stderr);
     v1 = versionOf(r)!;
     assert.ok(v1, r.stdout);
-    assert.match(r.stdout, /^Deployed shop: version ver_\w+ is serving 100% \(deployment dep_\w+\)\.\nRoutes:\n {2}shop\.example\.com\/\*\n {2}shop\.example\.com\/api\/\*\n$/);
+    assert.match(r.stdout, /^Deployed shop: version ver_\w+ is serving 100% \(deployment dep_\w+\)\.\nRoutes:\n {2}shop\.example\.com\/\*\n {2}shop\.example\.com\/api\/\*\nSchedules:\n {2}\*\/5 \* \* \* \*\n$/);
     const steps = r.stderr.split('\n');
     assert.match(steps[0], /^Bundling src\/index\.ts\.\.\.$/);
     assert.match(steps[1], /^Bundled 2 modules \([\d.]+ KiB, ES modules\) in \d+ ms$/);
     assert.deepEqual(steps.slice(2, 5), ['Uploading shop...', `Uploaded version ${v1}`, `Activating ${v1}...`]);
-    assert.match(r.stderr, /Warning: triggers\.crons \(\*\/5 \* \* \* \*\) were not deployed: this atoll API does not take cron triggers yet\./);
+    assert.doesNotMatch(r.stderr, /Warning/);
+    assert.deepEqual((await fetchJson('/api/v1/workers/shop/schedules')).body.crons, ['*/5 * * * *']);
     assert.equal(await served('shop.example.com', /^v1/), 'v1 hi 42 from a text module yes');
   });
 
@@ -282,6 +283,12 @@ describe('atoll deploy: bad input', () => {
     const r = await cli(['deploy'], { cwd: d });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /wrangler\.toml: "triggers\.crons" must be a list/);
+  });
+
+  test('atoll deploy: a bad cron in triggers.crons: names the file, the expression and the field, before any upload', async () => {
+    const d = project({ 'wrangler.toml': 'name = "cronbad"\nmain = "index.js"\ncompatibility_date = "2026-01-01"\n[triggers]\ncrons = ["61 * * * *"]\n', 'index.js': 'export default {};' });
+    assertFails(await cli(['deploy'], { cwd: d }), 'deploy', /wrangler\.toml: triggers\.crons: cron "61 \* \* \* \*": the minute field has 61, out of range/);
+    assert.equal((await fetchJson('/api/v1/workers/cronbad')).status, 404, 'nothing was uploaded');
   });
 
   test('atoll deploy: both route and routes: names the keys', async () => {

@@ -153,4 +153,21 @@ for (const engine of engines) {
     assert.equal(await store.deleteZone('acc_1', 'zone_1'), true);
     assert.deepEqual(await store.listRoutes(), [], 'a zone takes its routes along');
   }));
+
+  test(`${engine.name}: schedules: set, read, listed, cleared, announced, and gone with their worker`, () => withStore(async (store) => {
+    const heard: ControlChange[] = [];
+    store.watch((c) => heard.push(c));
+    assert.equal(await store.setSchedules('acc_1', 'api', ['* * * * *'], 1), false, 'no worker, no schedules');
+    await store.createVersion({ version: version('ver_1'), modules, deployment: null });
+    assert.equal(await store.setSchedules('acc_1', 'api', ['*/5 * * * *', '0 9 * * MON'], 2), true);
+    assert.deepEqual(await store.getSchedules('acc_1', 'api'), ['*/5 * * * *', '0 9 * * MON']);
+    assert.deepEqual(await store.getSchedules('acc_2', 'api'), []);
+    assert.deepEqual(await store.listSchedules(), [{ accountId: 'acc_1', worker: 'api', crons: ['*/5 * * * *', '0 9 * * MON'] }]);
+    assert.deepEqual(heard.at(-1), { kind: 'schedules', accountId: 'acc_1', worker: 'api', crons: ['*/5 * * * *', '0 9 * * MON'] });
+    assert.equal(await store.setSchedules('acc_1', 'api', [], 3), true);
+    assert.deepEqual(await store.listSchedules(), []);
+    await store.setSchedules('acc_1', 'api', ['0 0 * * *'], 4);
+    assert.equal(await store.deleteWorker('acc_1', 'api'), true);
+    assert.deepEqual(await store.listSchedules(), [], 'deleting a worker removes its schedules');
+  }));
 }

@@ -1,6 +1,7 @@
 // `atoll deploy [ENTRY]`: reads wrangler.toml / wrangler.json(c), bundles the worker with
 // esbuild, uploads the bundle as a new version (docs/api.md, PUT /workers/:name with
-// ?deploy=false), activates it at 100%, then binds the config's routes. Everything the
+// ?deploy=false), activates it at 100%, then binds the config's routes and sets its
+// cron triggers (triggers.crons). Everything the
 // API could refuse about routes is checked before the upload, so a refused route leaves
 // the running version alone.
 
@@ -9,6 +10,7 @@ import { bundleWorker } from '../../bundle/bundle.ts';
 import { loadConfig } from '../../config/load.ts';
 import type { WorkerConfig } from '../../config/types.ts';
 import { normalizePattern, patternInZone } from '../../control/routes.ts';
+import { CronError, parseCron } from '../../cron/expression.ts';
 import { UserError } from '../../runtime/errors.ts';
 import type { ModuleType } from '../../runtime/modules.ts';
 import { ApiClient, seg } from '../api-client.ts';
@@ -92,6 +94,15 @@ export const deployCommand: CommandSpec = platformCommand({
     const date = o.compatibilityDate ?? config.compatibilityDate;
     if (!date) throw new UserError(`no compatibility date: add compatibility_date = "YYYY-MM-DD" to ${config.file === null ? 'a wrangler.toml' : shown} or pass --compatibility-date`, 'config_invalid');
     const binds = bindings(config, shown);
+    // Checked before the upload, as routes are, so a bad one leaves the running version alone.
+    const crons = config.crons.map((c) => {
+      try {
+        return parseCron(c).expression;
+      } catch (err) {
+        if (err instanceof CronError) throw new UserError(`${shown}: triggers.crons: ${err.message}`, 'invalid_cron');
+        throw err;
+      }
+    });
     const api = ApiClient.fromLogin();
     const routes = await plannedRoutes(api, config, shown, name);
 
@@ -134,15 +145,19 @@ export const deployCommand: CommandSpec = platformCommand({
       }
       bound.push(r.pattern);
     }
-    if (config.crons.length > 0) {
-      progress(`Warning: triggers.crons (${config.crons.join(', ')}) were not deployed: this atoll API does not take cron triggers yet.`);
+    // The config is the worker's list of cron triggers: none there removes any it had.
+    try {
+      await api.call('PUT', `/workers/${seg(name)}/schedules`, { json: { crons } });
+    } catch (err) {
+      throw new UserError(`version ${version.id} is serving, but its cron triggers were not set: ${(err as Error).message}`, (err as UserError).code);
     }
     if (o.json) {
-      printJson({ worker: name, version, deployment, routes: bound });
+      printJson({ worker: name, version, deployment, routes: bound, crons });
       return 0;
     }
     print(`Deployed ${name}: version ${version.id} is serving 100% (deployment ${deployment.id}).`);
     print(bound.length === 0 ? 'Routes: none (add routes to the config, or atoll route create PATTERN --worker NAME)' : `Routes:\n${bound.map((p) => `  ${p}`).join('\n')}`);
+    if (crons.length > 0) print(`Schedules:\n${crons.map((c) => `  ${c}`).join('\n')}`);
     return 0;
   },
 });

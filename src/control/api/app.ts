@@ -10,6 +10,7 @@ import { ApiError, errorBody, tooLarge } from '../errors.ts';
 import { authenticate } from '../tokens.ts';
 import { JSON_LIMIT, type ApiDeps, type ApiEnv } from './context.ts';
 import { mountKv } from './kv.ts';
+import { mountSchedules } from './schedules.ts';
 import { mountSecrets } from './secrets.ts';
 import { mountTokens } from './tokens.ts';
 import { mountWorkers } from './workers.ts';
@@ -47,6 +48,7 @@ export function createControlApp(deps: ApiDeps): Hono<ApiEnv> {
   mountTokens(app, deps);
   mountWorkers(app, deps);
   mountSecrets(app, deps);
+  mountSchedules(app, deps);
   mountKv(app, deps);
   mountZones(app, deps);
   mountObserve(app, deps);
