@@ -71,7 +71,7 @@ export function fetch(input: Request | string | URL, init?: RequestInit): Promis
  * request's signal after the head arrived errors it with the signal's reason and
  * closes the host connection (https://fetch.spec.whatwg.org/#abort-fetch step 4).
  */
-function responseBody(ref: Exclude<BodyRef, null>, opId: number, signal: AbortSignal): ReadableStream<Uint8Array> {
+export function responseBody(ref: Exclude<BodyRef, null>, opId: number, signal: AbortSignal): ReadableStream<Uint8Array> {
   let finished = false;
   let controllerRef: { error(e: unknown): void } | null = null;
   const off = onAbort(signal, () => {

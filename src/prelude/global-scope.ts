@@ -34,6 +34,7 @@ import { Cache, CacheStorage, caches } from './cache.ts';
 import { CloseEvent, ErrorEvent, MessageEvent, WebSocket, WebSocketPair } from './web-socket.ts';
 import { HTMLRewriter } from './html-rewriter.ts';
 import './kv-namespace.ts';
+import './service-binding.ts';
 import { globalTarget } from './internal/worker-state.ts';
 
 const interfaces: Record<string, unknown> = {

@@ -207,6 +207,11 @@ export interface AsyncOps {
   web_socket_receive(id: number): WebSocketEvent;
   /** fetch() with `Upgrade: websocket`: a 101 head with `webSocket`, or the origin's other answer. */
   web_socket_connect(init: RequestInit_): ResponseHead;
+  /**
+   * `env.<binding>.fetch()`: the request runs in the worker the service binding names,
+   * in-process; `binding` must be one of the caller's own service bindings. One sub-request.
+   */
+  service_fetch(binding: string, init: RequestInit_): ResponseHead;
 }
 
 export type SyncOpName = keyof SyncOps;
@@ -277,5 +282,5 @@ export const ASYNC_OPS = [
   'timer_sleep', 'stream_read', 'fetch', 'crypto_digest', 'crypto_generate_key', 'crypto_import_key',
   'crypto_export_key', 'crypto_sign', 'crypto_verify', 'crypto_encrypt', 'crypto_decrypt', 'crypto_derive_bits',
   'crypto_derive_key', 'crypto_wrap_key', 'crypto_unwrap_key', 'kv_get', 'kv_get_bulk', 'kv_put', 'kv_delete', 'kv_list',
-  'cache_match', 'cache_put', 'cache_delete', 'web_socket_receive', 'web_socket_connect',
+  'cache_match', 'cache_put', 'cache_delete', 'web_socket_receive', 'web_socket_connect', 'service_fetch',
 ] as const satisfies readonly AsyncOpName[];

@@ -23,7 +23,7 @@ export const fetchSyncOps = {
 };
 
 /** A host stream that pulls an isolate stream (an outbound request body). */
-function pullFromIsolate(ctx: OpContext, streamId: number): HostStream {
+export function pullFromIsolate(ctx: OpContext, streamId: number): HostStream {
   let done = false;
   return {
     async read() {
@@ -93,7 +93,7 @@ export function redirectHop(req: RequestInit_, head: OutboundResponse['head'], h
 }
 
 /** A host stream that yields `bytes` once (a byte body, sent again on every hop). */
-function bytesSource(bytes: Uint8Array): HostStream {
+export function bytesSource(bytes: Uint8Array): HostStream {
   let sent = false;
   return { read: async () => (sent ? null : ((sent = true), bytes)), cancel() { sent = true; } };
 }
@@ -140,7 +140,6 @@ export const fetchAsyncOps = {
       throw typeError(`Fetch API cannot load: ${init.url}. Only http: and https: URLs are supported.`);
     }
     countSubrequest(ctx);
-    const inv = ctx.inv!;
     let body: HostStream | null = null;
     if (init.body && 'stream' in init.body) {
       // A positive id is a host stream passed through whole (a request body forwarded).
@@ -174,33 +173,43 @@ export const fetchAsyncOps = {
       hop = next;
       body = next.body && 'bytes' in next.body ? bytesSource(next.body.bytes) : null;
     }
-    if (!res.body) return { ...res.head, body: null };
-    if (ac.signal.aborted) {
-      // Aborted while the head was on its way: nobody will read this body.
-      res.body.cancel('aborted');
-      throw new OpError('DOMException:AbortError', 'The operation was aborted.');
-    }
-    const key = bodyKey(ctx.opId);
-    inv.inflight.set(key, ac);
-    const source = res.body;
-    let streamId = 0;
-    // Closed with its invocation (or by op_abort): the isolate can no longer read it.
-    ac.signal.addEventListener('abort', () => {
-      if (ctx.worker.hostStreams.get(streamId) === tracked) ctx.worker.hostStreams.delete(streamId);
-      source.cancel('aborted');
-    }, { once: true });
-    const tracked: HostStream = {
-      async read() {
-        const chunk = await source.read().catch((err: unknown) => { inv.inflight.delete(key); throw err; });
-        if (chunk === null) inv.inflight.delete(key);
-        return chunk;
-      },
-      cancel(reason) {
-        inv.inflight.delete(key);
-        source.cancel(reason);
-      },
-    };
-    streamId = ctx.worker.addHostStream(tracked);
-    return { ...res.head, body: { stream: streamId } };
+    return handOverResponse(ctx, ac, res);
   },
 };
+
+/**
+ * The head of an outbound response for the isolate, its body registered as a host
+ * stream the isolate reads by id. `ac` is the exchange's controller: op_abort and the
+ * end of the invocation close the body through it (fetch, service bindings).
+ */
+export function handOverResponse(ctx: OpContext, ac: AbortController, res: OutboundResponse): ResponseHead {
+  const inv = ctx.inv!;
+  if (!res.body) return { ...res.head, body: null };
+  if (ac.signal.aborted) {
+    // Aborted while the head was on its way: nobody will read this body.
+    res.body.cancel('aborted');
+    throw new OpError('DOMException:AbortError', 'The operation was aborted.');
+  }
+  const key = bodyKey(ctx.opId);
+  inv.inflight.set(key, ac);
+  const source = res.body;
+  let streamId = 0;
+  // Closed with its invocation (or by op_abort): the isolate can no longer read it.
+  ac.signal.addEventListener('abort', () => {
+    if (ctx.worker.hostStreams.get(streamId) === tracked) ctx.worker.hostStreams.delete(streamId);
+    source.cancel('aborted');
+  }, { once: true });
+  const tracked: HostStream = {
+    async read() {
+      const chunk = await source.read().catch((err: unknown) => { inv.inflight.delete(key); throw err; });
+      if (chunk === null) inv.inflight.delete(key);
+      return chunk;
+    },
+    cancel(reason) {
+      inv.inflight.delete(key);
+      source.cancel(reason);
+    },
+  };
+  streamId = ctx.worker.addHostStream(tracked);
+  return { ...res.head, body: { stream: streamId } };
+}

@@ -17,6 +17,7 @@ import { cacheOps } from './cache.ts';
 import { webSocketSyncOps, webSocketAsyncOps } from './web-socket.ts';
 import type { WebSocket as Ws } from 'ws';
 import { htmlRewriterOps } from './html-rewriter.ts';
+import { serviceOps, type ServiceCall } from './service.ts';
 
 export interface OpContext {
   worker: WorkerIsolate;
@@ -41,6 +42,12 @@ export interface HostServices {
    * returns a 3xx as it is: the runtime follows redirects, calling this once per hop.
    */
   fetch(ctx: OpContext, init: RequestInit_, body: HostStream | null, signal: AbortSignal): Promise<OutboundResponse>;
+  /**
+   * A service binding's fetch (ops/service.ts): the runtime has checked the binding is
+   * the caller's, counted the sub-request and bounded the depth; the embedder runs the
+   * request in the bound worker (runtime/invoke.ts) or refuses it with a clear error.
+   */
+  service?(ctx: OpContext, call: ServiceCall): Promise<OutboundResponse>;
   /** KV namespaces (src/store/kv.ts); a worker reaches only the ids in its bindings. */
   kv?: KvStore;
   cache?: CacheBackend;
@@ -90,4 +97,5 @@ export const asyncOps: Record<string, AsyncHandler> = {
   ...kvOps,
   ...cacheOps,
   ...webSocketAsyncOps,
+  ...serviceOps,
 };
