@@ -116,21 +116,33 @@ export class CronScheduler {
     // A timer that fires a little early lands in the previous minute: wait again.
     if (minute > this.#lastMinute) {
       this.#lastMinute = minute;
-      for (const { triggers, schedules } of this.#entries.values()) {
-        for (const s of schedules) if (s.matchesMinute(minute)) this.#start({ accountId: triggers.accountId, worker: triggers.worker, cron: s.expression, scheduledTime: minute });
-      }
+      void this.runMinute(minute);
     }
     this.#arm();
   }
 
-  #start(run: ScheduledRun): void {
+  /**
+   * Fires every trigger due in the minute that holds `time`, as the timer does at that
+   * minute's start; resolves when those runs have ended. The timer calls it; tests and
+   * operators' tools may call it to run a minute without waiting for the clock.
+   */
+  runMinute(time: number): Promise<void> {
+    const minute = Math.floor(time / MINUTE) * MINUTE;
+    const runs: Promise<void>[] = [];
+    for (const { triggers, schedules } of this.#entries.values()) {
+      for (const s of schedules) if (s.matchesMinute(minute)) runs.push(this.#start({ accountId: triggers.accountId, worker: triggers.worker, cron: s.expression, scheduledTime: minute }));
+    }
+    return Promise.all(runs).then(() => {});
+  }
+
+  #start(run: ScheduledRun): Promise<void> {
     const id = `${key(run.accountId, run.worker)}\u0000${run.cron}`;
     if (this.#running.has(id)) {
       this.#opts.log({ level: 'warn', msg: 'cron run skipped: the previous run is still going', account: run.accountId, worker: run.worker, cron: run.cron, scheduledTime: new Date(run.scheduledTime).toISOString() });
-      return;
+      return Promise.resolve();
     }
     this.#running.add(id);
-    this.#opts.fire(run)
+    return this.#opts.fire(run)
       .catch((err) => this.#opts.log({ level: 'error', msg: 'cron run failed to start', account: run.accountId, worker: run.worker, cron: run.cron, error: (err as Error).message }))
       .finally(() => this.#running.delete(id));
   }

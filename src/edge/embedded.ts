@@ -12,6 +12,7 @@ import { UserError } from '../runtime/errors.ts';
 import { openSqliteControl, type SqliteControlStore } from '../store/control-sqlite.ts';
 import { openSqliteKv, type SqliteKvStore } from '../store/sqlite-kv.ts';
 import { controlSource } from './control-source.ts';
+import { startEdgeCron, type EdgeCron } from './cron.ts';
 import { deployDemo } from './demo.ts';
 import { startEdge, type Edge } from './server.ts';
 
@@ -23,12 +24,16 @@ export interface EmbeddedOptions {
   location: string;
   maxIsolates?: number;
   allowPrivateFetch?: boolean;
+  /** The cron scheduler's clock (tests). */
+  cronNow?: () => number;
   log(fields: Record<string, unknown>): void;
 }
 
 export interface Embedded {
   edge: Edge;
   api: ControlApi;
+  /** The cron triggers' scheduler, fed from the control store. */
+  cron: EdgeCron;
   dataDir: string;
   /** The admin token, on the first start only. */
   token: string | null;
@@ -80,9 +85,11 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
       maxIsolates: opts.maxIsolates, allowPrivateFetch: opts.allowPrivateFetch, log: opts.log,
     }).catch((err) => { throw listenError(err, 'edge', opts.edgePort, '--port'); });
     closers.push(() => edge.close());
+    const cron = await startEdgeCron({ store, edge, now: opts.cronNow, log: opts.log });
+    closers.push(async () => cron.stop());
     const boot = await bootstrap(store);
     if (boot) await deployDemo(api.url, boot.token);
-    return { edge, api, dataDir, token: boot?.token ?? null, close: closeAll };
+    return { edge, api, cron, dataDir, token: boot?.token ?? null, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;
