@@ -19,6 +19,7 @@ import { WorkerRegistry, type LoadedVersion, type VersionRef } from './registry.
 import { edgeRequestCf } from './request-meta.ts';
 import { RoutingTable } from './routing.ts';
 import { edgeServices } from './services.ts';
+import { serviceCaller, type ServiceBindingOptions } from './service-bindings.ts';
 
 /** Workers' request body limit on the free plan. */
 const MAX_BODY_BYTES = 100 * 1024 * 1024;
@@ -97,9 +98,16 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   const registry = new WorkerRegistry({
     maxIsolates: opts.maxIsolates ?? DEFAULT_MAX_ISOLATES,
     load: (ref) => opts.source.definition(ref.accountId, ref.worker, ref.versionId),
-    services: (ref, onDead) => edgeServices({ ref, location, routing: () => routing, outbound, originFetch, kv: opts.kv, log, onDead }),
+    services: (ref, onDead) => edgeServices({ ref, location, routing: () => routing, outbound, originFetch, kv: opts.kv, log, onDead, service: serviceCaller(bindings, ref) }),
     log: (fields) => log({ ...fields, location }),
   });
+  const bindings: ServiceBindingOptions = {
+    registry, location, log,
+    resolve(accountId: string, worker: string): VersionRef | null {
+      const d = deployments.get(key(accountId, worker));
+      return d ? { accountId, worker, versionId: pickVersion(d) } : null;
+    },
+  };
 
   const warm = (ref: VersionRef) => {
     registry.warm(ref).catch((err) => log({ level: 'error', msg: 'version failed to start', location, ...ref, error: (err as Error).message }));

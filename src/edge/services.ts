@@ -24,6 +24,8 @@ export interface EdgeServiceOptions {
   /** Fetches to zone origins, which may sit on private addresses. */
   originFetch: OutboundFetch;
   kv: KvStore | undefined;
+  /** Service bindings (service-bindings.ts). */
+  service?: HostServices['service'];
   log(fields: Record<string, unknown>): void;
   onDead(worker: WorkerIsolate, reason: string): void;
 }
@@ -37,6 +39,7 @@ export function edgeServices(opts: EdgeServiceOptions): HostServices {
       return opts.outbound(init, body, signal);
     },
     kv: opts.kv,
+    service: opts.service,
     log: (fields) => opts.log({ ...fields, location: opts.location, account: ref.accountId, worker: ref.worker, version: ref.versionId }),
     onDead: opts.onDead,
   };
