@@ -67,6 +67,15 @@ const WORKER = `export default {
         try { new env.SELF.constructor(Symbol(), 'X'); out.push('constructed'); } catch (e) { out.push(e.name + ': ' + e.message); }
         return new Response(JSON.stringify(out));
       }
+      case '/twice': {
+        await env.SELF.fetch('http://svc.internal/echo');
+        try {
+          await env.SELF.fetch('http://svc.internal/echo');
+          return new Response('no error');
+        } catch (e) {
+          return new Response(e.message, { status: 429 });
+        }
+      }
       case '/unbound':
         return new Response(String(env.OTHER) + ' ' + Object.keys(env).join(','));
     }
@@ -98,7 +107,7 @@ describe('Service bindings (runtime)', () => {
     const r = await w.fetch('/forward', { method: 'PUT', headers: { 'x-client': 'yes' }, body: 'client body' });
     assert.equal(r.status, 201);
     assert.equal(r.headers.get('x-from'), 'echo');
-    const echo = await r.json();
+    const echo = (await r.json()) as { method: string; headers: Record<string, string>; body: string };
     assert.equal(echo.method, 'PUT');
     assert.equal(echo.headers['x-client'], 'yes');
     assert.equal(echo.body, 'client body');
@@ -125,7 +134,7 @@ describe('Service bindings (runtime)', () => {
   });
 
   test('Fetcher: fetch: bad input rejects with a TypeError; connect is a NotSupportedError; no constructor', async () => {
-    const out = await (await w.fetch('/bad')).json();
+    const out = (await (await w.fetch('/bad')).json()) as string[];
     assert.match(out[0], /^TypeError: /);
     assert.match(out[1], /^TypeError: Failed to execute 'fetch' on 'Fetcher' \(binding "SELF"\): ftp:\/\/svc\/ is not an http: or https: URL\.$/);
     assert.match(out[2], /^TypeError: /);
@@ -167,6 +176,17 @@ describe('Service bindings: service_fetch op', () => {
     await refused('SELF', { ...init, headers: [['a', 'b\r\nx: y']] }, /the value of header a/);
     await refused('SELF', { ...init, url: 'svc/relative' }, /not an absolute http: or https: URL/);
     await refused('SELF', { ...init, url: 'file:///etc/passwd' }, /not an absolute http: or https: URL/);
+  });
+
+  test('service_fetch op: each call counts as a sub-request of the caller', async () => {
+    const limited = await startWorker(WORKER, { bindings: [{ type: 'service', name: 'SELF', service: 'test' }], services: { service: selfService }, limits: { subrequests: 1 } });
+    try {
+      const r = await limited.fetch('/twice');
+      assert.equal(r.status, 429);
+      assert.match(await r.text(), /^Too many subrequests: this invocation may make at most 1 /);
+    } finally {
+      await limited.close();
+    }
   });
 
   test('service_fetch op: a host without service bindings says so', async () => {
