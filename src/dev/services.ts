@@ -2,6 +2,7 @@
 // sent to --origin), KV and cache, and the log.
 
 import { outboundFetch } from '../runtime/outbound.ts';
+import { OpError } from '../runtime/errors.ts';
 import type { HostServices } from '../runtime/ops/index.ts';
 import type { WorkerIsolate } from '../runtime/worker-isolate.ts';
 import type { DevLog } from './log.ts';
@@ -20,6 +21,9 @@ export function devServices(opts: DevServiceOptions): HostServices {
   const { log } = opts;
   return {
     fetch: (_ctx, init, body, signal) => outboundFetch(toOrigin(init, opts.zone, opts.origin), body, signal),
+    async service(_ctx, call) {
+      throw new OpError('Error', `Service binding "${call.binding}" names worker "${call.service}", which atoll dev does not run: atoll dev runs one worker. Deploy both workers to call one from the other.`);
+    },
     kv: opts.kv,
     cache: opts.cache,
     log(fields) {

@@ -68,7 +68,13 @@ function bindings(config: WorkerConfig, flags: DevFlags): BindingSpec[] {
   for (const k of kv) {
     if (vars.has(k.name)) throw new UserError(`atoll dev: "${k.name}" is both a variable and a KV namespace binding: rename one of them.`, 'config_invalid');
   }
-  return [...vars.values(), ...kv];
+  // Service bindings exist in env (a worker that only checks for one still runs); calling
+  // one fails with a reason, as dev runs one worker (services.ts).
+  const services: BindingSpec[] = config.services.map((b) => ({ type: 'service', name: b.binding, service: b.service }));
+  for (const b of services) {
+    if (vars.has(b.name) || kv.some((k) => k.name === b.name)) throw new UserError(`atoll dev: "${b.name}" is both a service binding and another binding: rename one of them.`, 'config_invalid');
+  }
+  return [...vars.values(), ...kv, ...services];
 }
 
 /** Today, as wrangler uses it when a project sets no compatibility_date. */
