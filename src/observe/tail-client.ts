@@ -15,6 +15,8 @@ export interface TailRequest {
   search?: string;
   samplingRate?: number;
   signal?: AbortSignal;
+  /** Called when the server says the tail is open (its `ready` event). */
+  onReady?: (info: Record<string, unknown>) => void;
 }
 
 /** The tail URL for a request, filters as query parameters. */
@@ -65,6 +67,7 @@ export async function* openTail(req: TailRequest): AsyncGenerator<InvocationEven
           else if (line.startsWith('data: ')) data += line.slice(6);
         }
         if (event === 'invocation') yield JSON.parse(data) as InvocationEvent;
+        else if (event === 'ready') req.onReady?.(JSON.parse(data) as Record<string, unknown>);
         else if (event === 'dropped') throw new UserError(`tail closed by the server: ${(JSON.parse(data) as { reason: string }).reason}`, 'tail_dropped');
       }
     }

@@ -21,6 +21,7 @@ import { routeListCommand } from './route/list.ts';
 import { secretDeleteCommand } from './secret/delete.ts';
 import { secretListCommand } from './secret/list.ts';
 import { secretPutCommand } from './secret/put.ts';
+import { tailCommand } from './tail.ts';
 import { tokenCreateCommand } from './token/create.ts';
 import { tokenListCommand } from './token/list.ts';
 import { tokenRevokeCommand } from './token/revoke.ts';
@@ -33,7 +34,7 @@ import { zoneListCommand } from './zone/list.ts';
 
 export const PLATFORM_COMMANDS: CommandSpec[] = [
   loginCommand, whoamiCommand, deployCommand,
-  versionsListCommand, versionsViewCommand, rollbackCommand, deploymentsStatusCommand,
+  versionsListCommand, versionsViewCommand, rollbackCommand, deploymentsStatusCommand, tailCommand,
   kvNamespaceCreateCommand, kvNamespaceListCommand, kvNamespaceDeleteCommand,
   kvKeyPutCommand, kvKeyGetCommand, kvKeyListCommand, kvKeyDeleteCommand,
   kvBulkPutCommand, kvBulkDeleteCommand,
