@@ -58,7 +58,7 @@ export default {
     return new Response('done');
   },
 };`;
-const w = await WorkerIsolate.create(workerDef('ops', worker, { cpuMs: 600_000 }), quietServices());
+const w = await WorkerIsolate.create(workerDef('ops', worker, { cpuMs: 300_000 }), quietServices());
 async function inIsolate(name: string, count: number): Promise<number> {
   // Process CPU, not isolate.cpuTime: the latter advances with wall time while the
   // isolate is entered (bench/cpu-limit.ts shows it), which a busy machine inflates.

@@ -82,7 +82,7 @@ async function transfer(url: string, pid: number, mb = totalMb): Promise<Transfe
 const bare = await startNodeServer('bare-http', ['--mode', 'pipe']);
 // The default 50 ms CPU limit stops this worker within the first ~30 MB (the isolate's
 // share of the streaming work is charged to the request), so it gets a large one here.
-const atoll = await startNodeServer('atoll', ['--worker', 'stream', '--cpu-ms', '600000']);
+const atoll = await startNodeServer('atoll', ['--worker', 'stream', '--cpu-ms', '300000']);
 const runs: Record<string, Transfer[]> = { bare: [], atoll: [] };
 const warm: Record<string, Transfer> = {};
 const warmMb = Math.min(64, totalMb);
