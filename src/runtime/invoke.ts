@@ -105,19 +105,21 @@ export function invokeInProcess(worker: WorkerIsolate, req: InProcessRequest, op
     }
     const { head } = result;
     const stream = head.body && 'stream' in head.body ? head.body.stream : null;
+    // Drops a body nobody will read; the invocation may end once the isolate was told.
     const drop = (reason: string): void => {
-      if (stream === null) return;
-      if (stream < 0) worker.cancelStream(inv, stream, reason);
-      else {
-        const s = worker.hostStreams.get(stream);
-        worker.hostStreams.delete(stream);
-        s?.cancel(reason);
+      if (stream === null) return bodyOver();
+      if (stream < 0) {
+        void worker.cancelStream(inv, stream, reason).then(bodyOver);
+        return;
       }
+      const s = worker.hostStreams.get(stream);
+      worker.hostStreams.delete(stream);
+      s?.cancel(reason);
+      bodyOver();
     };
     const problem = malformed(head);
     if (problem || head.status === 101) {
       drop('not sent');
-      bodyOver();
       if (problem) {
         inv.outcome = 'exception';
         inv.exceptions.push({ type: 'Error', message: `The worker's response could not be sent: ${problem}` });
@@ -131,7 +133,6 @@ export function invokeInProcess(worker: WorkerIsolate, req: InProcessRequest, op
     };
     if (head.body === null || isNullBodyStatus(head.status) || req.method === 'HEAD') {
       drop('no body for this response');
-      bodyOver();
       return { head: out, body: null };
     }
     let source: HostStream;
@@ -143,13 +144,19 @@ export function invokeInProcess(worker: WorkerIsolate, req: InProcessRequest, op
       source = takeHostStream(worker.hostStreams, head.body.stream);
     } else {
       const id = head.body.stream;
-      source = { read: () => worker.pull(inv, id), cancel: (reason) => worker.cancelStream(inv, id, reason ?? 'canceled') };
+      source = {
+        read: () => worker.pull(inv, id),
+        // The invocation ends only once the isolate has run the stream's cancel.
+        cancel: (reason) => { canceled = worker.cancelStream(inv, id, reason ?? 'canceled'); },
+      };
     }
+    let canceled: Promise<void> | null = null;
     let finished = false;
     const finish = (): void => {
       if (finished) return;
       finished = true;
-      bodyOver();
+      if (canceled) void canceled.then(bodyOver);
+      else bodyOver();
     };
     return {
       head: out,

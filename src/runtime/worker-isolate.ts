@@ -234,9 +234,13 @@ export class WorkerIsolate implements watchdog.Watched {
     });
   }
 
-  /** Tells the isolate a stream's consumer went away (client disconnected). */
-  cancelStream(owner: Invocation, streamId: number, reason: string): void {
-    if (!this.dead) this.#enqueue(owner, { kind: 'cancel', streamId, reason });
+  /**
+   * Tells the isolate a stream's consumer went away (client disconnected). Resolves once
+   * the task ran (or was dropped): end the owner only after that, or the cancel is skipped.
+   */
+  cancelStream(owner: Invocation, streamId: number, reason: string): Promise<void> {
+    if (this.dead) return Promise.resolve();
+    return new Promise((resolve) => this.#enqueue(owner, { kind: 'cancel', streamId, reason }, resolve));
   }
 
   /** Registers a host byte source for the isolate to read; returns its id. */
@@ -278,7 +282,10 @@ export class WorkerIsolate implements watchdog.Watched {
         done?.();
         continue;
       }
-      if (owner?.ended && msg.kind !== 'end') continue;
+      if (owner?.ended && msg.kind !== 'end') {
+        done?.();
+        continue;
+      }
       this.#current = owner;
       this.#taskStartCpu = this.isolate.cpuTime;
       this.#taskStartProcessCpu = processCpuNs();

@@ -59,6 +59,10 @@ export default {
         const r = await env.B.fetch('http://b.internal/throw');
         return new Response(JSON.stringify({ status: r.status, error: r.headers.get('atoll-error'), text: await r.text() }));
       }
+      case '/spin': {
+        const r = await env.SPIN.fetch('http://spin.internal/');
+        return new Response(r.status + ' ' + r.headers.get('atoll-error'));
+      }
       case '/undeployed':
         try {
           await env.C.fetch('http://c.internal/');
@@ -100,7 +104,8 @@ describe('Edge: service bindings', () => {
     assert.equal((await h.call('POST', '/api/v1/zones', { json: { hostname: 'a.test', origin: p.origin.url } })).status, 201);
     await upload(h, 'b', { source: B });
     await upload(h, 'c', { source: B, deploy: false });
-    await upload(h, 'a', { source: A, metadata: { bindings: [service('B', 'b'), service('C', 'c')] } });
+    await upload(h, 'spin', { source: 'export default { fetch() { for (;;) {} } }' });
+    await upload(h, 'a', { source: A, metadata: { bindings: [service('B', 'b'), service('C', 'c'), service('SPIN', 'spin')] } });
     await upload(h, 'loop', { source: LOOP, metadata: { bindings: [service('SELF', 'loop')] } });
     assert.equal((await h.call('POST', '/api/v1/routes', { json: { pattern: 'a.test/*', worker: 'a' } })).status, 201);
     assert.equal((await h.call('POST', '/api/v1/routes', { json: { pattern: 'a.test/loop*', worker: 'loop' } })).status, 201);
@@ -144,6 +149,14 @@ describe('Edge: service bindings', () => {
       && String((l.exceptions as string[] | undefined)?.[0]).includes('b broke'))));
   });
 
+  test("Edge: service bindings: fetch: B going over its CPU limit is B's 503, not A's failure", async () => {
+    const r = await get('/spin');
+    assert.equal(r.status, 200);
+    assert.equal(r.text, '503 exceededCpu');
+    // B's isolate was replaced; A's still serves.
+    assert.equal((await get('/')).text, 'B,C,SPIN');
+  });
+
   test('Edge: service bindings: fetch: a bound worker with no deployment is a clear error', async () => {
     const r = await get('/undeployed');
     assert.equal(r.status, 502);
@@ -165,7 +178,7 @@ describe('Edge: service bindings', () => {
   });
 
   test('Edge: service bindings: env: a worker sees exactly the bindings it declares', async () => {
-    assert.equal((await get('/')).text, 'B,C');
+    assert.equal((await get('/')).text, 'B,C,SPIN');
   });
 
   test("Edge: service bindings: fetch: a binding reaches its own account's worker, never another account's of the same name", async () => {
