@@ -45,7 +45,7 @@ export function countSubrequest(ctx: OpContext): void {
   const inv = ctx.inv!;
   inv.subrequests++;
   if (inv.subrequests > inv.subrequestLimit) {
-    throw new OpError('Error', `Too many subrequests: this invocation may make at most ${inv.subrequestLimit} (fetch, KV and cache calls count).`);
+    throw new OpError('Error', `Too many subrequests: this invocation may make at most ${inv.subrequestLimit} (fetch, KV, cache and service-binding calls count).`);
   }
 }
 
