@@ -30,7 +30,7 @@ export function serviceCaller(opts: ServiceBindingOptions, from: VersionRef): No
     return new Promise<OutboundResponse>((resolve, reject) => {
       opts.registry.run(target, async (worker) => {
         const c = invokeInProcess(worker, {
-          method: init.method, url: init.url, headers: init.headers, body: call.body, cf: {}, signal: call.signal, depth: call.depth,
+          method: init.method, url: init.url, headers: init.headers, body: call.body, cf: {}, signal: call.signal, depth: call.depth, tree: call.tree,
         }, { exposeErrors: false });
         let status = 0;
         c.response.then((r) => { status = r.head.status; resolve(r); }, reject);

@@ -24,6 +24,8 @@ export interface InProcessRequest {
   signal: AbortSignal;
   /** How many service calls deep this request is (1: called from a client's request). */
   depth: number;
+  /** The calls of the client request this one descends from (shared, counted by the op). */
+  tree: ServiceTree;
 }
 
 export interface InProcessCall {
@@ -33,12 +35,27 @@ export interface InProcessCall {
   done: Promise<Invocation>;
 }
 
-// Service-call depth of invocations started here; a client's request is depth 0.
-const depths = new WeakMap<Invocation, number>();
+/** The service calls of one client request, counted across every worker it reached. */
+export interface ServiceTree {
+  calls: number;
+}
 
-/** How many service calls deep the invocation `inv` runs. */
-export function serviceDepth(inv: Invocation | null): number {
-  return inv === null ? 0 : (depths.get(inv) ?? 0);
+interface ServiceChain {
+  /** How many service calls deep the invocation runs; a client's request is 0. */
+  depth: number;
+  tree: ServiceTree;
+}
+
+const chains = new WeakMap<Invocation, ServiceChain>();
+
+/** Where invocation `inv` stands in its request's tree of service calls. */
+export function serviceChain(inv: Invocation): ServiceChain {
+  let chain = chains.get(inv);
+  if (!chain) {
+    chain = { depth: 0, tree: { calls: 0 } };
+    chains.set(inv, chain);
+  }
+  return chain;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -85,7 +102,7 @@ export function invokeInProcess(worker: WorkerIsolate, req: InProcessRequest, op
   let bodyId: number | null = null;
   if (req.body) bodyId = worker.addHostStream(req.body);
   const inv = worker.fetch({ method: req.method, url: req.url, headers: req.headers, body: bodyId === null ? null : { stream: bodyId }, cf: req.cf });
-  depths.set(inv, req.depth);
+  chains.set(inv, { depth: req.depth, tree: req.tree });
   let bodyOver!: () => void;
   const over = new Promise<void>((r) => { bodyOver = r; });
   const onAbort = (): void => {

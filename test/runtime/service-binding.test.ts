@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { invokeInProcess } from '../../src/runtime/invoke.ts';
-import { MAX_SERVICE_DEPTH, serviceOps } from '../../src/runtime/ops/service.ts';
+import { MAX_SERVICE_CALLS, MAX_SERVICE_DEPTH, serviceOps } from '../../src/runtime/ops/service.ts';
 import type { HostServices, OpContext } from '../../src/runtime/ops/index.ts';
 import { OpError } from '../../src/runtime/errors.ts';
 import { startWorker, type TestWorker } from '../helpers/worker.ts';
@@ -99,6 +99,29 @@ const WORKER = `export default {
         ac.abort();
         try { await reader.read(); return new Response('still reading'); } catch (e) { return new Response(first + ' ' + e.name); }
       }
+      case '/leaf':
+        return new Response('leaf');
+      case '/fan': {
+        let ok = 0;
+        for (let i = 0; i < 40; i++) {
+          try {
+            await (await env.SELF.fetch('http://svc.internal/leaf')).text();
+            ok++;
+          } catch (e) {
+            return new Response(ok + ' ' + e.message);
+          }
+        }
+        return new Response(ok + ' no error');
+      }
+      case '/tree': {
+        const first = await (await env.SELF.fetch('http://svc.internal/fan')).text();
+        try {
+          await env.SELF.fetch('http://svc.internal/fan');
+          return new Response(first + ' | no error');
+        } catch (e) {
+          return new Response(first + ' | ' + e.message);
+        }
+      }
       case '/unbound':
         return new Response(String(env.OTHER) + ' ' + Object.keys(env).join(','));
     }
@@ -108,7 +131,7 @@ const WORKER = `export default {
 
 /** The host side of a binding to itself: each call is an invocation on the same isolate. */
 const selfService: HostServices['service'] = async (ctx, call) => invokeInProcess(ctx.worker, {
-  method: call.init.method, url: call.init.url, headers: call.init.headers, body: call.body, cf: {}, signal: call.signal, depth: call.depth,
+  method: call.init.method, url: call.init.url, headers: call.init.headers, body: call.body, cf: {}, signal: call.signal, depth: call.depth, tree: call.tree,
 }, { exposeErrors: false }).response;
 
 describe('Service bindings (runtime)', () => {
@@ -155,6 +178,13 @@ describe('Service bindings (runtime)', () => {
     assert.equal(r.status, 508);
     assert.match(await r.text(), new RegExp(`^Error: Service binding "SELF" \\(worker "test"\\): this request is already ${MAX_SERVICE_DEPTH} service calls deep, the limit`));
     assert.ok(performance.now() - t0 < 10_000);
+  });
+
+  test(`Fetcher: fetch: one request makes at most ${MAX_SERVICE_CALLS} service calls, counted across the workers it reaches`, async () => {
+    const limit = `this request has made ${MAX_SERVICE_CALLS} service calls, counting those of every worker it reached, the limit.`;
+    assert.equal(await (await w.fetch('/fan')).text(), `${MAX_SERVICE_CALLS} Service binding "SELF" (worker "test"): ${limit}`);
+    // The call to /fan is the first of the tree: its leaves get the 31 left, the second /fan none.
+    assert.equal(await (await w.fetch('/tree')).text(), `${MAX_SERVICE_CALLS - 1} Service binding "SELF" (worker "test"): ${limit} | Service binding "SELF" (worker "test"): ${limit}`);
   });
 
   test('Fetcher: fetch: bad input rejects with a TypeError; connect is a NotSupportedError; no constructor', async () => {

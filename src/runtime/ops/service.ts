@@ -10,12 +10,17 @@
 import type { RequestInit_, ResponseHead } from '../../shared/ops.ts';
 import { OpError, typeError } from '../errors.ts';
 import { takeHostStream, type HostStream } from '../host-stream.ts';
-import { serviceDepth } from '../invoke.ts';
+import { serviceChain, type ServiceTree } from '../invoke.ts';
 import { bytesSource, countSubrequest, handOverResponse, pullFromIsolate, validateInit } from './fetch.ts';
 import type { OpContext } from './index.ts';
 
 /** How deep a chain of service calls may go; the call past it fails. */
 export const MAX_SERVICE_DEPTH = 16;
+/**
+ * Service calls one client request may cause in all, across every worker it reaches
+ * (Workers' limit too): without it, 50 sub-requests a call fanned out 16 deep is 50^16.
+ */
+export const MAX_SERVICE_CALLS = 32;
 
 /** One service binding call, as the embedder receives it. */
 export interface ServiceCall {
@@ -29,6 +34,8 @@ export interface ServiceCall {
   signal: AbortSignal;
   /** 1 for a call from a request, n + 1 for a call from a request that is itself the nth. */
   depth: number;
+  /** The client request's count of service calls, to hand on to the target's invocation. */
+  tree: ServiceTree;
 }
 
 export const serviceOps = {
@@ -43,11 +50,17 @@ export const serviceOps = {
     if (!URL.canParse(init.url) || (scheme !== 'http' && scheme !== 'https')) {
       throw typeError(`Failed to execute 'fetch' on 'Fetcher' (binding "${binding}"): the URL "${init.url.slice(0, 200)}" is not an absolute http: or https: URL.`);
     }
-    const depth = serviceDepth(ctx.inv) + 1;
+    // Ops start only inside a handler's task (worker-isolate.ts refuses the rest).
+    const chain = serviceChain(ctx.inv!);
+    const depth = chain.depth + 1;
     if (depth > MAX_SERVICE_DEPTH) {
       throw new OpError('Error', `Service binding "${binding}" (worker "${spec.service}"): this request is already ${MAX_SERVICE_DEPTH} service calls deep, the limit; do workers call each other (or one itself) in a loop?`);
     }
+    if (chain.tree.calls >= MAX_SERVICE_CALLS) {
+      throw new OpError('Error', `Service binding "${binding}" (worker "${spec.service}"): this request has made ${MAX_SERVICE_CALLS} service calls, counting those of every worker it reached, the limit.`);
+    }
     countSubrequest(ctx);
+    chain.tree.calls++;
     const call = ctx.worker.services.service;
     if (!call) throw new OpError('Error', `Service binding "${binding}" (worker "${spec.service}"): this host does not run service bindings.`);
     let body: HostStream | null = null;
@@ -59,7 +72,7 @@ export const serviceOps = {
     const opSignal = ctx.signal!;
     if (opSignal.aborted) ac.abort();
     else opSignal.addEventListener('abort', () => ac.abort(), { once: true });
-    const res = await call(ctx, { binding, service: spec.service, init, body, signal: ac.signal, depth });
+    const res = await call(ctx, { binding, service: spec.service, init, body, signal: ac.signal, depth, tree: chain.tree });
     return handOverResponse(ctx, ac, res);
   },
 };
