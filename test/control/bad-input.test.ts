@@ -21,6 +21,7 @@ const endpoints = (): [string, string, 'object' | 'array'][] => [
   ['POST', '/api/v1/workers/app/deployments', 'object'],
   ['POST', '/api/v1/workers/app/rollback', 'object'],
   ['PUT', '/api/v1/workers/app/secrets/KEY', 'object'],
+  ['PUT', '/api/v1/workers/app/schedules', 'object'],
   ['POST', '/api/v1/kv/namespaces', 'object'],
   ['PUT', `/api/v1/kv/namespaces/${ns}/bulk`, 'array'],
   ['POST', `/api/v1/kv/namespaces/${ns}/bulk/delete`, 'array'],

@@ -39,6 +39,8 @@ test('Isolation: workers: B lists none of A\'s and gets 404 for each of A\'s wor
     ['GET', '/api/v1/workers/app/deployments'],
     ['POST', '/api/v1/workers/app/deployments', { versions: [{ version_id: a.version }] }],
     ['POST', '/api/v1/workers/app/rollback', { version_id: a.version }],
+    ['GET', '/api/v1/workers/app/schedules'],
+    ['PUT', '/api/v1/workers/app/schedules', { crons: ['* * * * *'] }],
   ] as const) {
     assertError(await asB(method, path, { json }), 404, 'not_found', 'worker "app"');
   }

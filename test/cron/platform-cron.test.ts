@@ -10,7 +10,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startEmbedded, type Embedded } from '../../src/edge/embedded.ts';
+import { startEmbedded, type Embedded, type EmbeddedOptions } from '../../src/edge/embedded.ts';
+import type { InvocationEvent } from '../../src/observe/event.ts';
+import { processTelemetry } from '../../src/observe/telemetry.ts';
 import { runAtoll, type RunOptions } from '../cli/platform-harness.ts';
 import { openSse, type SseClient } from '../observe/sse.ts';
 
@@ -26,6 +28,8 @@ const TICKER = `export default {
 
 describe('Cron triggers on atoll up', () => {
   let up: Embedded;
+  let options: EmbeddedOptions;
+  let token = '';
   let root: string;
   let offset = 0;
   let accountId = '';
@@ -35,7 +39,7 @@ describe('Cron triggers on atoll up', () => {
   const cli = (args: string[], o: RunOptions = {}) => runAtoll(args, { ...o, env: { ATOLL_CONFIG_DIR: join(root, 'config'), ...o.env } });
   const api = async (method: string, path: string, json?: unknown) => {
     const res = await fetch(up.api.url + path, {
-      method, headers: { authorization: `Bearer ${up.token}`, 'content-type': 'application/json' }, body: json === undefined ? undefined : JSON.stringify(json),
+      method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: json === undefined ? undefined : JSON.stringify(json),
     });
     const text = await res.text();
     return { status: res.status, text, body: text.startsWith('{') ? JSON.parse(text) : null };
@@ -44,12 +48,14 @@ describe('Cron triggers on atoll up', () => {
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'atoll-cron-'));
-    up = await startEmbedded({
+    options = {
       dataDir: join(root, 'data'), ip: '127.0.0.1', edgePort: 0, apiPort: 0, location: 'CRN',
       cronNow: () => Date.now() + offset,
       log: (f) => { if (f.level === 'error') errors.push(JSON.stringify(f)); },
-    });
-    const login = await cli(['login', '--url', up.api.url], { stdin: up.token! });
+    };
+    up = await startEmbedded(options);
+    token = up.token!;
+    const login = await cli(['login', '--url', up.api.url], { stdin: token });
     assert.equal(login.code, 0, login.stderr);
     accountId = (await api('GET', '/api/v1/whoami')).body.account.id;
     const ns = await cli(['kv', 'namespace', 'create', 'cron-store', '--json']);
@@ -66,7 +72,7 @@ describe('Cron triggers on atoll up', () => {
     const deploy = await cli(['deploy'], { cwd: dir });
     assert.equal(deploy.code, 0, deploy.stderr);
     assert.match(deploy.stdout, /Schedules:\n {2}\* \* \* \* \*\n$/);
-    tail = await openSse(`${up.api.url}/api/v1/workers/ticker/tail`, up.token!);
+    tail = await openSse(`${up.api.url}/api/v1/workers/ticker/tail`, token);
     assert.equal(tail.status, 200);
     await tail.next((f) => f.event === 'ready');
   });
@@ -114,6 +120,23 @@ describe('Cron triggers on atoll up', () => {
     await up.cron.scheduler.runMinute(Date.UTC(2026, 10, 30, 12, 31));
     await up.cron.scheduler.runMinute(Date.UTC(2026, 11, 1, 12, 30));
     assert.equal(scheduledEvents().length, before + 1, 'nothing fires outside its minute');
+  });
+
+  test('Cron: a restart loads the stored triggers and runs them', async () => {
+    tail.close();
+    await up.close();
+    up = await startEmbedded(options);
+    assert.equal(up.token, null);
+    assert.deepEqual(up.cron.scheduler.upcoming(accountId, 'ticker').map((u) => u.cron), ['30 12 * * MON']);
+    const events: InvocationEvent[] = [];
+    const unsubscribe = processTelemetry.bus.subscribe((e) => { if (e.worker === 'ticker') events.push(e); });
+    try {
+      await up.cron.scheduler.runMinute(Date.UTC(2026, 11, 7, 12, 30));
+      assert.deepEqual(events.map((e) => [e.scheduled?.scheduledTime, e.outcome]), [['2026-12-07T12:30:00.000Z', 'ok']]);
+    } finally {
+      unsubscribe();
+    }
+    assert.equal((await api('GET', `/api/v1/kv/namespaces/${kvId}/values/last-run`)).text, '30 12 * * MON @ 2026-12-07T12:30:00.000Z');
   });
 
   test('Cron: removing the triggers (and deleting the worker) stops them', async () => {
