@@ -20,6 +20,9 @@ const LOGGER = `export default {
     if (url.pathname === '/boom') throw new Error('kaboom at ' + url.pathname);
     return new Response('ok ' + url.pathname);
   },
+  scheduled(controller) {
+    console.log('cron ran', controller.cron);
+  },
 };`;
 
 let up: Embedded;
@@ -127,6 +130,18 @@ describe('atoll tail', () => {
     assert.equal((await edge('/boom')).status, 500);
     await t.line(/^GET http:\/\/tail\.test\/boom 500 - Exception Thrown @ /);
     await t.line(/^ {2}✘ Error: kaboom at \/boom$/);
+    assert.equal(await t.stop(), 0);
+  });
+
+  test('atoll tail: a cron run fired by atoll up\'s scheduler shows up with its console lines', async () => {
+    const res = await fetch(`${up.api.url}/api/v1/workers/logger/schedules`, {
+      method: 'PUT', headers: { authorization: `Bearer ${up.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ crons: ['0 * * * *'] }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    const t = await startTail(['logger']);
+    await up.cron.scheduler.runMinute(Date.UTC(2026, 0, 1, 5, 0));
+    await t.line(/^"0 \* \* \* \*" \(scheduled for 2026-01-01T05:00:00\.000Z\) - Ok @ \S+ \(TLA, cpu [\d.]+ ms, wall [\d.]+ ms\)$/);
+    await t.line(/^ {2}\(log\) cron ran 0 \* \* \* \*$/);
     assert.equal(await t.stop(), 0);
   });
 
