@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ControlConflictError, type ControlChange, type ControlListener, type ControlStore } from './control.ts';
+import { ThreadCalls, threadOpened } from './thread-calls.ts';
 
 type Forwarded = Exclude<keyof ControlStore, 'watch' | 'close'>;
 
@@ -45,10 +46,8 @@ export class SqliteControlStore implements ControlStore {
   readonly #worker: Worker;
   readonly #log: Log;
   readonly #listeners = new Set<ControlListener>();
-  readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  #nextId = 1;
+  readonly #calls: ThreadCalls;
   #closed: Promise<void> | null = null;
-  #failure: Error | null = null;
 
   /** Use openSqliteControl(). */
   constructor(file: string, worker: Worker, log: Log) {
@@ -58,39 +57,21 @@ export class SqliteControlStore implements ControlStore {
     for (const method of Object.keys(FORWARDED) as Forwarded[]) {
       (this as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => this.#call({ method, args });
     }
+    this.#calls = new ThreadCalls(worker, `control store ${file}`);
     worker.on('message', (reply: ControlReply) => {
       if ('change' in reply) {
         this.#emit(reply.change);
         return;
       }
-      const p = this.#pending.get(reply.id);
-      if (!p) return;
-      this.#pending.delete(reply.id);
-      if (reply.ok) p.resolve(reply.value);
-      else p.reject(reply.conflict ? new ControlConflictError(reply.error) : new Error(`control store ${file}: ${reply.error}`));
-      if (this.#pending.size === 0) worker.unref();
+      this.#calls.settle(reply.id, reply.ok ? reply : {
+        ok: false,
+        error: reply.conflict ? new ControlConflictError(reply.error) : new Error(`control store ${file}: ${reply.error}`),
+      });
     });
-    const fail = (err: Error) => {
-      this.#failure = err;
-      for (const p of this.#pending.values()) p.reject(err);
-      this.#pending.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => {
-      if (!this.#closed) fail(new Error(`control store ${file}: its worker thread exited (code ${code})`));
-    });
-    // The thread keeps the process alive only while a call is waiting for it.
-    worker.unref();
   }
 
   #call(req: { method: Forwarded; args: unknown[] } | { method: 'close' }): Promise<never> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#worker.ref();
-      this.#worker.postMessage({ id, ...req } as ControlRequest);
-    });
+    return this.#calls.start((id) => this.#worker.postMessage({ id, ...req } as ControlRequest));
   }
 
   #emit(change: ControlChange): void {
@@ -112,7 +93,8 @@ export class SqliteControlStore implements ControlStore {
   close(): Promise<void> {
     if (this.#closed) return this.#closed;
     this.#listeners.clear();
-    const closing = this.#failure ? Promise.resolve() : this.#call({ method: 'close' }).catch(() => {});
+    const closing = this.#calls.failure ? Promise.resolve() : this.#call({ method: 'close' }).catch(() => {});
+    this.#calls.closing = true;
     this.#closed = closing.then(() => this.#worker.terminate()).then(() => {});
     return this.#closed;
   }
@@ -123,16 +105,9 @@ export async function openSqliteControl(dir: string, options: OpenSqliteControlO
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'control.sqlite3');
   const worker = new Worker(new URL('./control-sqlite-worker.ts', import.meta.url), { workerData: { file } });
-  await new Promise<void>((resolve, reject) => {
-    const onExit = (code: number) => reject(new Error(`control store ${file}: its worker thread exited (code ${code}) while opening`));
-    worker.once('error', reject);
-    worker.once('exit', onExit);
-    worker.once('message', (reply: ControlReply) => {
-      worker.off('error', reject);
-      worker.off('exit', onExit);
-      if ('ok' in reply && reply.ok) resolve();
-      else reject(new Error(`control store ${file}: ${'error' in reply ? reply.error : 'unexpected first message'}`));
-    });
+  await threadOpened(worker, `control store ${file}`, (reply: ControlReply) => {
+    if ('ok' in reply && reply.ok) return null;
+    return 'error' in reply ? reply.error : 'unexpected first message';
   });
   const log = options.log ?? ((fields) => process.stderr.write(`${JSON.stringify(fields)}\n`));
   return new SqliteControlStore(file, worker, log);

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Clock, KvEntry, KvListOptions, KvListPage, KvPutOptions, KvStore } from './kv.ts';
 import { KV_LIMITS } from './kv.ts';
 import type { SqliteKvOptions } from './sqlite-kv-core.ts';
+import { ThreadCalls, threadOpened } from './thread-calls.ts';
 
 export type KvRequest = { id: number; now: number } & (
   | { op: 'get'; ns: string; key: string }
@@ -40,51 +41,30 @@ export class SqliteKvStore implements KvStore {
   readonly file: string;
   readonly #worker: Worker;
   readonly #clock: Clock;
-  readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  readonly #calls: ThreadCalls;
   readonly #sweeper: NodeJS.Timeout;
-  #nextId = 1;
   #outbox: KvRequest[] = [];
   #transfer: ArrayBuffer[] = [];
   #closed: Promise<void> | null = null;
-  #failure: Error | null = null;
 
   /** Use openSqliteKv(). */
   constructor(file: string, worker: Worker, options: OpenSqliteKvOptions) {
     this.file = file;
     this.#worker = worker;
     this.#clock = options.clock ?? Date.now;
+    this.#calls = new ThreadCalls(worker, `KV store ${file}`);
     worker.on('message', (batch: KvResponse[]) => {
       for (const res of batch) {
-        const p = this.#pending.get(res.id);
-        if (!p) continue;
-        this.#pending.delete(res.id);
-        if (res.ok) p.resolve(res.value);
-        else p.reject(new Error(`KV store ${file}: ${res.error}`));
+        this.#calls.settle(res.id, res.ok ? res : { ok: false, error: new Error(`KV store ${file}: ${res.error}`) });
       }
-      if (this.#pending.size === 0) worker.unref();
-    });
-    const fail = (err: Error) => {
-      this.#failure = err;
-      for (const p of this.#pending.values()) p.reject(err);
-      this.#pending.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => {
-      if (!this.#closed) fail(new Error(`KV store ${file}: its worker thread exited (code ${code})`));
     });
     this.#sweeper = setInterval(() => { this.sweep().catch(() => {}); }, options.sweepIntervalMs ?? 60_000);
     this.#sweeper.unref();
-    // The thread keeps the process alive only while a call is waiting for it.
-    worker.unref();
   }
 
   #call<T>(req: DistributiveOmit<KvRequest, 'id' | 'now'>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error(`KV store ${this.file} is closed`));
-    if (this.#failure) return Promise.reject(this.#failure);
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#worker.ref();
+    return this.#calls.start<T>((id) => {
       // A big value that owns its whole buffer is handed over, not cloned: cloning
       // 25 MiB costs the main thread tens of ms (bench/kv.ts). See KvStore.put.
       if (req.op === 'put' && transferable(req.value)) this.#transfer.push(req.value.buffer as ArrayBuffer);
@@ -100,7 +80,7 @@ export class SqliteKvStore implements KvStore {
     const transfer = this.#transfer;
     this.#outbox = [];
     this.#transfer = [];
-    if (this.#failure) return;
+    if (this.#calls.failure) return;
     this.#worker.postMessage(batch, transfer);
   }
 
@@ -127,7 +107,8 @@ export class SqliteKvStore implements KvStore {
   close(): Promise<void> {
     if (this.#closed) return this.#closed;
     clearInterval(this.#sweeper);
-    const closing = this.#failure ? Promise.resolve() : this.#call<void>({ op: 'close' }).catch(() => {});
+    const closing = this.#calls.failure ? Promise.resolve() : this.#call<void>({ op: 'close' }).catch(() => {});
+    this.#calls.closing = true;
     this.#closed = closing.then(() => this.#worker.terminate()).then(() => {});
     return this.#closed;
   }
@@ -148,16 +129,6 @@ export async function openSqliteKv(dir: string, options: OpenSqliteKvOptions = {
   const worker = new Worker(new URL('./sqlite-kv-worker.ts', import.meta.url), {
     workerData: { file, options: { synchronous: options.synchronous } },
   });
-  await new Promise<void>((resolve, reject) => {
-    const onExit = (code: number) => reject(new Error(`KV store ${file}: its worker thread exited (code ${code}) while opening`));
-    worker.once('error', reject);
-    worker.once('exit', onExit);
-    worker.once('message', ([res]: KvResponse[]) => {
-      worker.off('error', reject);
-      worker.off('exit', onExit);
-      if (res.ok) resolve();
-      else reject(new Error(`KV store ${file}: ${res.error}`));
-    });
-  });
+  await threadOpened(worker, `KV store ${file}`, ([res]: KvResponse[]) => (res.ok ? null : res.error));
   return new SqliteKvStore(file, worker, options);
 }
