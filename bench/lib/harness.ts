@@ -236,10 +236,10 @@ function toMs(v: string): number {
 }
 
 /** Runs wrk against a loopback URL for a bounded time and parses its report. */
-export async function runWrk(url: string, opts: { seconds: number; connections: number; threads: number }): Promise<WrkResult> {
+export async function runWrk(url: string, opts: { seconds: number; connections: number; threads: number; headers?: Record<string, string> }): Promise<WrkResult> {
   if (!/^http:\/\/127\.0\.0\.1:/.test(url)) throw new Error(`load only ever goes to loopback, not ${url}`);
   const wrk = ensureWrk();
-  const args = ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--timeout', '5s', '--latency', url];
+  const args = ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--timeout', '5s', '--latency', ...Object.entries(opts.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
   const out = await new Promise<string>((resolve, reject) => {
     const p = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let s = '';
