@@ -14,7 +14,7 @@
 //   node_modules/.bin/node --no-node-snapshot bench/routing.ts [--quick] [--workers 1000]
 //     [--routes-per-worker 10] [--zones 100] [--seconds 10] [--rounds 3]
 
-import { command, machine, median, numFlag, procMemory, report, runWrk, type ResultRow } from './lib/harness.ts';
+import { command, machine, QUICK, median, numFlag, procMemory, report, runWrk, type ResultRow } from './lib/harness.ts';
 import { expectStatus, pool, startPlatform } from './lib/platform.ts';
 
 const WORKERS = numFlag('workers', 1000, 100);
@@ -49,6 +49,7 @@ try {
     const r = await routed.upload(`w${i}`, SOURCE);
     expectStatus(r, 201, `upload w${i}`);
     uploadMs.push(r.ms);
+    if (uploadMs.length % 100 === 0) console.log(`${uploadMs.length} uploads after ${((performance.now() - setupStart) / 1000).toFixed(1)} s (this one ${r.ms.toFixed(0)} ms)`);
   });
   const uploadsDone = performance.now();
   await pool(ZONES, 8, async (k) => {
@@ -62,6 +63,7 @@ try {
     const r = await routed.call('POST', '/api/v1/routes', { json: { pattern: `z${n % ZONES}.routing.bench/w${w}/r${j}/*`, worker: `w${w}` } });
     expectStatus(r, 201, `route ${n}`);
     routeMs.push(r.ms);
+    if (routeMs.length % 1000 === 0) console.log(`${routeMs.length} routes after ${((performance.now() - setupStart) / 1000).toFixed(1)} s (this one ${r.ms.toFixed(0)} ms)`);
   });
   const routesDone = performance.now();
   const lastN = WORKERS * PER_WORKER - 1;
@@ -86,6 +88,15 @@ try {
     { name: 'baseline (1 route, 1 worker)', url: `${base.up.edge.url.replace('localhost', '127.0.0.1')}/`, host: 'one.bench', rps: [] as number[], p99: [] as number[], bad: 0 },
     { name: `routed (${WORKERS * PER_WORKER} routes, ${WORKERS} workers)`, url: `${routed.up.edge.url.replace('localhost', '127.0.0.1')}${path}`, host, rps: [] as number[], p99: [] as number[], bad: 0 },
   ];
+  // What the edges log under load apart from successful requests: the reason for any failures.
+  const events = new Map<string, number>();
+  for (const [name, pl] of [['baseline', base], ['routed', routed]] as const) {
+    pl.onLog = (f) => {
+      if (f.level === 'info' && (f.status === undefined || f.status === 200)) return;
+      const k = `${name}: ${String(f.level)} ${String(f.msg)} ${f.status ?? ''} ${String(f.code ?? f.reason ?? f.error ?? '').slice(0, 120)}`;
+      events.set(k, (events.get(k) ?? 0) + 1);
+    };
+  }
   for (const t of targets) await runWrk(t.url, { seconds: 1, connections: CONNECTIONS, threads: 1, headers: { host: t.host } });
   for (let round = 0; round < ROUNDS; round++) {
     for (const t of round % 2 ? [...targets].reverse() : targets) {
@@ -94,13 +105,20 @@ try {
       t.p99.push(r.latencyP99Ms);
       t.bad += r.errors + r.non2xx;
       console.log(`round ${round + 1}/${ROUNDS} ${t.name}: ${Math.round(r.rps)} req/s, p99 ${r.latencyP99Ms} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
+      if (r.non2xx) {
+        const g = await (t === targets[0] ? base : routed).edgeGet(t.host, new URL(t.url).pathname);
+        console.log(`  after the round, one request answers ${g.status}: ${g.text.slice(0, 300)}`);
+      }
     }
   }
+  for (const [k, n] of events) console.log(`edge log under load: ${n} x ${k}`);
   const [b, r] = targets;
   if (b.bad || r.bad) throw new Error(`failed requests under load: baseline ${b.bad}, routed ${r.bad}`);
   const bRps = median(b.rps);
   const rRps = median(r.rps);
-  const cmd = command('routing');
+  // The command with the sizes this run used when they are not the defaults.
+  const sizes = [['workers', WORKERS, 1000, 100], ['routes-per-worker', PER_WORKER, 10, 10], ['zones', ZONES, 100, 10], ['seconds', SECONDS, 10, 3], ['rounds', ROUNDS, 3, 1]] as const;
+  const cmd = command('routing') + sizes.filter(([, v, full, quick]) => v !== (QUICK ? quick : full)).map(([n, v]) => ` --${n} ${v}`).join('');
   const setupNote = `setup through the REST API: ${WORKERS} uploads (8 at a time) ${((uploadsDone - setupStart) / 1000).toFixed(1)} s (p50 ${median(uploadMs).toFixed(1)} ms each), ${WORKERS * PER_WORKER} route POSTs ${((routesDone - uploadsDone) / 1000).toFixed(1)} s (p50 ${median(routeMs).toFixed(1)} ms each)`;
   const rows: ResultRow[] = [
     {
