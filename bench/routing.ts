@@ -97,10 +97,10 @@ try {
       events.set(k, (events.get(k) ?? 0) + 1);
     };
   }
-  for (const t of targets) await runWrk(t.url, { seconds: 1, connections: CONNECTIONS, threads: 1, headers: { host: t.host } });
+  for (const t of targets) await runWrk(t.url, { seconds: 1, connections: CONNECTIONS, threads: 1, headers: { Host: t.host } });
   for (let round = 0; round < ROUNDS; round++) {
     for (const t of round % 2 ? [...targets].reverse() : targets) {
-      const r = await runWrk(t.url, { seconds: SECONDS, connections: CONNECTIONS, threads: 1, headers: { host: t.host } });
+      const r = await runWrk(t.url, { seconds: SECONDS, connections: CONNECTIONS, threads: 1, headers: { Host: t.host } });
       t.rps.push(r.rps);
       t.p99.push(r.latencyP99Ms);
       t.bad += r.errors + r.non2xx;

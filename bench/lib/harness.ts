@@ -235,7 +235,11 @@ function toMs(v: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
 }
 
-/** Runs wrk against a loopback URL for a bounded time and parses its report. */
+/**
+ * Runs wrk against a loopback URL for a bounded time and parses its report. A Host header
+ * must be spelled `Host`: wrk adds its own unless one is named exactly that, and which of
+ * two Host lines comes first varies from one wrk run to the next.
+ */
 export async function runWrk(url: string, opts: { seconds: number; connections: number; threads: number; headers?: Record<string, string> }): Promise<WrkResult> {
   if (!/^http:\/\/127\.0\.0\.1:/.test(url)) throw new Error(`load only ever goes to loopback, not ${url}`);
   const wrk = ensureWrk();
