@@ -3,7 +3,7 @@
 // this side builds the Request, hands over its body (a stream is pulled by the host as
 // it sends), and honours the AbortSignal before and after the response head arrives.
 
-import type { BodyRef } from '../shared/ops.ts';
+import type { BodyRef, RequestInit_, ResponseHead } from '../shared/ops.ts';
 import { Request, requestState, type RequestInit } from './request.ts';
 import { Response, responseFromHead } from './response.ts';
 import { headerList } from './headers.ts';
@@ -31,38 +31,54 @@ export function fetch(input: Request | string | URL, init?: RequestInit): Promis
       resolve(connectWebSocket(s.method, s.url, headerList(s.headers), s.signal));
       return;
     }
-    const opId = reserveOpId();
-    const body = takeBodyRef(request, true);
-    let settled = false;
-    const off = onAbort(s.signal, () => {
-      if (settled) return;
-      settled = true;
-      dropOp(opId);
-      hostSync('op_abort', opId);
-      reject(s.signal.reason);
-    });
-    const pending = hostAsyncWithId(opId, 'fetch', {
-      method: s.method,
-      url: s.url,
-      headers: headerList(s.headers),
-      body,
-      redirect: s.redirect,
-      cf: s.cf === undefined ? null : s.cf,
-      cache: s.cache,
-      signal: null,
-    });
-    PromisePrototypeThen(pending, (head) => {
-      off();
-      if (settled) return;
-      settled = true;
-      // Workers semantics: the headers of a fetch response are immutable.
-      resolve(responseFromHead(head, 'immutable', head.body === null ? null : responseBody(head.body, opId, s.signal)));
-    }, (err) => {
-      off();
-      if (settled) return;
-      settled = true;
-      reject(err);
-    });
+    sendRequest(request, (opId, sent) => hostAsyncWithId(opId, 'fetch', sent), resolve, reject);
+  });
+}
+
+/**
+ * Hands `request` to the host through the op `start` begins (the network for fetch(), a
+ * bound worker for a service binding) and settles with the Response: the body goes
+ * over (a stream is pulled as the host sends it), and the AbortSignal is honoured
+ * before and after the response head arrives.
+ */
+export function sendRequest(
+  request: Request,
+  start: (opId: number, init: RequestInit_) => Promise<ResponseHead>,
+  resolve: (response: Response) => void,
+  reject: (reason: unknown) => void,
+): void {
+  const s = requestState(request);
+  const opId = reserveOpId();
+  const body = takeBodyRef(request, true);
+  let settled = false;
+  const off = onAbort(s.signal, () => {
+    if (settled) return;
+    settled = true;
+    dropOp(opId);
+    hostSync('op_abort', opId);
+    reject(s.signal.reason);
+  });
+  const pending = start(opId, {
+    method: s.method,
+    url: s.url,
+    headers: headerList(s.headers),
+    body,
+    redirect: s.redirect,
+    cf: s.cf === undefined ? null : s.cf,
+    cache: s.cache,
+    signal: null,
+  });
+  PromisePrototypeThen(pending, (head) => {
+    off();
+    if (settled) return;
+    settled = true;
+    // Workers semantics: the headers of a fetch response are immutable.
+    resolve(responseFromHead(head, 'immutable', head.body === null ? null : responseBody(head.body, opId, s.signal)));
+  }, (err) => {
+    off();
+    if (settled) return;
+    settled = true;
+    reject(err);
   });
 }
 

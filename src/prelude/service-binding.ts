@@ -6,16 +6,13 @@
 
 import type { BindingSpec } from '../shared/ops.ts';
 import { Request, requestState, type RequestInit } from './request.ts';
-import { responseFromHead, type Response } from './response.ts';
-import { headerList } from './headers.ts';
-import { takeBodyRef } from './body.ts';
-import { onAbort } from './abort.ts';
+import type { Response } from './response.ts';
 import { DOMException } from './dom-exception.ts';
-import { responseBody } from './fetch.ts';
+import { sendRequest } from './fetch.ts';
 import type { URL } from './url.ts';
 import { registerBinding } from './internal/env.ts';
-import { dropOp, hostAsyncWithId, hostSync, reserveOpId } from './internal/bridge.ts';
-import { PromiseCtor, PromisePrototypeThen, TypeErrorCtor } from './internal/primordials.ts';
+import { hostAsyncWithId } from './internal/bridge.ts';
+import { PromiseCtor, TypeErrorCtor } from './internal/primordials.ts';
 
 const constructing = Symbol('Fetcher');
 
@@ -40,37 +37,7 @@ export class Fetcher {
         throw new TypeErrorCtor(`Failed to execute 'fetch' on 'Fetcher' (binding "${binding}"): ${s.url} is not an http: or https: URL.`);
       }
       if (s.signal.aborted) throw s.signal.reason;
-      const opId = reserveOpId();
-      const body = takeBodyRef(request, true);
-      let settled = false;
-      const off = onAbort(s.signal, () => {
-        if (settled) return;
-        settled = true;
-        dropOp(opId);
-        hostSync('op_abort', opId);
-        reject(s.signal.reason);
-      });
-      const pending = hostAsyncWithId(opId, 'service_fetch', binding, {
-        method: s.method,
-        url: s.url,
-        headers: headerList(s.headers),
-        body,
-        redirect: s.redirect,
-        cf: s.cf === undefined ? null : s.cf,
-        cache: s.cache,
-        signal: null,
-      });
-      PromisePrototypeThen(pending, (head) => {
-        off();
-        if (settled) return;
-        settled = true;
-        resolve(responseFromHead(head, 'immutable', head.body === null ? null : responseBody(head.body, opId, s.signal)));
-      }, (err) => {
-        off();
-        if (settled) return;
-        settled = true;
-        reject(err);
-      });
+      sendRequest(request, (opId, sent) => hostAsyncWithId(opId, 'service_fetch', binding, sent), resolve, reject);
     });
   }
 
