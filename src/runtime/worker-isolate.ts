@@ -165,8 +165,7 @@ export class WorkerIsolate implements watchdog.Watched {
     const boot = await this.#context.global.get('__atoll_boot', { reference: true });
     const sync = new ivm.Callback((name: string, args: unknown[]) => this.#onSync(name, args));
     const start = new ivm.Callback((opId: number, name: string, args: unknown[]) => this.#onStart(opId, name, args));
-    // Blocking for now: `{ ignored: true }` crashed isolated-vm at exit (see POST_OPS).
-    const post = new ivm.Callback((name: string, args: unknown[]) => this.#onPost(name, args));
+    const post = new ivm.Callback((name: string, args: unknown[]) => this.#onPost(name, args), { ignored: true });
     const setup = new ivm.ExternalCopy({
       format: def.format,
       bindings: def.bindings,

@@ -264,12 +264,10 @@ export interface WorkerSetup {
 }
 
 /**
- * Sync ops the prelude posts: each carries the ids it needs, returns nothing, and the
- * host handles its own errors, so none needs an answer. They are the per-request
- * crossings of the warm path and were sent with isolated-vm's `ignored: true` (no
- * blocking), but that crashed isolated-vm at process exit in about 1 run in 5
- * (assertion in IsolateEnvironment::GetCurrent); until that is understood the post
- * callback blocks like `sync` (src/runtime/worker-isolate.ts).
+ * Sync ops the prelude posts without waiting for the host (an isolated-vm callback with
+ * `ignored: true`): each carries the ids it needs, returns nothing, and the host handles
+ * its own errors. They are the per-request crossings of the warm path, so not blocking
+ * the isolate thread on the main thread for them matters.
  */
 export const POST_OPS = ['respond', 'fail', 'wait_until_done', 'stream_chunk'] as const satisfies readonly SyncOpName[];
 export type PostOpName = (typeof POST_OPS)[number];
