@@ -12,7 +12,7 @@ import { upgradeListener } from '../runtime/web-socket-upgrade.ts';
 import { warmPool } from '../runtime/isolate-pool.ts';
 import { UserError } from '../runtime/errors.ts';
 import { DevWorker } from './dev-worker.ts';
-import { createLog, ms, type DevLog, type LogFormat } from './log.ts';
+import { createLog, ms, type DevLog, type LogFormat, type LogSinks } from './log.ts';
 import { passThrough, ZoneHosts } from './origin.ts';
 import { addClientHeaders, clientAddress, requestCf } from './request-meta.ts';
 import { devServices } from './services.ts';
@@ -27,6 +27,8 @@ export interface DevServerOptions extends DevFlags {
   logFormat: LogFormat;
   /** Where local KV data lives; `.atoll/` in the project folder by default. */
   persistTo: string | null;
+  /** Where log lines go; stdout and stderr by default (tests collect them). */
+  logSinks?: LogSinks;
 }
 
 export interface DevServer {
@@ -46,7 +48,7 @@ function hostFor(ip: string): string {
 }
 
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
-  const log = createLog(opts.logFormat);
+  const log = createLog(opts.logFormat, opts.logSinks);
   let config = loadConfig(opts.cwd, opts.config, opts.env);
   let settings = resolveSettings(config, opts);
   warnAbout(config, log);
