@@ -1,0 +1,101 @@
+// nats-server config generation: what it writes is accepted by the installed nats-server
+// (`nats-server -t`), clusters route to every other member, and bad specs are refused
+// with a message naming the field.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { writeNatsConfigs } from '../../src/cluster/nats-config-files.ts';
+import {
+  NatsConfigError,
+  natsClusterSpecs,
+  natsLeafConfig,
+  natsServerConfig,
+  type NatsServerSpec,
+} from '../../src/cluster/nats-server-config.ts';
+import { natsServerBinary } from '../helpers/nats.ts';
+
+const run = promisify(execFile);
+
+/** Runs `nats-server -t -c file`: the server's own check of a config file. */
+async function serverAccepts(dir: string, name: string, text: string): Promise<void> {
+  const file = join(dir, name);
+  await writeFile(file, text);
+  const { stdout, stderr } = await run(natsServerBinary(), ['-t', '-c', file]);
+  assert.match(stdout + stderr, /is valid/);
+}
+
+test('nats config: a single server, a three-server cluster and a leaf node pass nats-server -t', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'atoll-natsconf-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const single = natsServerConfig({ name: 'one', clientPort: 4222, httpPort: 8222, storeDir: join(dir, 'one') });
+  assert.doesNotMatch(single, /^cluster \{/m);
+  await serverAccepts(dir, 'one.conf', single);
+
+  const specs = natsClusterSpecs({
+    name: 'prod',
+    host: '10.0.0.1',
+    servers: [1, 2, 3].map((i) => ({ clientPort: 4220 + i, clusterPort: 6220 + i, httpPort: 8220 + i, leafnodePort: 7420 + i, storeDir: join(dir, `n${i}`) })),
+    users: [{ user: 'atoll', password: 'a-long-password-"quoted"' }],
+  });
+  assert.deepEqual(specs.map((s) => s.name), ['prod-1', 'prod-2', 'prod-3']);
+  // Each member routes to the two others.
+  assert.deepEqual(specs[0]!.cluster!.routes, ['nats-route://10.0.0.1:6222', 'nats-route://10.0.0.1:6223']);
+  for (const s of specs) await serverAccepts(dir, `${s.name}.conf`, natsServerConfig(s));
+  assert.match(natsServerConfig(specs[0]!), /password: "a-long-password-\\"quoted\\""/);
+
+  const leaf = natsLeafConfig({
+    name: 'leaf-ams',
+    clientPort: 4300,
+    hubs: ['nats-leaf://10.0.0.1:7421', 'nats-leaf://10.0.0.2:7422'],
+    hubUser: { user: 'atoll', password: 'p@ss/word' },
+  });
+  assert.match(leaf, /nats-leaf:\/\/atoll:p%40ss%2Fword@10\.0\.0\.1:7421/);
+  await serverAccepts(dir, 'leaf.conf', leaf);
+});
+
+test('nats config: writeNatsConfigs writes one 0600 file per server and creates the data directories', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'atoll-natsconf-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const specs = natsClusterSpecs({
+    servers: [0, 1, 2].map((i) => ({ clientPort: 4222 + i, clusterPort: 6222 + i, storeDir: join(dir, `data-${i}`) })),
+  });
+  const paths = await writeNatsConfigs(join(dir, 'conf'), specs);
+  assert.deepEqual(paths, ['atoll-1', 'atoll-2', 'atoll-3'].map((n) => join(dir, 'conf', `${n}.conf`)));
+  assert.equal((await stat(paths[0]!)).mode & 0o777, 0o600);
+  assert.ok((await stat(join(dir, 'data-2'))).isDirectory());
+});
+
+test('nats config: bad input: each bad field is refused with a message naming it', () => {
+  const good: NatsServerSpec = { name: 'n1', clientPort: 4222, storeDir: '/var/lib/nats' };
+  const cases: [Partial<NatsServerSpec>, RegExp][] = [
+    [{ name: '' }, /name must be/],
+    [{ name: 'a b' }, /name must be/],
+    [{ clientPort: 0 }, /clientPort must be an integer from 1 to 65535, got 0/],
+    [{ clientPort: 70000 }, /clientPort must be/],
+    [{ httpPort: 1.5 }, /httpPort must be/],
+    [{ httpPort: 4222 }, /must differ/],
+    [{ storeDir: 'relative/dir' }, /storeDir must be an absolute path/],
+    [{ storeDir: '/bad\ndir' }, /storeDir must not contain control characters/],
+    [{ host: 'a host' }, /host must be/],
+    [{ maxFileStore: -1 }, /maxFileStore must be a positive whole number/],
+    [{ cluster: { name: 'c', port: 6222, routes: [] } }, /cluster.routes must list/],
+    [{ cluster: { name: 'c', port: 6222, routes: ['http://x:1'] } }, /is not a route URL/],
+    [{ users: [{ user: 'u', password: 'short' }] }, /at least 16 characters/],
+  ];
+  for (const [patch, message] of cases) {
+    assert.throws(() => natsServerConfig({ ...good, ...patch }), (err: Error) => err instanceof NatsConfigError && message.test(err.message), JSON.stringify(patch));
+  }
+  assert.throws(() => natsClusterSpecs({ servers: [] }), /at least one server/);
+  assert.throws(
+    () => natsClusterSpecs({ servers: [1, 2].map((i) => ({ clientPort: i, clusterPort: 10 + i, storeDir: '/d' })) }),
+    /a cluster of 2 cannot survive/,
+  );
+  assert.throws(() => natsLeafConfig({ name: 'l', clientPort: 4222, hubs: [] }), /hubs must list/);
+  assert.throws(() => natsLeafConfig({ name: 'l', clientPort: 4222, hubs: ['nats://x:4222'] }), /is not a URL like nats-leaf/);
+  assert.throws(() => natsLeafConfig({ name: 'l', clientPort: 4222, hubs: ['nats-leaf://u:p@x:7422'] }), /credentials go in hubUser/);
+});
