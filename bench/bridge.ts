@@ -9,7 +9,7 @@
 //
 //   node_modules/.bin/node --no-node-snapshot bench/bridge.ts [--quick] [--n 5000]
 
-import ivm from 'isolated-vm';
+import ivm from '../src/runtime/ivm.ts';
 import { numFlag } from './lib/harness.ts';
 
 const n = numFlag('n', 5000, 1000);

@@ -13,7 +13,7 @@
 //   node_modules/.bin/node --no-node-snapshot bench/cold-start.ts [--quick] [--samples 300] [--gap 50]
 
 import { Agent } from 'node:http';
-import ivm from 'isolated-vm';
+import ivm from '../src/runtime/ivm.ts';
 import { listen, quietServices, serveSlot, workerDef, WorkerSlot, HELLO_WORKER } from './lib/atoll-server.ts';
 import { generateBundle } from './lib/bundle.ts';
 import { command, flag, median, NODE, numFlag, QUICK, report, ROOT, sleep, startChild, summary, timedGet, type ResultRow } from './lib/harness.ts';

@@ -17,7 +17,7 @@
 //   node_modules/.bin/node --no-node-snapshot bench/cpu-limit.ts [--quick] [--samples 30]
 
 import { Agent } from 'node:http';
-import ivm from 'isolated-vm';
+import ivm from '../src/runtime/ivm.ts';
 import { listen, quietServices, serveSlot, workerDef, WorkerSlot } from './lib/atoll-server.ts';
 import { command, flag, NODE, numFlag, report, ROOT, sleep, startChild, summary, timedGet, type ResultRow } from './lib/harness.ts';
 import { warmPool } from '../src/runtime/isolate-pool.ts';

@@ -6,7 +6,7 @@
 //   node_modules/.bin/node --no-node-snapshot bench/memory.ts [--quick] [--workers 500]
 
 import { Agent } from 'node:http';
-import ivm from 'isolated-vm';
+import ivm from '../src/runtime/ivm.ts';
 import { listen, quietServices, serveSlot, workerDef, WorkerSlot } from './lib/atoll-server.ts';
 import { command, flag, NODE, numFlag, report, ROOT, sleep, startChild, timedGet, type ResultRow } from './lib/harness.ts';
 import { setSpareTarget, warmPool } from '../src/runtime/isolate-pool.ts';

@@ -7,7 +7,7 @@
 //
 //   node_modules/.bin/node --no-node-snapshot bench/url-parse.ts
 
-import ivm from 'isolated-vm';
+import ivm from '../src/runtime/ivm.ts';
 import { buildSync } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 

@@ -3,7 +3,7 @@
 // bindings name things that exist in the same account. A refusal names file:line:col or
 // the binding, and the fix.
 
-import ivm from 'isolated-vm';
+import ivm from '../runtime/ivm.ts';
 import { resolveSpecifier } from '../runtime/modules.ts';
 import type { ControlStore, StoredModule, VersionBinding } from '../store/control.ts';
 import { badRequest } from './errors.ts';

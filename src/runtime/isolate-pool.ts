@@ -5,7 +5,7 @@
 // ready so that a cold start only has to load the tenant's code (docs/architecture.md,
 // "Cold starts", has the measurements).
 
-import ivm from 'isolated-vm';
+import ivm from './ivm.ts';
 import { setFlagsFromString } from 'node:v8';
 import { WASM_MAX_PAGES } from '../shared/ops.ts';
 import { preludeBundle } from './prelude-bundle.ts';

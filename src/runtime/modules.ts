@@ -3,7 +3,7 @@
 // isolate: ES modules are compiled and linked by name; the other types become small
 // synthetic ES modules whose default export is the value.
 
-import ivm from 'isolated-vm';
+import ivm from './ivm.ts';
 import { posix } from 'node:path';
 import { UserError } from './errors.ts';
 

@@ -4,7 +4,7 @@
 // isolate spends in a task is charged to that owner, and the watchdog stops the isolate
 // when an owner goes over its limit (see docs/architecture.md, "CPU accounting").
 
-import ivm from 'isolated-vm';
+import ivm from './ivm.ts';
 import type { BindingSpec, ErrorInfo, IncomingRequest, TaskMessage, WorkerFormat, WorkerSetup } from '../shared/ops.ts';
 import { OP_ERROR_MARK, POST_OPS } from '../shared/ops.ts';
 import { Invocation } from './invocation.ts';
