@@ -113,7 +113,8 @@ export async function readUpload(form: FormData, limit = DEFAULT_BUNDLE_LIMIT, n
   return { meta, modules, size, hash: bundleHash(meta, modules) };
 }
 
-function bundleHash(meta: UploadMetadata, modules: StoredModule[]): string {
+/** The bundle's content hash; an edge recomputes it to check a bundle it fetched (src/cluster). */
+export function bundleHash(meta: Pick<UploadMetadata, 'format' | 'mainModule'>, modules: StoredModule[]): string {
   const h = createHash('sha256');
   h.update(JSON.stringify([meta.format, meta.mainModule]));
   for (const m of [...modules].sort((a, b) => (a.name < b.name ? -1 : 1))) {

@@ -2,13 +2,17 @@
 // 6 joins `engines`). Engine-specific checks (schema version, kill -9) live beside the
 // engine's own tests (store.test.ts for SQLite).
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlConflictError, type ControlChange, type ControlStore, type Deployment, type Version } from '../../src/store/control.ts';
 import { openSqliteControl } from '../../src/store/control-sqlite.ts';
+import { connectNats, openBuckets } from '../../src/cluster/connection.ts';
+import { openNatsControl } from '../../src/cluster/nats-control-store.ts';
+import { deleteBuckets } from '../cluster/helpers.ts';
+import { startNatsCluster, type NatsCluster } from '../helpers/nats.ts';
 
 interface Engine {
   name: string;
@@ -24,7 +28,20 @@ const engines: Engine[] = [
       return { store, async cleanup() { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
     },
   },
+  {
+    // One nats-server for the file; each test gets the buckets new and deletes them after.
+    name: 'NatsControlStore',
+    async open() {
+      nats ??= await startNatsCluster({ servers: 1 });
+      const nc = await connectNats({ servers: nats.urls, name: 'contract', log: () => {} });
+      const store = await openNatsControl(await openBuckets(nc, () => {}), () => {});
+      return { store, async cleanup() { await store.close(); await deleteBuckets(nc); await nc.close(); } };
+    },
+  },
 ];
+
+let nats: NatsCluster | undefined;
+after(() => nats?.stop());
 
 function version(id: string, worker = 'api', hash = 'h1'): Version {
   return {
