@@ -12,11 +12,10 @@ import { createOutboundFetch, isPrivateAddress, outboundFetch } from '../runtime
 import { UserError } from '../runtime/errors.ts';
 import { processTelemetry } from '../observe/telemetry.ts';
 import type { KvStore } from '../store/kv.ts';
-import { addClientHeaders, clientAddress } from '../dev/request-meta.ts';
 import type { EdgeChange, EdgeConfigSource, EdgeDeployment, EdgeSplit } from './config-source.ts';
 import { passThrough, proxyToOrigin } from './origin.ts';
 import { WorkerRegistry, type LoadedVersion, type VersionRef } from './registry.ts';
-import { edgeRequestCf } from './request-meta.ts';
+import { addClientHeaders, BadForwardedFor, clientMeta, type ClientMeta } from './request-meta.ts';
 import { RoutingTable } from './routing.ts';
 import { edgeServices } from './services.ts';
 import { serviceCaller, type ServiceBindingOptions } from './service-bindings.ts';
@@ -91,7 +90,6 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   const deployments = new Map<string, EdgeDeployment>();
   const key = (accountId: string, worker: string) => `${accountId}/${worker}`;
   let routing = new RoutingTable();
-  let routingGeneration = 0;
   const outbound = opts.allowPrivateFetch ? outboundFetch : createOutboundFetch({ refuseAddress: isPrivateAddress });
   const originFetch = createOutboundFetch();
 
@@ -123,11 +121,33 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     log({ level: 'info', msg: deployment ? 'deployment applied' : 'worker removed', location, account: accountId, worker, versions: deployment?.versions ?? [] });
   }
 
-  async function reloadRouting(): Promise<void> {
-    const generation = ++routingGeneration;
-    const table = new RoutingTable(await opts.source.routing());
-    // A slower, older load must not replace a newer one.
-    if (generation === routingGeneration) routing = table;
+  // Loads the routing whole. A burst of route changes (a script creating thousands) makes
+  // one load run and at most one wait behind it, not one load per change: the waiting one
+  // starts after the running one ends, so it sees every change made before it started.
+  let routingLoad: Promise<void> | null = null;
+  let routingStale = false;
+  function reloadRouting(): Promise<void> {
+    if (routingLoad) {
+      routingStale = true;
+      return routingLoad;
+    }
+    routingLoad = (async () => {
+      try {
+        do {
+          routingStale = false;
+          try {
+            routing = new RoutingTable(await opts.source.routing());
+          } catch (err) {
+            // A change that came in meanwhile gets its own try; the error is the caller's otherwise.
+            if (!routingStale) throw err;
+            log({ level: 'error', msg: 'routing reload failed; loading again for a newer change', location, error: (err as Error).message });
+          }
+        } while (routingStale);
+      } finally {
+        routingLoad = null;
+      }
+    })();
+    return routingLoad;
   }
 
   function apply(change: EdgeChange): void {
@@ -182,7 +202,15 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
       plain(res, 404, 'no_zone', `No zone on this atoll edge serves the host "${url.hostname}". Create one for it (POST /api/v1/zones) or check the Host header.\n`);
       return done({ outcome: 'no_zone' });
     }
-    addClientHeaders(req, clientAddress(req, opts.trustForwardedFor === true), opts.trustForwardedFor === true);
+    let meta: ClientMeta;
+    try {
+      meta = await clientMeta(req, location, opts.trustForwardedFor === true);
+    } catch (err) {
+      if (!(err instanceof BadForwardedFor)) throw err;
+      plain(res, 400, 'bad_forwarded_for', `${err.message}\n`);
+      return done({ zone: zone.hostname, outcome: 'bad_forwarded_for' });
+    }
+    addClientHeaders(req, meta);
     const route = routing.route(zone, url.hostname, url.pathname);
     if (!route) {
       await proxyToOrigin(zone, req, res);
@@ -198,7 +226,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     try {
       const inv = await registry.run(ref, (w) => invokeHttp(w, req, res, {
         url: url.href,
-        cf: edgeRequestCf(req, location),
+        cf: meta.cf,
         maxBodyBytes: MAX_BODY_BYTES,
         exposeErrors: false,
         passThrough: passThrough(zone),
