@@ -2,7 +2,7 @@
 // (STYLE.md: "Backends behind one interface run one shared contract suite"). A NATS
 // JetStream engine joins the `engines` list when it exists.
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import type { KvStore } from '../../src/store/kv.ts';
 import { MemoryKvStore } from '../../src/store/memory-kv.ts';
 import { openSqliteKv } from '../../src/store/sqlite-kv.ts';
+import { connectNats, openBuckets } from '../../src/cluster/connection.ts';
+import { NatsKvStore, openValueStore } from '../../src/cluster/nats-kv.ts';
+import { deleteBuckets } from '../cluster/helpers.ts';
+import { startNatsCluster, type NatsCluster } from '../helpers/nats.ts';
 
 interface Harness {
   kv: KvStore;
@@ -47,7 +51,30 @@ const engines: { name: string; open(): Promise<Harness> }[] = [
       };
     },
   },
+  {
+    // One nats-server for the file; each test gets new buckets and deletes them after.
+    name: 'nats',
+    async open() {
+      nats ??= await startNatsCluster({ servers: 1 });
+      let now = START;
+      const nc = await connectNats({ servers: nats.urls, name: 'kv-contract', log: () => {} });
+      const buckets = await openBuckets(nc, () => {});
+      const kv = new NatsKvStore(buckets.data, await openValueStore(nc, 1), { clock: () => now });
+      return {
+        kv,
+        advance: (ms) => { now += ms; },
+        now: () => now,
+        async close() {
+          await deleteBuckets(nc);
+          await nc.close();
+        },
+      };
+    },
+  },
 ];
+
+let nats: NatsCluster | undefined;
+after(() => nats?.stop());
 
 const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
