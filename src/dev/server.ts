@@ -11,10 +11,10 @@ import { handleClientError, invokeHttp } from '../runtime/http.ts';
 import { upgradeListener } from '../runtime/web-socket-upgrade.ts';
 import { warmPool } from '../runtime/isolate-pool.ts';
 import { UserError } from '../runtime/errors.ts';
+import { addClientHeaders, BadForwardedFor, clientMeta, type ClientMeta } from '../edge/request-meta.ts';
 import { DevWorker } from './dev-worker.ts';
 import { createLog, ms, type DevLog, type LogFormat, type LogSinks } from './log.ts';
 import { passThrough, ZoneHosts } from './origin.ts';
-import { addClientHeaders, clientAddress, requestCf } from './request-meta.ts';
 import { devServices } from './services.ts';
 import { resolveSettings, type DevFlags } from './settings.ts';
 import { openStores, type DevStores } from './stores.ts';
@@ -135,12 +135,21 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     }
     const scheduled = await serveScheduledTest(w, req, res, (stack) => worker.mapStack(stack));
     if (scheduled) return logRequest(req, res.statusCode, scheduled.ran?.cpuMs ?? 0, performance.now() - started, scheduled.ran?.outcome ?? 'badRequest');
-    const address = clientAddress(req, opts.trustForwardedFor);
-    addClientHeaders(req, address, opts.trustForwardedFor);
+    let meta: ClientMeta;
+    try {
+      meta = await clientMeta(req, opts.location, opts.trustForwardedFor);
+    } catch (err) {
+      if (!(err instanceof BadForwardedFor)) throw err;
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'atoll-error': 'bad_forwarded_for' });
+      res.end(`${err.message}\n`);
+      logRequest(req, 400, 0, performance.now() - started, 'bad_forwarded_for');
+      return;
+    }
+    addClientHeaders(req, meta);
     const inv = await invokeHttp(w, req, res, {
       // HTTP/1.0 clients may send no Host: the worker then sees the listening address.
       url: `http://${req.headers.host ?? selfHost}${req.url}`,
-      cf: requestCf(req, opts.location),
+      cf: meta.cf,
       maxBodyBytes: MAX_BODY_BYTES,
       exposeErrors: true,
       mapStack: (stack) => worker.mapStack(stack),

@@ -24,6 +24,8 @@ export interface EmbeddedOptions {
   location: string;
   maxIsolates?: number;
   allowPrivateFetch?: boolean;
+  /** Take client addresses from X-Forwarded-For (a proxy of the operator's is in front). */
+  trustForwardedFor?: boolean;
   /** The cron scheduler's clock (tests). */
   cronNow?: () => number;
   log(fields: Record<string, unknown>): void;
@@ -82,7 +84,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     closers.push(() => api.close());
     const edge = await startEdge({
       source: controlSource(store, keyring), location: opts.location, port: opts.edgePort, host: opts.ip, kv,
-      maxIsolates: opts.maxIsolates, allowPrivateFetch: opts.allowPrivateFetch, log: opts.log,
+      maxIsolates: opts.maxIsolates, allowPrivateFetch: opts.allowPrivateFetch, trustForwardedFor: opts.trustForwardedFor, log: opts.log,
     }).catch((err) => { throw listenError(err, 'edge', opts.edgePort, '--port'); });
     closers.push(() => edge.close());
     const cron = await startEdgeCron({ store, edge, now: opts.cronNow, log: opts.log });

@@ -1,16 +1,120 @@
-// request.cf as an edge node fills it. Country needs an IP database, which atoll does
-// not ship yet: it is "XX", Cloudflare's code for unknown, and a CF-IPCountry header
-// from the client is not believed (it would let anyone pick their country).
+// What atoll adds to each incoming request, as Cloudflare's edge does, for `atoll dev`
+// and edge nodes alike: the client address, `request.cf`, and the headers workers and
+// origins read (CF-Connecting-IP, CF-IPCountry, X-Forwarded-For, X-Forwarded-Proto).
+//
+// The client address is the socket's, unless the operator trusts X-Forwarded-For (a
+// proxy of theirs in front of atoll writes it). Then the address is read from the right
+// of that header: each proxy appends the address it was reached from, so the rightmost
+// entries are written by the operator's proxies and the leftmost ones by whoever sent
+// the request. Entries in loopback and private networks are taken for the operator's
+// own proxies and skipped; the first public one is the client (or, if all are private,
+// the leftmost). Headers a client sends in these names are replaced, never believed.
 
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { isPrivateAddress } from '../runtime/outbound.ts';
+import { lookupGeo, type Geo } from './geo.ts';
 
-export function edgeRequestCf(req: IncomingMessage, location: string): Record<string, unknown> {
-  return {
+export interface ClientMeta {
+  /** The client's address. */
+  address: string;
+  /** The X-Forwarded-For to pass on: the trusted chain with the socket's peer appended, or the client alone. */
+  forwardedFor: string;
+  /** "https" when TLS ended at atoll, else "http". */
+  proto: 'http' | 'https';
+  geo: Geo | null;
+  cf: Record<string, unknown>;
+}
+
+/** An X-Forwarded-For the operator said to trust, but that does not hold addresses. */
+export class BadForwardedFor extends Error {}
+
+const REPLACED = new Set(['cf-connecting-ip', 'cf-ipcountry', 'x-forwarded-for', 'x-forwarded-proto', 'x-real-ip']);
+
+function peerAddress(req: IncomingMessage): string {
+  return (req.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+}
+
+// One X-Forwarded-For entry: an address, possibly with a port ("1.2.3.4:56",
+// "[2001:db8::1]:56") as some load balancers write it.
+function entryAddress(entry: string): string | null {
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(entry);
+  const v4port = /^(\d+\.\d+\.\d+\.\d+):\d{1,5}$/.exec(entry);
+  const ip = bracketed?.[1] ?? v4port?.[1] ?? entry;
+  return isIP(ip) ? ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '') : null;
+}
+
+/** The client address from a trusted X-Forwarded-For value (see the top of this file). */
+export function forwardedClient(header: string): string {
+  const entries = header.split(',').map((e) => e.trim());
+  const addresses: string[] = [];
+  for (const entry of entries) {
+    const ip = entryAddress(entry);
+    if (ip === null) {
+      throw new BadForwardedFor(`The X-Forwarded-For header holds "${entry.slice(0, 60)}", which is not an IP address. This atoll trusts X-Forwarded-For (--trust-forwarded-for), so the proxy in front of it must send a comma-separated list of client addresses; fix the proxy, or stop trusting the header.`);
+    }
+    addresses.push(ip);
+  }
+  for (let i = addresses.length - 1; i >= 0; i--) if (!isPrivateAddress(addresses[i]!)) return addresses[i]!;
+  return addresses[0]!;
+}
+
+// The scheme the client used, from the trusted proxy (absent: "http").
+function forwardedProto(header: string | string[] | undefined): 'http' | 'https' {
+  const value = String(header ?? 'http').trim().toLowerCase();
+  if (value === 'http' || value === 'https') return value;
+  throw new BadForwardedFor(`The X-Forwarded-Proto header is "${value.slice(0, 30)}"; a proxy this atoll trusts (--trust-forwarded-for) must send "http" or "https" there, or leave it out.`);
+}
+
+function tlsFields(req: IncomingMessage): Record<string, unknown> {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.encrypted !== true) return {};
+  return { tlsVersion: socket.getProtocol?.() ?? '', tlsCipher: socket.getCipher?.()?.name ?? '' };
+}
+
+/**
+ * Who sent `req` and `request.cf` for it. `location` is request.cf.colo. Throws
+ * BadForwardedFor when a trusted X-Forwarded-For is malformed (answer 400 with its message).
+ */
+export async function clientMeta(req: IncomingMessage, location: string, trustForwardedFor: boolean): Promise<ClientMeta> {
+  const peer = peerAddress(req);
+  // node:http joins repeated X-Forwarded-For lines with commas.
+  const header = String(req.headers['x-forwarded-for'] ?? '').trim();
+  const chain = trustForwardedFor && header !== '' ? header : null;
+  const address = chain === null ? peer : forwardedClient(chain);
+  const geo = await lookupGeo(address);
+  const proto = (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : chain === null ? 'http' : forwardedProto(req.headers['x-forwarded-proto']);
+  const cf: Record<string, unknown> = {
     colo: location,
+    // "XX" is Cloudflare's code for a country it does not know.
     country: 'XX',
-    httpProtocol: `HTTP/${req.httpVersion}`,
+    ...geo,
+    httpProtocol: req.httpVersion === '2.0' ? 'HTTP/2' : `HTTP/${req.httpVersion}`,
+    ...tlsFields(req),
     clientAcceptEncoding: req.headers['accept-encoding'] ?? '',
     requestPriority: '',
     edgeRequestKeepAliveStatus: 1,
   };
+  return { address, forwardedFor: chain === null ? address : `${chain}, ${peer}`, proto, geo, cf };
+}
+
+/**
+ * Rewrites the headers the worker (and the origin) will see: CF-Connecting-IP and
+ * CF-IPCountry as atoll determined them, X-Forwarded-For and X-Forwarded-Proto; a
+ * client's own values for these are dropped.
+ */
+export function addClientHeaders(req: IncomingMessage, meta: ClientMeta): void {
+  const raw: string[] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (!REPLACED.has(req.rawHeaders[i]!.toLowerCase())) raw.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  }
+  raw.push('CF-Connecting-IP', meta.address, 'CF-IPCountry', meta.geo?.country ?? 'XX', 'X-Forwarded-For', meta.forwardedFor, 'X-Forwarded-Proto', meta.proto);
+  req.rawHeaders.splice(0, req.rawHeaders.length, ...raw);
+  // node:http parsed req.headers already; keep the two views the same for later readers.
+  for (const name of REPLACED) delete req.headers[name];
+  req.headers['cf-connecting-ip'] = meta.address;
+  req.headers['cf-ipcountry'] = meta.geo?.country ?? 'XX';
+  req.headers['x-forwarded-for'] = meta.forwardedFor;
+  req.headers['x-forwarded-proto'] = meta.proto;
 }

@@ -61,11 +61,11 @@ describe('atoll dev: ES modules worker with an origin', () => {
     assert.deepEqual(await (await dev.fetch('/data')).json(), { isArrayBuffer: true, bytes: [1, 2, 3, 254, 255] });
   });
 
-  test('atoll dev: request.cf and client headers: colo from --location, country from cf-ipcountry, forged addresses ignored', async () => {
+  test('atoll dev: request.cf and client headers: colo from --location, forged addresses and country ignored', async () => {
     const res = await dev.fetch('/meta', { headers: { 'cf-ipcountry': 'nl', 'x-forwarded-for': '203.0.113.9', 'cf-connecting-ip': '198.51.100.1' } });
     const body = (await res.json()) as { cf: Record<string, unknown>; ip: string; xff: string };
     assert.equal(body.cf.colo, 'AMS');
-    assert.equal(body.cf.country, 'NL');
+    assert.equal(body.cf.country, 'XX', 'a loopback client has no country; CF-IPCountry from the client is not believed');
     assert.equal(body.cf.httpProtocol, 'HTTP/1.1');
     assert.equal(body.ip, '127.0.0.1', 'without --trust-forwarded-for the socket address counts');
     assert.equal(body.xff, '127.0.0.1');
@@ -161,9 +161,15 @@ describe('atoll dev: without an origin, pretty log', () => {
       assert.match(await pass.text(), /no origin to pass the request to: start it with --origin URL/);
 
       const meta = (await (await fetch(`${url}/meta`, { headers: { 'x-forwarded-for': '203.0.113.9, 10.0.0.1' } })).json()) as { ip: string; xff: string; cf: { colo: string } };
-      assert.equal(meta.ip, '203.0.113.9', '--trust-forwarded-for takes the first X-Forwarded-For address');
-      assert.equal(meta.xff, '203.0.113.9, 10.0.0.1');
+      assert.equal(meta.ip, '203.0.113.9', '--trust-forwarded-for takes the rightmost address outside private networks');
+      assert.equal(meta.xff, '203.0.113.9, 10.0.0.1, 127.0.0.1');
       assert.equal(meta.cf.colo, 'DEV');
+      // 193.0.6.139 is www.ripe.net, in Amsterdam: the IP database places it in NL.
+      const geo = (await (await fetch(`${url}/meta`, { headers: { 'x-forwarded-for': '193.0.6.139' } })).json()) as { cf: { country: string; continent: string } };
+      assert.deepEqual([geo.cf.country, geo.cf.continent], ['NL', 'EU']);
+      const bad = await fetch(`${url}/meta`, { headers: { 'x-forwarded-for': 'nonsense' } });
+      assert.equal(bad.status, 400);
+      assert.match(await bad.text(), /The X-Forwarded-For header holds "nonsense", which is not an IP address/);
 
       while (!/^GET \/meta 200 /m.test(out)) {
         assert.ok(Date.now() < deadline, `no request line:\n${out}`);

@@ -26,6 +26,13 @@ function setting<T>(flag: T | undefined, env: string, parse: (v: string) => T, f
   }
 }
 
+// A yes/no environment variable.
+function flag(value: string): boolean {
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new Error(`"${value}" is neither true nor false; set it to true or false`);
+}
+
 export const upCommand: CommandSpec = {
   name: 'up',
   summary: 'run the whole platform in one process: control API and one edge location',
@@ -38,6 +45,7 @@ export const upCommand: CommandSpec = {
     { flags: '--location <id>', help: 'this edge location\'s id (request.cf.colo)', parse: locationId, default: 'local' },
     { flags: '--max-isolates <n>', help: `isolates kept warm before the least recently used go (default ${DEFAULT_MAX_ISOLATES})`, parse: integerIn(1, 1_000_000, 'isolates') },
     { flags: '--allow-private-fetch', help: 'let workers fetch loopback and private addresses (zone origins always may)' },
+    { flags: '--trust-forwarded-for', help: 'take client addresses from X-Forwarded-For, only behind a proxy you run (default: $ATOLL_TRUST_FORWARDED_FOR, true or false, else false)' },
   ],
   examples: [
     { command: 'up', explain: 'start the platform; the first start prints the admin API token once' },
@@ -52,6 +60,7 @@ export const upCommand: CommandSpec = {
       location: o.location,
       maxIsolates: o.maxIsolates,
       allowPrivateFetch: o.allowPrivateFetch === true,
+      trustForwardedFor: setting<boolean>(o.trustForwardedFor, 'ATOLL_TRUST_FORWARDED_FOR', flag, false),
       log,
     });
     if (platform.token) {

