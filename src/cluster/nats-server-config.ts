@@ -4,12 +4,15 @@
 // Written for the nats-server atoll is tested against, Debian's 2.9.10. That version has
 // no setting for when JetStream fsyncs: `sync_interval` (and its alias `sync`) arrived
 // in 2.10.x, and 2.9.10 refuses a config that names it ("unknown field"; tried with
-// /usr/sbin/nats-server -t). Its file store writes each message to the file (the OS
-// page cache) before the acknowledgement and fsyncs on a background timer, 2 minutes
-// upstream. So no line here can make an acknowledged write survive a power cut;
-// replication (3 servers, R3 buckets) is what makes it survive the loss of one machine.
-// docs/operations.md ("Durability") says exactly what that does and does not cover,
-// with the Jepsen 2025 findings.
+// /usr/sbin/nats-server -t, and test/cluster/nats-server-config.test.ts keeps trying).
+// Its file store writes each message to the file (the OS page cache) before the
+// acknowledgement and fsyncs on a 2-minute background timer: under strace, 200 acked KV
+// puts made no fsync; the first came 2:00 later, and a clean shutdown made none. So no
+// line here can make an acknowledged write survive a power cut on 2.9.10; replication
+// (3 servers, R3 buckets) is what makes it survive the loss of one machine.
+// docs/operations.md ("Durability") says what that covers and what it does not, with
+// the Jepsen 2025 findings. For nats-server 2.10 or later, `syncAlways` writes
+// `sync_interval: always` (fsync before every acknowledgement).
 
 export interface NatsServerSpec {
   /** server_name: unique in the cluster; letters, digits, '-', '_', '.'. */
@@ -22,6 +25,11 @@ export interface NatsServerSpec {
   httpPort?: number;
   /** JetStream data directory (absolute path); nats-server adds `jetstream/` under it. */
   storeDir: string;
+  /**
+   * `sync_interval: always`: fsync every write before acknowledging it. Needs
+   * nats-server 2.10 or later; 2.9.10 refuses to start with it (unknown field).
+   */
+  syncAlways?: boolean;
   /** Caps for JetStream storage, in bytes; nats-server's own defaults otherwise. */
   maxFileStore?: number;
   maxMemoryStore?: number;
@@ -123,13 +131,17 @@ export function natsServerConfig(spec: NatsServerSpec): string {
     `listen: "${host}:${spec.clientPort}"`,
   ];
   if (spec.httpPort !== undefined) lines.push(`http: "${host}:${spec.httpPort}"`);
-  lines.push(
-    '',
-    '# Acknowledged writes reach the OS before the ack; fsync runs on a timer that 2.9',
-    '# does not let us set (sync_interval is 2.10+). See docs/operations.md, "Durability".',
-    'jetstream {',
-    `  store_dir: ${quote('storeDir', spec.storeDir)}`,
-  );
+  lines.push('');
+  if (spec.syncAlways) {
+    lines.push('# fsync before every acknowledgement (nats-server 2.10+).');
+  } else {
+    lines.push(
+      '# Acknowledged writes reach the OS before the ack; fsync runs on a timer that 2.9',
+      '# does not let us set (sync_interval is 2.10+). See docs/operations.md, "Durability".',
+    );
+  }
+  lines.push('jetstream {', `  store_dir: ${quote('storeDir', spec.storeDir)}`);
+  if (spec.syncAlways) lines.push('  sync_interval: always');
   if (spec.maxFileStore !== undefined) lines.push(`  max_file_store: ${spec.maxFileStore}`);
   if (spec.maxMemoryStore !== undefined) lines.push(`  max_memory_store: ${spec.maxMemoryStore}`);
   lines.push('}');

@@ -58,6 +58,22 @@ test('nats config: a single server, a three-server cluster and a leaf node pass 
   await serverAccepts(dir, 'leaf.conf', leaf);
 });
 
+test('nats config: syncAlways writes sync_interval: always, which the installed 2.9.10 refuses', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'atoll-natsconf-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const text = natsServerConfig({ name: 'n', clientPort: 4222, storeDir: join(dir, 'n'), syncAlways: true });
+  assert.match(text, /^  sync_interval: always$/m);
+  const file = join(dir, 'n.conf');
+  await writeFile(file, text);
+  const { stdout } = await run(natsServerBinary(), ['--version']);
+  if (/v2\.9\./.test(stdout)) {
+    // When this fails, the installed server learned the option: update docs/operations.md.
+    await assert.rejects(run(natsServerBinary(), ['-t', '-c', file]), /unknown field "sync_interval"/);
+  } else {
+    await serverAccepts(dir, 'n2.conf', text);
+  }
+});
+
 test('nats config: writeNatsConfigs writes one 0600 file per server and creates the data directories', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'atoll-natsconf-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
