@@ -174,8 +174,11 @@ export interface NatsClusterPlan {
   /** Cluster name; "atoll" unless given. */
   name?: string;
   host?: string;
-  /** One entry per server, in order: its ports and data directory. */
-  servers: { clientPort: number; clusterPort: number; httpPort?: number; storeDir: string; leafnodePort?: number }[];
+  /**
+   * One entry per server, in order: its ports and data directory, and its address when
+   * the servers are on different machines (it listens there and the others route to it).
+   */
+  servers: { host?: string; clientPort: number; clusterPort: number; httpPort?: number; storeDir: string; leafnodePort?: number; syncAlways?: boolean }[];
   users?: NatsServerSpec['users'];
 }
 
@@ -192,10 +195,11 @@ export function natsClusterSpecs(plan: NatsClusterPlan): NatsServerSpec[] {
     // JetStream needs a majority; of two servers, losing either stops every write.
     throw new NatsConfigError('a cluster of 2 cannot survive the loss of either server; use 1, or 3 or more');
   }
-  const routes = plan.servers.map((s) => `nats-route://${host}:${s.clusterPort}`);
+  const routes = plan.servers.map((s) => `nats-route://${s.host ?? host}:${s.clusterPort}`);
   return plan.servers.map((s, i) => ({
     name: `${name}-${i + 1}`,
-    host,
+    host: s.host ?? host,
+    syncAlways: s.syncAlways,
     clientPort: s.clientPort,
     httpPort: s.httpPort,
     storeDir: s.storeDir,

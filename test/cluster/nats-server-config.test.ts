@@ -46,6 +46,11 @@ test('nats config: a single server, a three-server cluster and a leaf node pass 
   // Each member routes to the two others.
   assert.deepEqual(specs[0]!.cluster!.routes, ['nats-route://10.0.0.1:6222', 'nats-route://10.0.0.1:6223']);
   for (const s of specs) await serverAccepts(dir, `${s.name}.conf`, natsServerConfig(s));
+
+  // Servers on three machines: each listens on its own address and routes to the others'.
+  const spread = natsClusterSpecs({ servers: ['10.0.1.1', '10.0.2.1', '10.0.3.1'].map((host) => ({ host, clientPort: 4222, clusterPort: 6222, storeDir: '/var/lib/nats' })) });
+  assert.match(natsServerConfig(spread[1]!), /listen: "10\.0\.2\.1:4222"/);
+  assert.deepEqual(spread[1]!.cluster!.routes, ['nats-route://10.0.1.1:6222', 'nats-route://10.0.3.1:6222']);
   assert.match(natsServerConfig(specs[0]!), /password: "a-long-password-\\"quoted\\""/);
 
   const leaf = natsLeafConfig({
