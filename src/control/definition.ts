@@ -7,7 +7,8 @@ import type { BindingSpec } from '../shared/ops.ts';
 import type { ControlStore, Version } from '../store/control.ts';
 import { decryptSecret, type Keyring } from './secrets.ts';
 
-export async function workerDefinition(store: ControlStore, ring: Keyring, version: Version): Promise<WorkerDefinition> {
+/** `store` needs only bundles and secrets: an edge passes its local copy (src/cluster). */
+export async function workerDefinition(store: Pick<ControlStore, 'getModules' | 'getSecrets'>, ring: Keyring, version: Version): Promise<WorkerDefinition> {
   const modules = await store.getModules(version.hash);
   const bindings: BindingSpec[] = [];
   for (const b of version.bindings) {

@@ -2,6 +2,7 @@
 // and (after auth) the caller's token.
 
 import type { Context } from 'hono';
+import type { LocationsProvider } from '../../cluster/locations.ts';
 import type { ControlStore, TokenRecord } from '../../store/control.ts';
 import type { KvStore } from '../../store/kv.ts';
 import type { Keyring } from '../secrets.ts';
@@ -16,6 +17,8 @@ export interface ApiDeps {
   bundleLimit: number;
   log: Log;
   now: () => number;
+  /** Every edge node's report, for GET .../locations (none: no edge reports here). */
+  locations?: LocationsProvider;
 }
 
 export type ApiEnv = { Variables: { token: TokenRecord } };

@@ -3,6 +3,7 @@
 
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import type { LocationsProvider } from '../../cluster/locations.ts';
 import type { ControlStore } from '../../store/control.ts';
 import type { KvStore } from '../../store/kv.ts';
 import type { Keyring } from '../secrets.ts';
@@ -22,6 +23,8 @@ export interface ControlApiOptions {
   /** Structured log lines; defaults to JSON on stderr. */
   log?: Log;
   now?: () => number;
+  /** Edge nodes' reports (`atoll up`: its one edge; `atoll control`: heartbeats). */
+  locations?: LocationsProvider;
 }
 
 export interface ControlApi {
@@ -36,7 +39,7 @@ const stderrLog: Log = (fields) => process.stderr.write(`${JSON.stringify({ time
 export async function startControlApi(options: ControlApiOptions): Promise<ControlApi> {
   const app = createControlApp({
     store: options.store, kv: options.kv, keyring: options.keyring, bundleLimit: options.bundleLimit ?? DEFAULT_BUNDLE_LIMIT,
-    log: options.log ?? stderrLog, now: options.now ?? Date.now,
+    log: options.log ?? stderrLog, now: options.now ?? Date.now, locations: options.locations,
   });
   const host = options.host ?? '127.0.0.1';
   const server: ServerType = await new Promise((resolve, reject) => {

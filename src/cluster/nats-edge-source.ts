@@ -1,0 +1,218 @@
+// The edge's config source in distributed mode. It serves from its local copy
+// (edge-mirror.ts) and keeps that copy current from the control bucket's watch, applying
+// entries one at a time in revision order. A deployment is applied only once the bundle
+// of every version it names is on local disk and matches its hash; a bundle that does
+// not match is refused: the worker keeps serving the deployment it had, and the problem
+// is reported (log line, and `problems()` which the heartbeat carries to the API).
+
+import type { KvWatchEntry } from '@nats-io/kv';
+import type { ObjectStore } from '@nats-io/obj';
+import type { QueuedIterator } from '@nats-io/nats-core';
+import { workerDefinition } from '../control/definition.ts';
+import type { Keyring } from '../control/secrets.ts';
+import type { EdgeChange, EdgeConfigSource, EdgeDeployment, EdgeRouting } from '../edge/config-source.ts';
+import type { WorkerDefinition } from '../runtime/worker-isolate.ts';
+import type { Deployment, StoredModule, Version } from '../store/control.ts';
+import { BundleHashMismatch, verifyBundle } from './bundle-codec.ts';
+import type { Log } from './connection.ts';
+import { ControlState, type Applied, type Problem } from './control-state.ts';
+import type { EdgeMirror } from './edge-mirror.ts';
+import { watchBucket } from './nats-control-store.ts';
+
+const workerKey = (accountId: string, worker: string) => `${accountId}/${worker}`;
+
+function edgeDeployment(d: Deployment): EdgeDeployment {
+  return { accountId: d.accountId, worker: d.worker, versions: d.versions.map((s) => ({ versionId: s.versionId, percentage: s.percentage })) };
+}
+
+export interface NatsEdgeSourceOptions {
+  mirror: EdgeMirror;
+  keyring: Keyring;
+  log: Log;
+}
+
+export class NatsEdgeSource implements EdgeConfigSource {
+  readonly state: ControlState;
+  readonly #mirror: EdgeMirror;
+  readonly #keyring: Keyring;
+  readonly #log: Log;
+  readonly #served: Map<string, EdgeDeployment>;
+  readonly #listeners = new Set<(change: EdgeChange) => void>();
+  /** Bundle and secret problems, by subject; malformed records are in state.problems. */
+  readonly #problems = new Map<string, Problem>();
+  /** Workers whose deployment waits for a bundle that could not be fetched. */
+  readonly #pending = new Set<string>();
+  #bundles: ObjectStore | null = null;
+  #iter: QueuedIterator<KvWatchEntry> | null = null;
+  #queue: Promise<void> = Promise.resolve();
+  /** Called after each deployment this edge applies (the heartbeat goes out at once). */
+  onApplied: () => void = () => {};
+
+  constructor(opts: NatsEdgeSourceOptions) {
+    this.#mirror = opts.mirror;
+    this.#keyring = opts.keyring;
+    this.#log = opts.log;
+    this.state = new ControlState((p) => opts.log({ level: 'warn', msg: 'control record skipped', code: p.code, key: p.subject, error: p.message }));
+    for (const r of opts.mirror.records()) this.state.apply(r.key, r.value, r.revision);
+    this.#served = opts.mirror.applied();
+  }
+
+  /** Starts following the control bucket from where the local copy left off. */
+  async attach(control: { watch: Parameters<typeof watchBucket>[0]; bundles: ObjectStore }): Promise<void> {
+    this.#bundles = control.bundles;
+    this.#iter = await watchBucket(control.watch, this.#mirror.progress('control'), (e) => {
+      this.#queue = this.#queue.then(() => this.#onEntry(e)).catch((err) => {
+        this.#log({ level: 'error', msg: 'control entry not applied', key: e.key, revision: e.revision, error: (err as Error).stack });
+      });
+    });
+    await this.#queue;
+    await this.retryPending();
+  }
+
+  /** Every problem this edge has now: malformed records, refused or missing bundles. */
+  problems(): Problem[] {
+    return [...this.state.problems.values(), ...this.#problems.values()];
+  }
+
+  #problem(p: Omit<Problem, 'at'>): void {
+    const problem = { ...p, at: Date.now() };
+    this.#problems.set(p.subject, problem);
+    this.#log({ level: 'error', msg: p.code === 'bundle_hash_mismatch' ? 'bundle refused' : 'deployment not applied', code: p.code, subject: p.subject, error: p.message });
+  }
+
+  #emit(change: EdgeChange): void {
+    for (const l of this.#listeners) {
+      try {
+        l(change);
+      } catch (err) {
+        this.#log({ level: 'error', msg: 'edge change listener threw', kind: change.kind, error: (err as Error).stack });
+      }
+    }
+  }
+
+  async #onEntry(e: KvWatchEntry): Promise<void> {
+    if (e.key.startsWith('barrier.')) {
+      this.#mirror.setProgress('control', e.revision);
+      return;
+    }
+    const value = e.operation === 'PUT' ? e.value : null;
+    this.#mirror.applyRecord(e.key, value, e.revision);
+    const applied = this.state.apply(e.key, value, e.revision);
+    if (applied) await this.#changed(applied);
+  }
+
+  async #changed(a: Applied): Promise<void> {
+    const rec = a.after ?? a.before!;
+    switch (rec.kind) {
+      case 'zone':
+      case 'route':
+        this.#emit({ kind: 'routing' });
+        return;
+      case 'deployment':
+        if (a.after) await this.#reconcile(rec.value.accountId, rec.value.worker);
+        return;
+      case 'worker':
+        if (!a.after) {
+          const k = workerKey(rec.value.accountId, rec.value.name);
+          this.#served.delete(k);
+          this.#pending.delete(k);
+          this.#mirror.setApplied(k, null);
+          this.#emit({ kind: 'deployment', accountId: rec.value.accountId, worker: rec.value.name, deployment: null });
+          this.onApplied();
+        }
+        return;
+      case 'secret':
+        if (this.#served.has(workerKey(rec.value.accountId, rec.value.worker))) {
+          this.#emit({ kind: 'definitions', accountId: rec.value.accountId, worker: rec.value.worker });
+        }
+        return;
+      default:
+    }
+  }
+
+  /** Applies the worker's current deployment once every bundle it needs is here and sound. */
+  async #reconcile(accountId: string, worker: string): Promise<void> {
+    const d = this.state.getDeployment(accountId, worker);
+    const k = workerKey(accountId, worker);
+    if (!d || this.#served.get(k) && JSON.stringify(this.#served.get(k)) === JSON.stringify(edgeDeployment(d))) return;
+    for (const split of d.versions) {
+      const version = this.state.getVersion(accountId, worker, split.versionId);
+      if (!version) {
+        this.#problem({ subject: split.versionId, code: 'bundle_unavailable', message: `deployment "${d.id}" of worker "${worker}" names version "${split.versionId}", which is not in the control bucket; still serving the previous deployment` });
+        return;
+      }
+      try {
+        await this.#modules(version);
+      } catch (err) {
+        if (err instanceof BundleHashMismatch) {
+          this.#problem({ subject: version.id, code: 'bundle_hash_mismatch', message: err.message });
+        } else {
+          this.#pending.add(k);
+          this.#problem({ subject: version.id, code: 'bundle_unavailable', message: `bundle of version "${version.id}" of worker "${worker}" could not be fetched (${(err as Error).message}); still serving the previous deployment, retrying` });
+        }
+        return;
+      }
+      this.#problems.delete(version.id);
+    }
+    const ed = edgeDeployment(d);
+    this.#pending.delete(k);
+    this.#served.set(k, ed);
+    this.#mirror.setApplied(k, ed);
+    this.#emit({ kind: 'deployment', accountId, worker, deployment: ed });
+    this.onApplied();
+  }
+
+  /** Tries again the deployments that waited for a bundle (the heartbeat calls this). */
+  async retryPending(): Promise<void> {
+    for (const k of [...this.#pending]) {
+      const [accountId, worker] = [k.slice(0, k.indexOf('/')), k.slice(k.indexOf('/') + 1)];
+      this.#queue = this.#queue.then(() => this.#reconcile(accountId, worker));
+    }
+    await this.#queue;
+  }
+
+  /** The version's modules from local disk, else fetched; checked against its hash either way. */
+  async #modules(version: Version): Promise<StoredModule[]> {
+    const local = await this.#mirror.readBundle(version.hash);
+    if (local) return verifyBundle(version, local);
+    if (!this.#bundles) throw new Error('NATS is not reachable and the bundle is not on local disk');
+    const bytes = await this.#bundles.getBlob(version.hash);
+    if (bytes === null) throw new Error(`no bundle ${version.hash} in the bundle store`);
+    const modules = verifyBundle(version, bytes);
+    await this.#mirror.writeBundle(version.hash, bytes);
+    return modules;
+  }
+
+  async routing(): Promise<EdgeRouting> {
+    return {
+      zones: this.state.listZones().map((z) => ({ id: z.id, accountId: z.accountId, hostname: z.hostname, origin: z.origin })),
+      routes: this.state.listRoutes().map((r) => ({ id: r.id, accountId: r.accountId, zoneId: r.zoneId, pattern: r.pattern, worker: r.worker })),
+    };
+  }
+
+  async deployments(): Promise<EdgeDeployment[]> {
+    return [...this.#served.values()];
+  }
+
+  async definition(accountId: string, worker: string, versionId: string): Promise<WorkerDefinition> {
+    const version = this.state.getVersion(accountId, worker, versionId);
+    if (!version) throw new Error(`version "${versionId}" of worker "${worker}" is not in this edge's copy of the control state`);
+    const local = { getModules: () => this.#modules(version), getSecrets: async () => this.state.getSecrets(accountId, worker) };
+    try {
+      return await workerDefinition(local, this.#keyring, version);
+    } catch (err) {
+      if (/secret/.test((err as Error).message)) this.#problem({ subject: `${accountId}/${worker}`, code: 'secret_undecryptable', message: (err as Error).message });
+      throw err;
+    }
+  }
+
+  watch(listener: (change: EdgeChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => { this.#listeners.delete(listener); };
+  }
+
+  stop(): void {
+    this.#iter?.stop();
+    this.#listeners.clear();
+  }
+}
