@@ -10,6 +10,7 @@ import { ApiError, errorBody, tooLarge } from '../errors.ts';
 import { authenticate } from '../tokens.ts';
 import { JSON_LIMIT, type ApiDeps, type ApiEnv } from './context.ts';
 import { mountKv } from './kv.ts';
+import { mountLocations } from './locations.ts';
 import { mountSchedules } from './schedules.ts';
 import { mountSecrets } from './secrets.ts';
 import { mountTokens } from './tokens.ts';
@@ -51,6 +52,7 @@ export function createControlApp(deps: ApiDeps): Hono<ApiEnv> {
   mountSchedules(app, deps);
   mountKv(app, deps);
   mountZones(app, deps);
+  mountLocations(app, deps);
   mountObserve(app, deps);
 
   app.notFound((c) => c.json(errorBody('not_found', `no API endpoint ${c.req.method} ${c.req.path}; see docs/api.md for the endpoints`), 404));
