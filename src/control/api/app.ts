@@ -7,7 +7,6 @@ import { HTTPException } from 'hono/http-exception';
 import { randomBytes } from 'node:crypto';
 import { ControlConflictError } from '../../store/control.ts';
 import { ApiError, errorBody, tooLarge } from '../errors.ts';
-import { authenticate } from '../tokens.ts';
 import { JSON_LIMIT, type ApiDeps, type ApiEnv } from './context.ts';
 import { mountKv } from './kv.ts';
 import { mountLocations } from './locations.ts';
@@ -17,12 +16,15 @@ import { mountTokens } from './tokens.ts';
 import { mountWorkers } from './workers.ts';
 import { mountZones } from './zones.ts';
 import { mountObserve } from '../../observe/api.ts';
+import { mountDashboardAll, Sessions } from '../../dashboard/mount.ts';
 
 // Routes with bodies larger than JSON's carry their own limits.
 const OWN_LIMIT = [/^\/api\/v1\/workers\/[^/]+$/, /^\/api\/v1\/kv\/namespaces\/[^/]+\/(values\/|bulk)/];
 
 export function createControlApp(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
+  // The dashboard's browser sessions: a cookie (with a CSRF header) instead of a bearer token.
+  const sessions = new Sessions(deps.store, () => deps.now());
 
   app.use('*', async (c, next) => {
     const start = performance.now();
@@ -36,7 +38,7 @@ export function createControlApp(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   app.use('/api/v1/*', async (c, next) => {
-    c.set('token', await authenticate(deps.store, c.req.header('authorization'), deps.now()));
+    c.set('token', await sessions.authenticate(c));
     await next();
   });
 
@@ -54,6 +56,7 @@ export function createControlApp(deps: ApiDeps): Hono<ApiEnv> {
   mountZones(app, deps);
   mountLocations(app, deps);
   mountObserve(app, deps);
+  mountDashboardAll(app, deps, sessions);
 
   app.notFound((c) => c.json(errorBody('not_found', `no API endpoint ${c.req.method} ${c.req.path}; see docs/api.md for the endpoints`), 404));
 
