@@ -126,3 +126,25 @@ export async function rotateSecrets(store: ControlStore, ring: Keyring, newKey?:
   }
   return n;
 }
+
+/** How many stored secrets each key of the ring encrypts (keys no secret uses count 0). */
+export async function secretsByKey(store: ControlStore, ring: Keyring): Promise<Map<string, number>> {
+  const counts = new Map([...ring.keys.keys()].map((id) => [id, 0]));
+  for (const record of await store.listAllSecrets()) counts.set(record.keyId, (counts.get(record.keyId) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Removes a retired key from the key file. Refused for the current key, for a key some
+ * secret still uses (rotate first), and for keys from the environment (edit
+ * ATOLL_SECRETS_KEY instead).
+ */
+export async function dropKey(store: ControlStore, ring: Keyring, id: string): Promise<void> {
+  if (!ring.file) throw new Error('the secrets keys come from ATOLL_SECRETS_KEY; remove the key there and restart');
+  if (!ring.keys.has(id)) throw new Error(`the keyring has no key "${id}"`);
+  if (id === ring.currentId) throw new Error(`key "${id}" is the current key; rotate to a new one first`);
+  const users = (await secretsByKey(store, ring)).get(id) ?? 0;
+  if (users > 0) throw new Error(`${users} secret(s) are still encrypted with key "${id}"; rotate first, which re-encrypts them under the current key`);
+  ring.keys.delete(id);
+  writeKeyFile(ring.file, ring);
+}

@@ -217,3 +217,27 @@ describe('atoll zone and route', () => {
     assertFails(await p.cli(['zone', 'list'], { env: { ATOLL_API_URL: await deadUrl(), ATOLL_API_TOKEN: p.h.token } }), 'zone list', /cannot reach the atoll API/);
   });
 });
+
+describe('atoll secrets-key', () => {
+  test('atoll secrets-key status, rotate, drop: a new key, secrets re-encrypted, the old key dropped', async () => {
+    await p.cli(['secret', 'put', 'ROTATED', '--name', 'hello'], { stdin: 'kept-across-rotation' });
+    const before = JSON.parse((await p.cli(['secrets-key', 'status', '--json'])).stdout);
+    const status = await p.cli(['secrets-key', 'status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`^KEY +CURRENT +SECRETS\\n${before.current} +yes +\\d+\\n`));
+    const rotated = await p.cli(['secrets-key', 'rotate']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const after = JSON.parse((await p.cli(['secrets-key', 'status', '--json'])).stdout);
+    assert.notEqual(after.current, before.current);
+    assert.match(rotated.stdout, new RegExp(`^Current key ${after.current}; re-encrypted \\d+ secret\\(s\\)\\. Retired keys no secret uses now: ${before.current} `));
+    const dropped = await p.cli(['secrets-key', 'drop', before.current]);
+    assert.equal(dropped.stdout, `Dropped secrets key ${before.current}.\n`);
+    assert.deepEqual(JSON.parse((await p.cli(['secrets-key', 'status', '--json'])).stdout).keys.map((k: any) => k.id), [after.current]);
+  });
+
+  test('atoll secrets-key drop: the current key is refused with the reason', async () => {
+    const { current } = JSON.parse((await p.cli(['secrets-key', 'status', '--json'])).stdout);
+    assertFails(await p.cli(['secrets-key', 'drop', current]), 'secrets-key drop', /current key; rotate to a new one first/);
+    assertFails(await p.cli(['secrets-key', 'drop', 'nope']), 'secrets-key drop', /16 hex digits/);
+  });
+});

@@ -21,6 +21,9 @@ import { routeListCommand } from './route/list.ts';
 import { secretDeleteCommand } from './secret/delete.ts';
 import { secretListCommand } from './secret/list.ts';
 import { secretPutCommand } from './secret/put.ts';
+import { secretsKeyDropCommand } from './secrets-key/drop.ts';
+import { secretsKeyRotateCommand } from './secrets-key/rotate.ts';
+import { secretsKeyStatusCommand } from './secrets-key/status.ts';
 import { tailCommand } from './tail.ts';
 import { tokenCreateCommand } from './token/create.ts';
 import { tokenListCommand } from './token/list.ts';
@@ -39,6 +42,7 @@ export const PLATFORM_COMMANDS: CommandSpec[] = [
   kvKeyPutCommand, kvKeyGetCommand, kvKeyListCommand, kvKeyDeleteCommand,
   kvBulkPutCommand, kvBulkDeleteCommand,
   secretPutCommand, secretListCommand, secretDeleteCommand,
+  secretsKeyStatusCommand, secretsKeyRotateCommand, secretsKeyDropCommand,
   tokenCreateCommand, tokenListCommand, tokenRevokeCommand,
   zoneCreateCommand, zoneListCommand, zoneDeleteCommand,
   routeCreateCommand, routeListCommand, routeDeleteCommand,
@@ -52,6 +56,7 @@ export const PLATFORM_GROUPS: GroupSpec[] = [
   { name: 'kv key', summary: 'put, get, list and delete single keys' },
   { name: 'kv bulk', summary: 'write or delete many keys from a JSON file' },
   { name: 'secret', summary: 'a worker\'s secrets (write-only)' },
+  { name: 'secrets-key', summary: 'the key that encrypts secrets at rest (operator)' },
   { name: 'token', summary: 'API tokens of your account' },
   { name: 'zone', summary: 'hostnames the edge serves, with their origins' },
   { name: 'route', summary: 'patterns that send requests to workers' },

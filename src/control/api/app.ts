@@ -12,6 +12,7 @@ import { mountKv } from './kv.ts';
 import { mountLocations } from './locations.ts';
 import { mountSchedules } from './schedules.ts';
 import { mountSecrets } from './secrets.ts';
+import { mountSecretsKey } from './secrets-key.ts';
 import { mountTokens } from './tokens.ts';
 import { mountWorkers } from './workers.ts';
 import { mountZones } from './zones.ts';
@@ -51,6 +52,7 @@ export function createControlApp(deps: ApiDeps): Hono<ApiEnv> {
   mountTokens(app, deps);
   mountWorkers(app, deps);
   mountSecrets(app, deps);
+  mountSecretsKey(app, deps);
   mountSchedules(app, deps);
   mountKv(app, deps);
   mountZones(app, deps);
