@@ -104,7 +104,18 @@ function installSweep(): void {
   }
 }
 
-async function freePorts(n: number): Promise<number[]> {
+/**
+ * Kills `child` (SIGKILL) if it is still running when this process exits, as the harness
+ * does for its nats-servers; for the atoll processes that cluster tests start.
+ */
+export function killOnExit(child: ChildProcess): void {
+  installSweep();
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+}
+
+/** n distinct ports that were free a moment ago on 127.0.0.1. */
+export async function freePorts(n: number): Promise<number[]> {
   // Hold all n open at once so they differ, then release them together.
   const servers = await Promise.all(
     Array.from({ length: n }, () => new Promise<Server>((resolve, reject) => {
