@@ -45,6 +45,11 @@ export interface RunningExample {
   logs: Record<string, any>[];
   /** fetch() relative to `url`, with a timeout unless `init.signal` is given. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /**
+   * Resolves once every request made with fetch() above has finished on the worker's
+   * side, its ctx.waitUntil work included (the dev server logs a request only then).
+   */
+  idle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,10 +78,21 @@ export async function runExample(name: string, options: ExampleOptions = {}): Pr
       logFormat: 'json',
       logSinks: { stdout: collect, stderr: collect },
     });
+    let sent = 0;
     return {
       url: server.url,
       logs,
-      fetch: (path, init = {}) => fetch(server.url + path, { signal: AbortSignal.timeout(WAIT_MS), ...init }),
+      fetch: (path, init = {}) => {
+        sent++;
+        return fetch(server.url + path, { signal: AbortSignal.timeout(WAIT_MS), ...init });
+      },
+      async idle(timeoutMs = WAIT_MS) {
+        const deadline = Date.now() + timeoutMs;
+        while (logs.filter((l) => l.event === 'request').length < sent) {
+          if (Date.now() > deadline) throw new Error(`examples/${name}: ${sent} requests made, ${logs.filter((l) => l.event === 'request').length} finished within ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      },
       async close() {
         try {
           await server.close();
