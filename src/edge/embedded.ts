@@ -15,6 +15,8 @@ import { controlSource } from './control-source.ts';
 import { startEdgeCron, type EdgeCron } from './cron.ts';
 import { deployDemo } from './demo.ts';
 import { startEdge, type Edge } from './server.ts';
+import type { ZonePurge } from '../cache/purge.ts';
+import type { EdgeCacheOptions } from './edge-cache.ts';
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -24,6 +26,8 @@ export interface EmbeddedOptions {
   location: string;
   maxIsolates?: number;
   allowPrivateFetch?: boolean;
+  /** Cache sizes; the cache's disk tier is `<dataDir>/cache`. */
+  cache?: Pick<EdgeCacheOptions, 'maxMemoryBytes' | 'maxDiskBytes' | 'maxEntryBytes'>;
   /** Take client addresses from X-Forwarded-For (a proxy of the operator's is in front). */
   trustForwardedFor?: boolean;
   /** The cron scheduler's clock (tests). */
@@ -79,13 +83,17 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
       if (err instanceof UserError) throw err;
       throw new UserError(`atoll up: cannot open the data in ${dataDir}: ${(err as Error).message}; check the folder or pick another with --data DIR.`, 'data_dir');
     }
-    const api = await startControlApi({ store, kv, keyring, port: opts.apiPort, host: opts.ip, log: opts.log })
+    // The API starts first; purges reach the edge once it runs.
+    let edgeRef: Edge | null = null;
+    const api = await startControlApi({ store, kv, keyring, port: opts.apiPort, host: opts.ip, log: opts.log, purgeCache: async (p: ZonePurge) => (edgeRef ? edgeRef.purgeCache(p) : 0) })
       .catch((err) => { throw listenError(err, 'API', opts.apiPort, '--api-port'); });
     closers.push(() => api.close());
     const edge = await startEdge({
       source: controlSource(store, keyring), location: opts.location, port: opts.edgePort, host: opts.ip, kv,
       maxIsolates: opts.maxIsolates, allowPrivateFetch: opts.allowPrivateFetch, trustForwardedFor: opts.trustForwardedFor, log: opts.log,
+      cache: { ...opts.cache, dir: join(dataDir, 'cache') },
     }).catch((err) => { throw listenError(err, 'edge', opts.edgePort, '--port'); });
+    edgeRef = edge;
     closers.push(() => edge.close());
     const cron = await startEdgeCron({ store, edge, now: opts.cronNow, log: opts.log });
     closers.push(async () => cron.stop());

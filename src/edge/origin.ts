@@ -1,7 +1,8 @@
 // A zone's origin, reached two ways: as a plain reverse proxy for requests no route
-// claims (and for passThroughOnException), streaming both bodies and keeping headers
-// but the hop-by-hop ones; and as the target of a worker's fetch() to its own zone,
-// which goes to the origin instead of back into the worker.
+// claims (GET and HEAD through the cache first: origin-cache.ts) and for
+// passThroughOnException, streaming both bodies and keeping headers but the
+// hop-by-hop ones; and as the target of a worker's fetch() to its own zone, which goes
+// to the origin (through the cache) instead of back into the worker.
 
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -46,18 +47,25 @@ function forwardHeaders(raw: string[], skip: Set<string>): string[] {
   return out;
 }
 
+/** The 502 for an origin that did not answer (or answered what cannot be forwarded). */
+export function originUnreachable(zone: EdgeZone, res: ServerResponse, err: Error, what?: string): void {
+  if (what) plain(res, 502, `The origin of zone "${zone.hostname}" ${what}: ${err.message}\n`);
+  else plain(res, 502, `The origin of zone "${zone.hostname}" (${new URL(zone.origin).origin}) did not answer: ${(err as NodeJS.ErrnoException).code ?? err.message}. Check the zone's origin URL.\n`);
+}
+
 /**
  * Sends `req` to the zone's origin and the answer back, both bodies streamed. The
- * origin sees its own host in Host and the client's in X-Forwarded-Host.
+ * origin sees its own host in Host and the client's in X-Forwarded-Host. `extra`
+ * headers ([name, value, ...]) are added to the response.
  */
-export function proxyToOrigin(zone: EdgeZone, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export function proxyToOrigin(zone: EdgeZone, req: IncomingMessage, res: ServerResponse, extra: string[] = []): Promise<void> {
   return new Promise<void>((done) => {
     const target = originUrl(zone, req.url ?? '/');
     const headers = [...forwardHeaders(req.rawHeaders, new Set(['host', 'x-forwarded-host'])), 'Host', target.host, 'X-Forwarded-Host', req.headers.host ?? ''];
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const out = send(target, { method: req.method, headers, agent: agents[target.protocol as 'http:' | 'https:'] }, (upstream) => {
       try {
-        res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, forwardHeaders(upstream.rawHeaders, new Set()));
+        res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, [...forwardHeaders(upstream.rawHeaders, new Set(extra.filter((_, i) => i % 2 === 0))), ...extra]);
       } catch (err) {
         // Node's parser took the head, but node:http may still refuse to send it on.
         upstream.destroy();
@@ -70,7 +78,7 @@ export function proxyToOrigin(zone: EdgeZone, req: IncomingMessage, res: ServerR
       upstream.once('error', () => { res.destroy(); done(); });
     });
     out.on('error', (err) => {
-      plain(res, 502, `The origin of zone "${zone.hostname}" (${new URL(zone.origin).origin}) did not answer: ${(err as NodeJS.ErrnoException).code ?? err.message}. Check the zone's origin URL.\n`);
+      originUnreachable(zone, res, err);
       done();
     });
     // A client that goes away takes the origin request with it.

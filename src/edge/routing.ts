@@ -76,6 +76,12 @@ export class RoutingTable {
     }
   }
 
+  /** The zone with this id (cache purges name zones by id), or null. */
+  zoneById(id: string): EdgeZone | null {
+    for (const z of this.#zones.values()) if (z.id === id) return z;
+    return null;
+  }
+
   /** The zone serving `host` (a Host header or URL host, port allowed): itself, else the nearest parent. */
   zoneFor(host: string): EdgeZone | null {
     let h = normalizeHost(host);

@@ -13,7 +13,10 @@ import { UserError } from '../runtime/errors.ts';
 import { processTelemetry } from '../observe/telemetry.ts';
 import type { KvStore } from '../store/kv.ts';
 import type { EdgeChange, EdgeConfigSource, EdgeDeployment, EdgeSplit } from './config-source.ts';
-import { passThrough, proxyToOrigin } from './origin.ts';
+import { purgeTarget, type ZonePurge } from '../cache/purge.ts';
+import { openEdgeCache, type EdgeCache, type EdgeCacheOptions } from './edge-cache.ts';
+import { passThrough } from './origin.ts';
+import { serveFromOrigin } from './origin-cache.ts';
 import { WorkerRegistry, type LoadedVersion, type VersionRef } from './registry.ts';
 import { addClientHeaders, BadForwardedFor, clientMeta, type ClientMeta } from './request-meta.ts';
 import { RoutingTable } from './routing.ts';
@@ -34,6 +37,8 @@ export interface EdgeOptions {
   port: number;
   host?: string;
   kv?: KvStore;
+  /** The location's cache (edge-cache.ts); memory only unless `dir` names a folder. */
+  cache?: EdgeCacheOptions;
   maxIsolates?: number;
   /** Let workers fetch loopback and private addresses (their zones' origins always may). */
   allowPrivateFetch?: boolean;
@@ -54,6 +59,13 @@ export interface Edge {
   port: number;
   location: string;
   registry: WorkerRegistry;
+  /** The location's cache (its store, and purges by zone hostname). */
+  cache: EdgeCache;
+  /**
+   * Applies a purge of one zone here; resolves with the entries removed (0 when the
+   * zone is not the account's). The one call a cluster makes at each location.
+   */
+  purgeCache(purge: ZonePurge): Promise<number>;
   /** Applies a deployment as the config source would (null: the worker is gone). */
   setDeployment(accountId: string, worker: string, deployment: EdgeDeployment | null): void;
   /** Which version(s) each worker serves here, and which are loaded. */
@@ -92,11 +104,12 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   let routing = new RoutingTable();
   const outbound = opts.allowPrivateFetch ? outboundFetch : createOutboundFetch({ refuseAddress: isPrivateAddress });
   const originFetch = createOutboundFetch();
+  const cache = openEdgeCache(opts.cache ?? {}, (fields) => log({ ...fields, location }));
 
   const registry = new WorkerRegistry({
     maxIsolates: opts.maxIsolates ?? DEFAULT_MAX_ISOLATES,
     load: (ref) => opts.source.definition(ref.accountId, ref.worker, ref.versionId),
-    services: (ref, onDead) => edgeServices({ ref, location, routing: () => routing, outbound, originFetch, kv: opts.kv, log, onDead, service: serviceCaller(bindings, ref) }),
+    services: (ref, onDead) => edgeServices({ ref, location, routing: () => routing, outbound, originFetch, kv: opts.kv, cache, log, onDead, service: serviceCaller(bindings, ref) }),
     log: (fields) => log({ ...fields, location }),
   });
   const bindings: ServiceBindingOptions = {
@@ -213,8 +226,8 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     addClientHeaders(req, meta);
     const route = routing.route(zone, url.hostname, url.pathname);
     if (!route) {
-      await proxyToOrigin(zone, req, res);
-      return done({ zone: zone.hostname, outcome: 'origin' });
+      const cacheStatus = await serveFromOrigin(cache.http, originFetch, zone, url, req, res);
+      return done({ zone: zone.hostname, outcome: 'origin', cache: cacheStatus });
     }
     const deployment = deployments.get(key(route.accountId, route.worker));
     if (!deployment) {
@@ -278,7 +291,16 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   log({ level: 'info', msg: 'edge ready', location, url, port });
 
   return {
-    url, port, location, registry, setDeployment,
+    url, port, location, registry, cache, setDeployment,
+    async purgeCache(purge) {
+      const zone = routing.zoneById(purge.zoneId);
+      const target = purgeTarget(purge);
+      if (!zone || zone.accountId !== purge.accountId || !target) {
+        log({ level: 'warn', msg: 'cache purge skipped: no such zone of the account here, or nothing named', location, account: purge.accountId, zone: purge.zoneId });
+        return 0;
+      }
+      return cache.purge({ accountId: zone.accountId, zone: zone.hostname, ...target });
+    },
     serving() {
       const loaded = registry.loaded();
       const warmKeys = new Set(loaded.filter((l) => l.state === 'warm').map((l) => `${l.accountId}/${l.worker}/${l.versionId}`));
@@ -301,6 +323,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
       clearInterval(idle);
       clearTimeout(cut);
       registry.close();
+      await cache.flush();
     },
   };
 }

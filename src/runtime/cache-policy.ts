@@ -1,6 +1,7 @@
 // What the Workers Cache API stores and how a stored response answers a request, as
-// https://developers.cloudflare.com/workers/runtime-apis/cache/ documents it. Shared
-// by every CacheBackend (memory in dev; the per-location disk cache will reuse it):
+// https://developers.cloudflare.com/workers/runtime-apis/cache/ documents it (the HTTP
+// cache in front of zone origins has its own storage rules, src/cache/http-policy.ts,
+// and answers requests with answer() below):
 // - freshness from the response's Cache-Control (s-maxage, then max-age) or Expires,
 //   else Cloudflare's default edge TTL for the status (https://developers.cloudflare.com/cache/how-to/configure-cache-status-code/#edge-ttl);
 // - no-store, private and no-cache responses are not stored;
@@ -12,7 +13,7 @@
 import type { HeaderList } from '../shared/ops.ts';
 
 /** Cloudflare's default edge TTLs, seconds, for responses without freshness headers. */
-const DEFAULT_TTL: Record<number, number> = { 200: 7200, 206: 7200, 301: 7200, 302: 1200, 303: 1200, 404: 180, 410: 180 };
+export const DEFAULT_TTL: Record<number, number> = { 200: 7200, 206: 7200, 301: 7200, 302: 1200, 303: 1200, 404: 180, 410: 180 };
 
 export function header(list: HeaderList, name: string): string | null {
   const values = list.filter(([n]) => n === name).map(([, v]) => v);
@@ -97,12 +98,16 @@ export interface StoredResponse {
 
 const weak = (tag: string) => tag.trim().replace(/^W\//, '');
 
+// Headers a cache sets on what it serves.
+const REPLACED_ON_ANSWER = new Set(['age', 'cf-cache-status']);
+
 /**
  * The response a stored entry gives for a request: 304 for a matching conditional,
- * 206 (or 416) for a single byte range, else the stored response. `age` in seconds.
+ * 206 (or 416) for a single byte range, else the stored response with its length.
+ * `age` in seconds; `status` is the cf-cache-status to report.
  */
-export function answer(stored: StoredResponse, requestHeaders: HeaderList, age: number): StoredResponse {
-  const headers: HeaderList = [...stored.headers.filter(([n]) => n !== 'age' && n !== 'cf-cache-status'), ['age', String(age)], ['cf-cache-status', 'HIT']];
+export function answer(stored: StoredResponse, requestHeaders: HeaderList, age: number, status = 'HIT'): StoredResponse {
+  const headers: HeaderList = [...stored.headers.filter(([n]) => !REPLACED_ON_ANSWER.has(n)), ['age', String(age)], ['cf-cache-status', status]];
   if (stored.status === 200) {
     const inm = header(requestHeaders, 'if-none-match');
     const etag = header(stored.headers, 'etag');
@@ -139,5 +144,6 @@ export function answer(stored: StoredResponse, requestHeaders: HeaderList, age: 
       };
     }
   }
-  return { ...stored, headers };
+  const length: HeaderList = stored.body.byteLength > 0 || stored.status === 200 ? [['content-length', String(stored.body.byteLength)]] : [];
+  return { ...stored, headers: [...headers.filter(([n]) => n !== 'content-length'), ...length] };
 }

@@ -6,7 +6,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { runInIsolate, startWorker, type TestWorkerOptions } from '../helpers/worker.ts';
-import { MemoryCache } from '../../src/runtime/memory-cache.ts';
+import { CacheApiBackend } from '../../src/cache/cache-api.ts';
+import { CacheStore, type CacheStoreOptions } from '../../src/cache/store.ts';
 import { asyncOps } from '../../src/runtime/ops/index.ts';
 import { Invocation } from '../../src/runtime/invocation.ts';
 
@@ -14,7 +15,12 @@ import { Invocation } from '../../src/runtime/invocation.ts';
 // loaded machine was seen at 52 ms of CPU, so the limit is raised well clear of that.
 const limits = { cpuMs: 1000 };
 
-function withCache(cache = new MemoryCache()): TestWorkerOptions {
+/** The Cache API over a memory-only store, as `atoll dev` has it. */
+function memoryCache(options: CacheStoreOptions = {}): CacheApiBackend {
+  return new CacheApiBackend(new CacheStore(options), 'test');
+}
+
+function withCache(cache = memoryCache()): TestWorkerOptions {
   return { cache, limits };
 }
 
@@ -144,7 +150,7 @@ test('Cache: put: Cache-Control, Expires and the status decide what is stored', 
 
 test('Cache: match: an entry expires after its max-age (s-maxage first)', async () => {
   let offset = 0;
-  const cache = new MemoryCache({ clock: () => Date.now() + offset });
+  const cache = memoryCache({ clock: () => Date.now() + offset });
   const w = await startWorker(`export default { async fetch(req) {
     const url = new URL(req.url);
     if (url.pathname === '/put') {
@@ -212,7 +218,7 @@ test('Cache: put: a response larger than the cache holds is not stored, and put 
     await caches.default.put('${U}/big', new Response(new Uint8Array(300 * 1024), { headers: { 'cache-control': 'max-age=60' } }));
     await caches.default.put('${U}/small', new Response('ok', { headers: { 'cache-control': 'max-age=60' } }));
     return [(await caches.default.match('${U}/big')) === undefined, await (await caches.default.match('${U}/small')).text()];
-  `, withCache(new MemoryCache({ maxBytes: 1024 * 1024, maxEntryBytes: 256 * 1024 })));
+  `, withCache(memoryCache({ maxMemoryBytes: 1024 * 1024, maxEntryBytes: 256 * 1024 })));
   assert.deepEqual(out, [true, 'ok']);
 });
 
@@ -228,7 +234,7 @@ test('Cache: put: a worker cannot make the host hold more than its write budget 
     for (const i of [1, 2, 3, 4]) if (await caches.default.match('${U}/big' + i)) stored.push(i);
     await put(5);
     return { stored: stored.length, later: (await caches.default.match('${U}/big5')) !== undefined };
-  `, withCache(new MemoryCache({ maxBytes: 256 * 1024 * 1024, maxEntryBytes: 32 * 1024 * 1024 })));
+  `, withCache(memoryCache({ maxMemoryBytes: 256 * 1024 * 1024, maxEntryBytes: 32 * 1024 * 1024 })));
   const o = out as { stored: number; later: boolean };
   assert.ok(o.stored >= 1 && o.stored <= 3, `${o.stored} of four 20 MiB bodies were stored at once under a 64 MiB budget`);
   assert.equal(o.later, true, 'the budget comes back once the writes are done');
@@ -245,7 +251,7 @@ test('Cache: without a cache backend, calls fail with a clear error', async () =
 });
 
 test('Cache ops: the host checks every argument a worker sends', async () => {
-  const cache = new MemoryCache();
+  const cache = memoryCache();
   const w = await startWorker(`export default { fetch() { return new Response('ok'); } }`, withCache(cache));
   try {
     const ctx = { worker: w.worker(), inv: new Invocation(50_000_000n, 50), opId: 1 };
@@ -268,9 +274,9 @@ test('Cache ops: the host checks every argument a worker sends', async () => {
     await assert.rejects(asyncOps.cache_put(ctx, null, `${U}/`, 'GET', [], head({ statusText: 7 })), typeErr(/status text/));
     await assert.rejects(asyncOps.cache_put(ctx, null, `${U}/`, 'GET', [], head({ body: { bytes: 'text' } })), typeErr(/bytes or a stream/));
     await assert.rejects(asyncOps.cache_put(ctx, null, `${U}/`, 'GET', [], head({ body: { stream: 1.5 } })), typeErr(/bytes or a stream/));
-    assert.equal(cache.size, 0);
+    assert.equal(cache.store.stats().entries, 0);
     await asyncOps.cache_put(ctx, null, `${U}/`, 'GET', [], head());
-    assert.ok(cache.size > 0);
+    assert.ok(cache.store.stats().entries > 0);
   } finally {
     await w.close();
   }

@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import type { LocationsProvider } from '../../cluster/locations.ts';
 import type { ControlStore, TokenRecord } from '../../store/control.ts';
 import type { KvStore } from '../../store/kv.ts';
+import type { ZonePurge } from '../../cache/purge.ts';
 import type { Keyring } from '../secrets.ts';
 
 export type Log = (fields: Record<string, unknown>) => void;
@@ -17,6 +18,11 @@ export interface ApiDeps {
   bundleLimit: number;
   log: Log;
   now: () => number;
+  /**
+   * Delivers a cache purge to the edge locations: entries removed where that is known
+   * (`atoll up`'s one edge), null when it is sent on (a cluster); absent: no edge here.
+   */
+  purgeCache?: (purge: ZonePurge) => Promise<number | null>;
   /** Every edge node's report, for GET .../locations (none: no edge reports here). */
   locations?: LocationsProvider;
 }

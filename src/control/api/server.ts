@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { LocationsProvider } from '../../cluster/locations.ts';
 import type { ControlStore } from '../../store/control.ts';
 import type { KvStore } from '../../store/kv.ts';
+import type { ZonePurge } from '../../cache/purge.ts';
 import type { Keyring } from '../secrets.ts';
 import { DEFAULT_BUNDLE_LIMIT } from '../upload.ts';
 import { createControlApp } from './app.ts';
@@ -23,6 +24,8 @@ export interface ControlApiOptions {
   /** Structured log lines; defaults to JSON on stderr. */
   log?: Log;
   now?: () => number;
+  /** Where cache purges go (ApiDeps.purgeCache). */
+  purgeCache?: (purge: ZonePurge) => Promise<number | null>;
   /** Edge nodes' reports (`atoll up`: its one edge; `atoll control`: heartbeats). */
   locations?: LocationsProvider;
 }
@@ -39,6 +42,7 @@ const stderrLog: Log = (fields) => process.stderr.write(`${JSON.stringify({ time
 export async function startControlApi(options: ControlApiOptions): Promise<ControlApi> {
   const app = createControlApp({
     store: options.store, kv: options.kv, keyring: options.keyring, bundleLimit: options.bundleLimit ?? DEFAULT_BUNDLE_LIMIT,
+    purgeCache: options.purgeCache,
     log: options.log ?? stderrLog, now: options.now ?? Date.now, locations: options.locations,
   });
   const host = options.host ?? '127.0.0.1';

@@ -1,9 +1,12 @@
 // /api/v1/zones and /api/v1/routes. A zone is a hostname (unique across accounts) with
 // an origin; a route binds a pattern within one of the account's zones to a worker.
+// POST /api/v1/zones/:id/purge_cache removes cached responses of the zone at every
+// location the API reaches (ApiDeps.purgeCache).
 
 import type { Hono } from 'hono';
 import type { RouteRecord, Zone } from '../../store/control.ts';
-import { badRequest, conflict, notFound } from '../errors.ts';
+import { parsePurgeTarget, PurgeInputError, zonePurge } from '../../cache/purge.ts';
+import { ApiError, badRequest, conflict, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { normalizePattern, parsePattern, patternInZone } from '../routes.ts';
 import { requireScope } from '../tokens.ts';
@@ -76,6 +79,24 @@ export function mountZones(app: Hono<ApiEnv>, deps: ApiDeps): void {
     if (!(await store.deleteZone(c.var.token.accountId, id))) throw notFound(`zone "${id.slice(0, 80)}"`, 'list zones with GET /api/v1/zones');
     deps.log({ level: 'info', msg: 'zone deleted', account: c.var.token.accountId, zone: id });
     return c.json({ deleted: id });
+  });
+
+  app.post('/api/v1/zones/:id/purge_cache', async (c) => {
+    requireScope(c.var.token, 'workers:write');
+    const zone = await store.getZone(c.var.token.accountId, c.req.param('id'));
+    if (!zone) throw notFound(`zone "${c.req.param('id').slice(0, 80)}"`, 'list zones with GET /api/v1/zones');
+    const body = await readJson(c);
+    let target;
+    try {
+      target = parsePurgeTarget(body, zone.hostname);
+    } catch (err) {
+      if (err instanceof PurgeInputError) throw badRequest(err.code, err.message);
+      throw err;
+    }
+    if (!deps.purgeCache) throw new ApiError(503, 'no_cache', 'this control plane reaches no edge location to purge; purges go through `atoll up` or a cluster');
+    const entries = await deps.purgeCache(zonePurge(zone.accountId, zone.id, target));
+    deps.log({ level: 'info', msg: 'cache purge', account: zone.accountId, zone: zone.id, entries });
+    return c.json({ purged: { zone: zone.id, ...target }, entries });
   });
 
   app.get('/api/v1/routes', async (c) => {
