@@ -9,7 +9,7 @@
 // - Not stored (BYPASS): no-store, private, Set-Cookie (unless private=Set-Cookie or
 //   no-cache=Set-Cookie name it, then stored without it), a request with
 //   Authorization unless the response says public, s-maxage or must-revalidate
-//   (section 3.5); a response fresh for 0 s with no validator.
+//   (section 3.5); Vary: *; a response fresh for 0 s with no validator.
 // - no-cache, or a freshness of 0 with an ETag or Last-Modified: stored, and
 //   revalidated with the origin before every use (section 5.2.2.4).
 // - stale-while-revalidate and stale-if-error (RFC 5861) give windows after expiry in
@@ -24,6 +24,8 @@ import { splitTags } from './purge.ts';
 
 /** How long an expired entry with a validator is kept for revalidation. */
 const KEEP_FOR_REVALIDATION = 7 * 86400;
+/** How long any other expired entry is remembered, so a refetch reports EXPIRED, not MISS. */
+const KEEP_EXPIRED = 3600;
 
 export interface HttpPlan {
   headers: HeaderList;
@@ -60,9 +62,10 @@ export function httpStoragePlan(status: number, headers: HeaderList, reqHeaders:
   const forced = byStatus ? byStatus[2] : opts.cacheTtl;
   if (forced !== null) {
     if (forced <= 0) return { skip: 'BYPASS' };
-    return { headers: stored, ttl: forced, initialAge: 0, swr: 0, sie: 0, mustRevalidate: false, tags, keep: forced };
+    return { headers: stored, ttl: forced, initialAge: 0, swr: 0, sie: 0, mustRevalidate: false, tags, keep: forced + KEEP_EXPIRED };
   }
-  if (cc.has('no-store') || cc.get('private') === '') return { skip: 'BYPASS' };
+  // Vary: * never matches a later request (section 4.1), so storing it is pointless.
+  if (cc.has('no-store') || cc.get('private') === '' || header(headers, 'vary')?.includes('*')) return { skip: 'BYPASS' };
   if (header(reqHeaders, 'authorization') !== null && !cc.has('public') && !cc.has('s-maxage') && !cc.has('must-revalidate')) return { skip: 'BYPASS' };
   const age = seconds(header(headers, 'age') ?? undefined) ?? 0;
   let ttl = seconds(cc.get('s-maxage')) ?? seconds(cc.get('max-age'));
@@ -88,7 +91,7 @@ export function httpStoragePlan(status: number, headers: HeaderList, reqHeaders:
   const mustRevalidate = cc.has('must-revalidate') || cc.has('proxy-revalidate');
   const swr = mustRevalidate ? 0 : seconds(cc.get('stale-while-revalidate')) ?? 0;
   const sie = mustRevalidate ? 0 : seconds(cc.get('stale-if-error')) ?? 0;
-  const keep = ttl + Math.max(swr, sie, validators ? KEEP_FOR_REVALIDATION : 0);
+  const keep = ttl + Math.max(swr, sie, validators ? KEEP_FOR_REVALIDATION : KEEP_EXPIRED);
   return { headers: stored, ttl, initialAge: age, swr, sie, mustRevalidate, tags, keep };
 }
 
