@@ -5,12 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { UserError } from '../runtime/errors.ts';
 import type { CommandSpec } from './command.ts';
+import { controlCommand } from './commands/control.ts';
 import { devCommand } from './commands/dev.ts';
+import { edgeCommand } from './commands/edge.ts';
 import { PLATFORM_COMMANDS, PLATFORM_GROUPS } from './commands/platform-commands.ts';
 import { upCommand } from './commands/up.ts';
 import { runProgram } from './program.ts';
 
-const COMMANDS: CommandSpec[] = [devCommand, upCommand, ...PLATFORM_COMMANDS];
+const COMMANDS: CommandSpec[] = [devCommand, upCommand, controlCommand, edgeCommand, ...PLATFORM_COMMANDS];
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 

@@ -55,3 +55,20 @@ export function locationId(value: string): string {
   if (!/^[A-Za-z0-9-]{1,32}$/.test(value)) throw new Error(`"${value}" is not a location id: use letters, digits and dashes, such as AMS or home-lab`);
   return value;
 }
+
+/** NATS server URLs, comma-separated: `nats://host:port` (or `host:port`, which means nats://). */
+export function natsUrls(value: string): string[] {
+  const urls = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (urls.length === 0) throw new Error('no NATS URL: give one or more, comma-separated, such as nats://127.0.0.1:4222');
+  return urls.map((u) => {
+    const full = /^[a-z]+:\/\//i.test(u) ? u : `nats://${u}`;
+    let url: URL;
+    try {
+      url = new URL(full);
+    } catch {
+      throw new Error(`"${u}" is not a NATS URL: write nats://HOST:PORT, such as nats://127.0.0.1:4222`);
+    }
+    if (!['nats:', 'tls:'].includes(url.protocol) || url.hostname === '') throw new Error(`"${u}" is not a NATS URL: write nats://HOST:PORT, such as nats://127.0.0.1:4222`);
+    return full;
+  });
+}

@@ -79,3 +79,11 @@ export class NodeBook {
     return out.sort((a, b) => (a.location < b.location ? -1 : a.location > b.location ? 1 : a.node < b.node ? -1 : 1));
   }
 }
+
+/** `atoll up`'s one edge as a node: in the same process, so always heard and healthy. */
+export function embeddedNode(serving: { location: string; workers: NodeServing[] }, now = Date.now()): NodeStatus {
+  return {
+    location: serving.location, node: 'embedded', at: now, lastSeen: now, connected: true, healthy: true,
+    serving: serving.workers.map((w) => ({ accountId: w.accountId, worker: w.worker, versions: w.versions })), problems: [],
+  };
+}

@@ -29,7 +29,12 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeRecord(value: unknown): Uint8Array {
-  return encoder.encode(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v)));
+  // The holder's own property, not `v`: JSON.stringify has already turned a Buffer into
+  // { type, data } by its toJSON before a replacer sees `v`.
+  return encoder.encode(JSON.stringify(value, function (this: Record<string, unknown>, k: string, v: unknown) {
+    const raw = this[k];
+    return raw instanceof Uint8Array ? { $b64: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') } : v;
+  }));
 }
 
 type Shape = Record<string, 'string' | 'number' | 'boolean' | 'array' | 'object' | 'bytes' | 'number|null'>;

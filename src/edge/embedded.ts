@@ -5,6 +5,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { embeddedNode } from '../cluster/locations.ts';
 import { startControlApi, type ControlApi } from '../control/api/server.ts';
 import { bootstrap } from '../control/bootstrap.ts';
 import { loadKeyring } from '../control/secrets.ts';
@@ -83,23 +84,24 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
       if (err instanceof UserError) throw err;
       throw new UserError(`atoll up: cannot open the data in ${dataDir}: ${(err as Error).message}; check the folder or pick another with --data DIR.`, 'data_dir');
     }
-    // The API starts first; purges reach the edge once it runs.
-    let edgeRef: Edge | null = null;
-    const api = await startControlApi({ store, kv, keyring, port: opts.apiPort, host: opts.ip, log: opts.log, purgeCache: async (p: ZonePurge) => (edgeRef ? edgeRef.purgeCache(p) : 0) })
+    // The API reports the one location (the edge starts after it, once the port is known).
+    let edge: Edge | null = null;
+    const api = await startControlApi({ store, kv, keyring, port: opts.apiPort, host: opts.ip, log: opts.log, locations: () => (edge ? [embeddedNode(edge.serving())] : []),
+      purgeCache: async (p: ZonePurge) => (edge ? edge.purgeCache(p) : 0) })
       .catch((err) => { throw listenError(err, 'API', opts.apiPort, '--api-port'); });
     closers.push(() => api.close());
-    const edge = await startEdge({
+    edge = await startEdge({
       source: controlSource(store, keyring), location: opts.location, port: opts.edgePort, host: opts.ip, kv,
       maxIsolates: opts.maxIsolates, allowPrivateFetch: opts.allowPrivateFetch, trustForwardedFor: opts.trustForwardedFor, log: opts.log,
       cache: { ...opts.cache, dir: join(dataDir, 'cache') },
     }).catch((err) => { throw listenError(err, 'edge', opts.edgePort, '--port'); });
-    edgeRef = edge;
-    closers.push(() => edge.close());
-    const cron = await startEdgeCron({ store, edge, now: opts.cronNow, log: opts.log });
+    const started = edge;
+    closers.push(() => started.close());
+    const cron = await startEdgeCron({ store, edge: started, now: opts.cronNow, log: opts.log });
     closers.push(async () => cron.stop());
     const boot = await bootstrap(store);
     if (boot) await deployDemo(api.url, boot.token);
-    return { edge, api, cron, dataDir, token: boot?.token ?? null, close: closeAll };
+    return { edge: started, api, cron, dataDir, token: boot?.token ?? null, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

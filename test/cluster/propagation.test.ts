@@ -1,0 +1,77 @@
+// Distributed mode end to end over a real nats-server: a deploy reaches every edge, KV
+// writes (from the API or from a worker at one edge) become visible at every edge, and
+// the locations endpoint reports which version each edge serves.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { upload } from '../control/harness.ts';
+import { edgeRequest, eventually, startOrigin, type Origin } from '../edge/helpers.ts';
+import { startTestCluster, type TestCluster } from './cluster-harness.ts';
+
+let c: TestCluster;
+let origin: Origin;
+const WAIT = 20_000;
+
+before(async () => {
+  c = await startTestCluster({ locations: ['ams', 'fra'] });
+  origin = await startOrigin();
+  const zone = await c.h.call('POST', '/api/v1/zones', { json: { hostname: 'shop.test', origin: origin.url } });
+  assert.equal(zone.status, 201, zone.text);
+});
+
+after(async () => {
+  await c?.close();
+  await origin?.close();
+});
+
+const served = (edge: TestCluster['edges'][number], path = '/') => edgeRequest(edge.edge, 'shop.test', path);
+
+test('cluster: a deploy reaches every edge, and a second one replaces it everywhere', async () => {
+  await upload(c.h, 'hello', { source: 'export default { fetch() { return new Response("v1"); } };' });
+  const route = await c.h.call('POST', '/api/v1/routes', { json: { pattern: 'shop.test/*', worker: 'hello' } });
+  assert.equal(route.status, 201, route.text);
+  for (const e of c.edges) await eventually(async () => assert.equal((await served(e)).text, 'v1'), WAIT);
+  const v2 = await upload(c.h, 'hello', { source: 'export default { fetch() { return new Response("v2"); } };' });
+  for (const e of c.edges) await eventually(async () => assert.equal((await served(e)).text, 'v2'), WAIT);
+
+  await eventually(async () => {
+    const reply = await c.h.call('GET', '/api/v1/workers/hello/locations');
+    assert.equal(reply.status, 200, reply.text);
+    assert.deepEqual(reply.body.locations.map((l: any) => [l.location, l.healthy, l.serving_current, l.versions.map((v: any) => v.version_id)]),
+      [['ams', true, true, [v2.body.version.id]], ['fra', true, true, [v2.body.version.id]]]);
+  }, WAIT);
+});
+
+test('cluster: KV written through the API, or by a worker at one edge, is read at every edge', async () => {
+  const ns = await c.h.call('POST', '/api/v1/kv/namespaces', { json: { title: 'data' } });
+  assert.equal(ns.status, 201, ns.text);
+  const id = ns.body.namespace.id;
+  await upload(c.h, 'kv', {
+    source: `export default { async fetch(req, env) {
+      const url = new URL(req.url);
+      if (req.method === 'PUT') { await env.KV.put(url.searchParams.get('k'), await req.text()); return new Response('ok'); }
+      return new Response(String(await env.KV.get(url.searchParams.get('k'))));
+    } };`,
+    metadata: { bindings: [{ type: 'kv_namespace', name: 'KV', namespace_id: id }] },
+  });
+  assert.equal((await c.h.call('POST', '/api/v1/routes', { json: { pattern: 'shop.test/kv*', worker: 'kv' } })).status, 201);
+  const put = await c.h.call('PUT', `/api/v1/kv/namespaces/${id}/values/greeting`, { body: 'hej', headers: { 'content-type': 'text/plain' } });
+  assert.equal(put.status, 200, put.text);
+  for (const e of c.edges) await eventually(async () => assert.equal((await served(e, '/kv?k=greeting')).text, 'hej'), WAIT);
+
+  const [ams, fra] = c.edges;
+  const w = await edgeRequest(ams!.edge, 'shop.test', '/kv?k=from-ams', { method: 'PUT', body: 'written at ams' });
+  assert.equal(w.text, 'ok');
+  assert.equal((await served(ams!, '/kv?k=from-ams')).text, 'written at ams', 'the writing edge reads its own write');
+  await eventually(async () => assert.equal((await served(fra!, '/kv?k=from-ams')).text, 'written at ams'), WAIT);
+  const got = await c.h.call('GET', `/api/v1/kv/namespaces/${id}/values/from-ams`);
+  assert.equal(got.text, 'written at ams');
+});
+
+test('cluster: a secret set through the API reaches the worker at every edge', async () => {
+  await upload(c.h, 'sec', { source: 'export default { fetch(req, env) { return new Response(String(env.TOKEN)); } };' });
+  assert.equal((await c.h.call('POST', '/api/v1/routes', { json: { pattern: 'shop.test/sec', worker: 'sec' } })).status, 201);
+  const put = await c.h.call('PUT', '/api/v1/workers/sec/secrets/TOKEN', { json: { value: 's3cret' } });
+  assert.equal(put.status < 300, true, put.text);
+  for (const e of c.edges) await eventually(async () => assert.equal((await served(e, '/sec')).text, 's3cret'), WAIT);
+});
