@@ -87,6 +87,22 @@ interface QueuedTask {
 
 const POSTED = new Set<string>(POST_OPS);
 
+/**
+ * Most tasks sent into the isolate at once. Each is its own isolated-vm call (its own
+ * microtask checkpoint and unhandled-rejection report), but they are sent back to back
+ * and awaited together: the threads hand over once per batch instead of once per task,
+ * which is most of what a warm request costs (docs/architecture.md, "Tasks and CPU
+ * accounting").
+ */
+const MAX_BATCH = 8;
+
+/** Tasks in flight in the isolate, and the clocks the split of their CPU time starts from. */
+interface Batch {
+  tasks: QueuedTask[];
+  startCpu: bigint;
+  startProcessCpu: bigint;
+}
+
 export class WorkerIsolate implements watchdog.Watched {
   /** Why the isolate stopped, once it has. */
   dead: Outcome | null = null;
@@ -98,14 +114,22 @@ export class WorkerIsolate implements watchdog.Watched {
   #nextHostStream = 1;
   #queue: QueuedTask[] = [];
   #running = false;
-  #current: Invocation | null = null;
-  #taskStartCpu = 0n;
-  #taskStartProcessCpu = 0n;
+  #batch: Batch | null = null;
+  /**
+   * Shared with the prelude: [index of the running task in the batch, unused, then the
+   * isolate's CPU clock when each task of the batch began]. Written by the isolate's
+   * thread as it moves from task to task.
+   */
+  readonly #board = new BigInt64Array(new SharedArrayBuffer(8 * (2 + MAX_BATCH)));
   #taskStartWall = 0;
-  #task!: ivm.Reference<(msg: TaskMessage) => ErrorInfo | null>;
+  /** The running task as the watchdog last saw it, and the process's CPU clock then. */
+  #seenSlot = -1;
+  #seenSlotProcessCpu = 0n;
+  #task!: ivm.Reference<(msg: TaskMessage, slot: number) => ErrorInfo | null>;
   #context!: ivm.Context;
   /** While the top level runs: the CPU clock at its start; the watchdog bounds it by startupMs. */
   #bootStartCpu: bigint | null = null;
+  #bootStartProcessCpu = 0n;
   #bootOutcome: 'exceededCpu' | 'exceededMemory' | null = null;
   readonly createdAt = Date.now();
 
@@ -130,7 +154,7 @@ export class WorkerIsolate implements watchdog.Watched {
     const w = new WorkerIsolate(def, isolate, services);
     onCatastrophe(isolate, (message) => w.#onCatastrophe(message));
     w.#bootStartCpu = isolate.cpuTime;
-    w.#taskStartProcessCpu = processCpuNs();
+    w.#bootStartProcessCpu = processCpuNs();
     w.#taskStartWall = performance.now();
     watchdog.watch(w);
     try {
@@ -174,8 +198,11 @@ export class WorkerIsolate implements watchdog.Watched {
       dev: def.dev,
       memoryMb: def.limits.memoryMb,
     } satisfies WorkerSetup).copyInto();
-    const api = (await boot.apply(undefined, [sync, start, post, setup], { result: { reference: true } })) as ivm.Reference<Record<string, unknown>>;
-    this.#task = (await api.get('task', { reference: true })) as ivm.Reference<(msg: TaskMessage) => ErrorInfo | null>;
+    // The isolate's own handle goes in so the prelude can read the isolate's CPU clock at
+    // task boundaries (it keeps only the bound getter); the board is shared, not copied.
+    const board = new ivm.ExternalCopy(this.#board.buffer).copyInto({ release: true });
+    const api = (await boot.apply(undefined, [sync, start, post, setup, isolate, board], { result: { reference: true } })) as ivm.Reference<Record<string, unknown>>;
+    this.#task = (await api.get('task', { reference: true })) as ivm.Reference<(msg: TaskMessage, slot: number) => ErrorInfo | null>;
     const main = def.modules.find((m) => m.name === def.mainModule);
     if (!main) throw new UserError(`main module "${def.mainModule}" is missing from the upload`);
     if (def.format === 'service-worker') {
@@ -277,35 +304,99 @@ export class WorkerIsolate implements watchdog.Watched {
   async #drain(): Promise<void> {
     this.#running = true;
     while (this.#queue.length > 0 && !this.dead) {
-      const { owner, msg, done } = this.#queue.shift()!;
-      if (msg === null) {
-        done?.();
-        continue;
-      }
-      if (owner?.ended && msg.kind !== 'end') {
-        done?.();
-        continue;
-      }
-      this.#current = owner;
-      this.#taskStartCpu = this.isolate.cpuTime;
-      this.#taskStartProcessCpu = processCpuNs();
-      this.#taskStartWall = performance.now();
-      // Owner-less tasks run only prelude code, but a tenant that patched a built-in the
-      // prelude calls could run there too: they are bounded like any other task.
-      watchdog.watch(this);
-      try {
-        const bug = await this.#task.apply(undefined, [msg], { arguments: { copy: true }, result: { copy: true } });
-        if (bug) this.#onPlatformBug(bug, owner);
-      } catch (err) {
-        this.#onTaskError(err, owner);
-      } finally {
-        watchdog.unwatch(this);
-        if (owner && !this.isolate.isDisposed) owner.cpuNs += this.#taskCpuNs();
-        this.#current = null;
-        done?.();
-      }
+      const tasks = this.#nextBatch();
+      if (tasks.length > 0) await this.#runBatch(tasks);
     }
     this.#running = false;
+  }
+
+  /**
+   * Takes the next tasks to send: up to MAX_BATCH, at most one per owner (so the
+   * watchdog's figure for an owner always includes its earlier tasks), an owner-less
+   * task alone; a barrier ends the batch and runs once the tasks before it have.
+   */
+  #nextBatch(): QueuedTask[] {
+    const tasks: QueuedTask[] = [];
+    const owners = new Set<Invocation>();
+    while (this.#queue.length > 0 && tasks.length < MAX_BATCH) {
+      const t = this.#queue[0];
+      if (t.msg === null) {
+        if (tasks.length > 0) break;
+        this.#queue.shift();
+        t.done?.();
+        continue;
+      }
+      if (t.owner?.ended && t.msg.kind !== 'end') {
+        this.#queue.shift();
+        t.done?.();
+        continue;
+      }
+      if (t.owner === null ? tasks.length > 0 : owners.has(t.owner)) break;
+      this.#queue.shift();
+      tasks.push(t);
+      if (t.owner === null) break;
+      owners.add(t.owner);
+    }
+    return tasks;
+  }
+
+  async #runBatch(tasks: QueuedTask[]): Promise<void> {
+    const batch: Batch = { tasks, startCpu: this.isolate.cpuTime, startProcessCpu: processCpuNs() };
+    Atomics.store(this.#board, 0, 0n);
+    this.#batch = batch;
+    this.#seenSlot = 0;
+    this.#seenSlotProcessCpu = batch.startProcessCpu;
+    this.#taskStartWall = performance.now();
+    // Owner-less tasks run only prelude code, but a tenant that patched a built-in the
+    // prelude calls could run there too: they are bounded like any other task.
+    watchdog.watch(this);
+    const runs = tasks.map((t, slot) => this.#task.apply(undefined, [t.msg!, slot], { arguments: { copy: true }, result: { copy: true } }).then(
+      (bug) => { if (bug) this.#onPlatformBug(bug, t.owner); },
+      (err) => this.#onTaskError(err, t.owner),
+    ));
+    await Promise.all(runs);
+    watchdog.unwatch(this);
+    if (!this.isolate.isDisposed) this.#charge(batch);
+    this.#batch = null;
+    for (const t of tasks) t.done?.();
+  }
+
+  /**
+   * Charges each task of a finished batch to its owner: task i ran from the CPU clock
+   * the prelude noted when it began to the one the next task noted (the first from the
+   * batch's start, the last to now). The readings are clamped into order, so a subverted
+   * prelude can only move CPU time among its own invocations; the total is bounded by
+   * the process's CPU as for a single task (#taskCpuNs).
+   */
+  #charge(batch: Batch): void {
+    const end = this.isolate.cpuTime;
+    const total = end - batch.startCpu;
+    const bound = processCpuNs() - batch.startProcessCpu;
+    let from = batch.startCpu;
+    for (let i = 0; i < batch.tasks.length; i++) {
+      let to = i + 1 < batch.tasks.length ? Atomics.load(this.#board, 2 + i + 1) : end;
+      if (to < from) to = from;
+      if (to > end) to = end;
+      let own = to - from;
+      if (total > bound && total > 0n) own = (own * (bound > 0n ? bound : 0n)) / total;
+      const owner = batch.tasks[i].owner;
+      if (owner) owner.cpuNs += own;
+      from = to;
+    }
+  }
+
+  /** The task running in the isolate now (the prelude marks each one as it begins). */
+  #runningSlot(): number {
+    const b = this.#batch;
+    if (!b) return -1;
+    const slot = Number(Atomics.load(this.#board, 0));
+    return slot >= 0 && slot < b.tasks.length ? slot : 0;
+  }
+
+  /** The invocation the running task works for. */
+  #current(): Invocation | null {
+    const slot = this.#runningSlot();
+    return slot < 0 ? null : this.#batch!.tasks[slot].owner;
   }
 
   #onTaskError(err: unknown, owner: Invocation | null): void {
@@ -338,10 +429,28 @@ export class WorkerIsolate implements watchdog.Watched {
    * process's CPU time since the task began is also an upper bound of the task's own,
    * so the smaller of the two is used (docs/limits.md, "How CPU is measured").
    */
-  #taskCpuNs(start = this.#taskStartCpu): bigint {
+  #taskCpuNs(start: bigint, startProcess: bigint): bigint {
     const own = this.isolate.cpuTime - start;
-    const bound = processCpuNs() - this.#taskStartProcessCpu;
+    const bound = processCpuNs() - startProcess;
     return own < bound ? own : bound;
+  }
+
+  /**
+   * CPU of the running task so far: the isolate's clock from the task's start, as the
+   * prelude marked it, bounded by the process's CPU since the watchdog first saw the
+   * task running (at most a poll late, so the bound errs low by a poll at most).
+   */
+  #runningCpuNs(): bigint {
+    const b = this.#batch;
+    if (!b) return 0n;
+    const slot = this.#runningSlot();
+    if (slot !== this.#seenSlot) {
+      this.#seenSlot = slot;
+      this.#seenSlotProcessCpu = processCpuNs();
+    }
+    let start = slot > 0 ? Atomics.load(this.#board, 2 + slot) : b.startCpu;
+    if (start < b.startCpu) start = b.startCpu;
+    return this.#taskCpuNs(start, this.#seenSlotProcessCpu);
   }
 
   /**
@@ -359,13 +468,13 @@ export class WorkerIsolate implements watchdog.Watched {
   ownerCpuNs(): bigint {
     if (this.isolate.isDisposed) return 0n;
     if (performance.now() - this.#taskStartWall > this.#wallBackstopMs()) return this.ownerLimitNs() + 1n;
-    if (this.#bootStartCpu !== null) return this.#taskCpuNs(this.#bootStartCpu);
-    return (this.#current?.cpuNs ?? 0n) + this.#taskCpuNs();
+    if (this.#bootStartCpu !== null) return this.#taskCpuNs(this.#bootStartCpu, this.#bootStartProcessCpu);
+    return (this.#current()?.cpuNs ?? 0n) + this.#runningCpuNs();
   }
 
   ownerLimitNs(): bigint {
     const ms = this.#bootStartCpu !== null ? this.def.limits.startupMs : this.def.limits.cpuMs;
-    return this.#current?.cpuLimitNs ?? BigInt(Math.round(ms * 1e6));
+    return this.#current()?.cpuLimitNs ?? BigInt(Math.round(ms * 1e6));
   }
 
   terminate(reason: 'exceededCpu'): void {
@@ -374,8 +483,8 @@ export class WorkerIsolate implements watchdog.Watched {
       this.isolate.dispose();
       return;
     }
-    const owner = this.#current;
-    if (owner && !this.isolate.isDisposed) owner.cpuNs += this.#taskCpuNs();
+    const owner = this.#current();
+    if (owner && !this.isolate.isDisposed) owner.cpuNs += this.#runningCpuNs();
     this.#die(reason, owner);
   }
 
@@ -424,11 +533,11 @@ export class WorkerIsolate implements watchdog.Watched {
       if (!this.isolate.isDisposed) this.isolate.dispose();
       return;
     }
-    this.#die('exceededMemory', this.#current);
+    this.#die('exceededMemory', this.#current());
   }
 
   #opContext(opId: number): OpContext {
-    return { worker: this, inv: this.#current, opId };
+    return { worker: this, inv: this.#current(), opId };
   }
 
   #onSync(name: string, args: unknown[]): unknown {
@@ -454,7 +563,7 @@ export class WorkerIsolate implements watchdog.Watched {
 
   #onStart(opId: number, name: string, args: unknown[]): void {
     const fn = (asyncOps as Record<string, (ctx: OpContext, ...a: unknown[]) => Promise<unknown>>)[name];
-    const owner = this.#current;
+    const owner = this.#current();
     try {
       if (!fn) throw new OpError('TypeError', `unknown op ${name}`);
       if (!owner) {

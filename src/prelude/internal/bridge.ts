@@ -15,11 +15,30 @@ let syncCall: SyncFn | null = null;
 let startCall: StartFn | null = null;
 let postCall: PostFn | null = null;
 
-export function installBridge(sync: SyncFn, start: StartFn, post: PostFn): void {
+// The task board, shared with the host (a SharedArrayBuffer): slot 0 holds the index of
+// the task running in the host's current batch, slot 2 + i the CPU clock when task i
+// began. The host reads it to know which invocation owns the running task (ops it
+// starts, the watchdog) and to split the batch's CPU time among its tasks.
+let board: BigInt64Array | null = null;
+// The isolate's own CPU clock (isolated-vm's cpuTime of this isolate, in ns), bound to
+// the isolate handle so that the handle itself is never reachable from here.
+let cpuClock: (() => bigint) | null = null;
+const AtomicsStore = Atomics.store as (a: BigInt64Array, i: number, v: bigint) => bigint;
+const BigIntCtor = BigInt;
+
+export function installBridge(sync: SyncFn, start: StartFn, post: PostFn, clock: () => bigint, taskBoard: BigInt64Array): void {
   if (syncCall) throw new Error('bridge already installed');
   syncCall = sync;
   startCall = start;
   postCall = post;
+  cpuClock = clock;
+  board = taskBoard;
+}
+
+/** Marks task `slot` of the host's batch as running, from now on the CPU clock. */
+export function markTask(slot: number): void {
+  AtomicsStore(board!, 2 + slot, cpuClock!());
+  AtomicsStore(board!, 0, BigIntCtor(slot));
 }
 
 /** Sends a host op without waiting for it (POST_OPS: the host answers nothing). */
