@@ -155,6 +155,8 @@ export class NatsEdgeSource implements EdgeConfigSource {
       this.#problems.delete(version.id);
     }
     const ed = edgeDeployment(d);
+    // A deployment applied supersedes what was refused or missing for the worker before.
+    for (const subject of this.#problems.keys()) if (this.state.getVersion(accountId, worker, subject)) this.#problems.delete(subject);
     this.#pending.delete(k);
     this.#served.set(k, ed);
     this.#mirror.setApplied(k, ed);
