@@ -18,7 +18,7 @@ import { ApiError, badRequest } from '../control/errors.ts';
 import { readUpload } from '../control/upload.ts';
 import { invokeInProcess } from '../runtime/invoke.ts';
 import type { HostServices } from '../runtime/ops/index.ts';
-import { createOutboundFetch, isPrivateAddress } from '../runtime/outbound.ts';
+import { createOutboundFetch, isRefusedForTenants } from '../runtime/outbound.ts';
 import { UserError } from '../runtime/errors.ts';
 import { DEFAULT_LIMITS, WorkerIsolate, type WorkerDefinition } from '../runtime/worker-isolate.ts';
 import type { BindingSpec, HeaderList } from '../shared/ops.ts';
@@ -59,7 +59,7 @@ export interface PreviewResult {
   wall_ms: number;
 }
 
-const outbound = createOutboundFetch({ refuseAddress: isPrivateAddress });
+const outbound = createOutboundFetch({ refuseAddress: isRefusedForTenants });
 
 function field<T>(body: Record<string, unknown>, name: string, check: (v: unknown) => v is T, what: string): T | undefined {
   const v = body[name];

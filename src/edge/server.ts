@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { handleClientError, invokeHttp } from '../runtime/http.ts';
 import { upgradeListener } from '../runtime/web-socket-upgrade.ts';
 import { warmPool } from '../runtime/isolate-pool.ts';
-import { createOutboundFetch, isPrivateAddress, outboundFetch } from '../runtime/outbound.ts';
+import { createOutboundFetch, isRefusedForTenants, outboundFetch } from '../runtime/outbound.ts';
 import { UserError } from '../runtime/errors.ts';
 import { processTelemetry } from '../observe/telemetry.ts';
 import type { KvStore } from '../store/kv.ts';
@@ -102,7 +102,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   const deployments = new Map<string, EdgeDeployment>();
   const key = (accountId: string, worker: string) => `${accountId}/${worker}`;
   let routing = new RoutingTable();
-  const outbound = opts.allowPrivateFetch ? outboundFetch : createOutboundFetch({ refuseAddress: isPrivateAddress });
+  const outbound = opts.allowPrivateFetch ? outboundFetch : createOutboundFetch({ refuseAddress: isRefusedForTenants });
   const originFetch = createOutboundFetch();
   const cache = openEdgeCache(opts.cache ?? {}, (fields) => log({ ...fields, location }));
 

@@ -14,6 +14,7 @@ import { createBrotliDecompress, createGunzip, createInflate, constants as zlib 
 import type { Readable } from 'node:stream';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { HeaderList, RequestInit_ } from '../shared/ops.ts';
 import { OpError } from './errors.ts';
 import { hostStreamFromReadable, type HostStream } from './host-stream.ts';
@@ -26,8 +27,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 
 export interface OutboundOptions {
   /**
-   * Addresses tenant code may not reach (`isPrivateAddress` for loopback, private and
-   * link-local networks: cloud metadata, the control plane). Checked on the address a
+   * Addresses tenant code may not reach (`isRefusedForTenants`: loopback, private and
+   * link-local networks, cloud metadata, and this machine's own addresses, where the
+   * control plane may listen). Checked on the address a
    * connection is made to, after DNS, so a hostname cannot smuggle one in.
    */
   refuseAddress?(address: string): boolean;
@@ -49,6 +51,30 @@ export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
   return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+// This machine's own addresses, read again at most once a second: interfaces change
+// rarely, and a lookup per connection would cost a syscall each.
+let ownAddresses: { at: number; set: Set<string> } = { at: -Infinity, set: new Set() };
+
+/**
+ * True for an address of one of this machine's interfaces. A platform listening on
+ * 0.0.0.0 answers on its public addresses too, which isPrivateAddress lets through.
+ */
+export function isOwnAddress(address: string): boolean {
+  const now = performance.now();
+  if (now - ownAddresses.at > 1000) {
+    const set = new Set<string>();
+    for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) set.add(i.address.toLowerCase());
+    ownAddresses = { at: now, set };
+  }
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return ownAddresses.set.has((mapped ? mapped[1]! : address).toLowerCase());
+}
+
+/** What tenant code may not reach: the host's own networks and the machine itself. */
+export function isRefusedForTenants(address: string): boolean {
+  return isPrivateAddress(address) || isOwnAddress(address);
 }
 
 class RefusedAddressError extends Error {

@@ -5,7 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { redirectHop, validateInit } from '../../src/runtime/ops/fetch.ts';
 import { OpError } from '../../src/runtime/errors.ts';
-import { createOutboundFetch, isPrivateAddress } from '../../src/runtime/outbound.ts';
+import { createOutboundFetch, isOwnAddress, isPrivateAddress, isRefusedForTenants } from '../../src/runtime/outbound.ts';
+import { networkInterfaces } from 'node:os';
 import { startWorker } from '../helpers/worker.ts';
 import { startOrigin, type Origin } from './fetch-origins.ts';
 
@@ -107,6 +108,19 @@ test('outbound: isPrivateAddress: loopback, private, link-local and mapped addre
     assert.equal(isPrivateAddress(a), true, a);
   }
   for (const a of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', 'example.com']) assert.equal(isPrivateAddress(a), false, a);
+});
+
+test('outbound: isRefusedForTenants: every address of this machine is refused, public ones included (a platform on 0.0.0.0 answers there)', () => {
+  const own = Object.values(networkInterfaces()).flatMap((list) => list ?? []).map((i) => i.address);
+  assert.ok(own.length > 0);
+  for (const a of own) {
+    assert.equal(isOwnAddress(a), true, a);
+    assert.equal(isRefusedForTenants(a), true, a);
+  }
+  for (const a of ['8.8.8.8', '2606:4700:4700::1111']) {
+    assert.equal(isOwnAddress(a), own.includes(a), a);
+    assert.equal(isRefusedForTenants(a), own.includes(a), a);
+  }
 });
 
 test('outbound: refuseAddress: literal addresses and names that resolve to them are refused before connecting', async () => {
