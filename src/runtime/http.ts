@@ -9,8 +9,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createBrotliCompress, createDeflate, createGzip } from 'node:zlib';
+import { createBrotliCompress, createDeflate, createGzip, type Zlib } from 'node:zlib';
 import type { HeaderList, ResponseHead } from '../shared/ops.ts';
+import { clientEncoder, compressedHead, mayCompress, negotiate } from './client-compression.ts';
 import { hostStreamFromReadable, takeHostStream } from './host-stream.ts';
 import { Invocation } from './invocation.ts';
 import { OUTCOME, type Outcome } from './errors.ts';
@@ -149,8 +150,9 @@ function drainOrClose(sink: NodeJS.WritableStream, res: ServerResponse): Promise
 }
 
 // Copies an isolate stream to `sink` (the socket, or an encoder in front of it) as the
-// socket drains; a client that goes away cancels the stream in the isolate.
-async function pipeBody(worker: WorkerIsolate, inv: Invocation, streamId: number, res: ServerResponse, sink: Writable): Promise<void> {
+// socket drains; a client that goes away cancels the stream in the isolate. An encoder
+// is flushed after each chunk, so what the worker wrote goes out now.
+async function pipeBody(worker: WorkerIsolate, inv: Invocation, streamId: number, res: ServerResponse, sink: Writable, encoder: Zlib | null): Promise<void> {
   // A positive id is a host stream the worker passed through (a fetch response, the
   // request body): read here directly, it costs the worker no CPU time per chunk.
   const host = streamId > 0 ? takeHostStream(worker.hostStreams, streamId) : null;
@@ -165,7 +167,9 @@ async function pipeBody(worker: WorkerIsolate, inv: Invocation, streamId: number
     }
     const chunk = host ? await host.read() : await worker.pull(inv, streamId);
     if (chunk === null) break;
-    if (!sink.write(chunk)) await drainOrClose(sink, res);
+    const more = sink.write(chunk);
+    encoder?.flush();
+    if (!more) await drainOrClose(sink, res);
   }
   sink.end();
 }
@@ -174,7 +178,7 @@ async function pipeBody(worker: WorkerIsolate, inv: Invocation, streamId: number
  * Workers' encodeBody "automatic": a body sent with Content-Encoding gzip, deflate or br
  * is encoded by the platform; "manual" means the worker already did it.
  */
-function encoderFor(head: ResponseHead): Transform | null {
+function encoderFor(head: ResponseHead): (Transform & Zlib) | null {
   if (head.encodeBody === 'manual') return null;
   const value = head.headers.find(([n]) => n === 'content-encoding')?.[1].trim().toLowerCase();
   if (value === 'gzip' || value === 'x-gzip') return createGzip();
@@ -279,7 +283,18 @@ async function writeResponse(worker: WorkerIsolate, inv: Invocation, req: Incomi
     return acceptWebSocket(worker, req, res, head);
   }
   const hasBody = !isNullBodyStatus(head.status) && head.body !== null;
-  const encoder = hasBody ? encoderFor(head) : null;
+  let encoder = hasBody ? encoderFor(head) : null;
+  // Compression for the client (not for HEAD: its headers would then describe a body
+  // that is never sent): the response varies by Accept-Encoding even when this client
+  // gets it as it is.
+  if (hasBody && !headOnly && encoder === null) {
+    const bytes = 'bytes' in head.body! ? head.body.bytes.byteLength : null;
+    if (mayCompress(head, bytes)) {
+      const coding = negotiate(req.headers['accept-encoding']);
+      head = compressedHead(head, coding);
+      if (coding !== null) encoder = clientEncoder(coding, bytes);
+    }
+  }
   try {
     if (isNullBodyStatus(head.status)) {
       // 204/205/304 and 1xx carry no body whatever the worker attached.
@@ -315,6 +330,6 @@ async function writeResponse(worker: WorkerIsolate, inv: Invocation, req: Incomi
     sent = pipeline(encoder, res).catch(() => {});
   }
   if ('bytes' in head.body!) sink.end(head.body.bytes);
-  else await pipeBody(worker, inv, head.body!.stream, res, sink);
+  else await pipeBody(worker, inv, head.body!.stream, res, sink, encoder);
   await sent;
 }
