@@ -80,11 +80,19 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     })();
   });
 
+  // Set by close(): a reload that finishes after it must not start watching again.
+  let closed = false;
   const watchAll = () => {
     // Packages are not watched file by file (a big dependency tree would use thousands
     // of watches); npm rewrites node_modules/.package-lock.json on every install.
-    const own = worker.inputs.filter((f) => !f.includes(`${sep}node_modules${sep}`));
-    const packages = own.length < worker.inputs.length ? [join(settings.projectDir, 'node_modules', '.package-lock.json')] : [];
+    // The lock file is the one of the node_modules the packages came from, which may be
+    // a parent folder's (a project in a monorepo, or an example in this repository).
+    // Watching one that does not exist reported a change at once and rebuilt for nothing.
+    if (closed) return;
+    const marker = `${sep}node_modules${sep}`;
+    const own = worker.inputs.filter((f) => !f.includes(marker));
+    const packages = new Set(worker.inputs.filter((f) => f.includes(marker))
+      .map((f) => join(f.slice(0, f.indexOf(marker) + marker.length), '.package-lock.json')));
     watcher.set([...own, ...packages, settings.entry, ...(configFile ? [configFile] : [])]);
   };
 
@@ -187,6 +195,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   return {
     url,
     async close() {
+      closed = true;
       watcher.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
