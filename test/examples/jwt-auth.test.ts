@@ -10,6 +10,9 @@ import { deadUrl } from '../cli/platform-harness.ts';
 import { runExample, startFake, type FakeService, type RunningExample } from './harness.ts';
 
 const { subtle } = webcrypto;
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+type JsonWebKey = webcrypto.JsonWebKey;
 const SECRET = 'a-long-random-hs256-secret-for-tests-only';
 const ISSUER = 'https://idp.test/';
 const AUDIENCE = 'tiles-api';
