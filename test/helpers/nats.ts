@@ -34,6 +34,10 @@ export interface NatsCluster {
   running(i: number): boolean;
   /** Process id of server i, while it runs. */
   pid(i: number): number | undefined;
+  /** Index of the server leading this JetStream stream (`KV_<bucket>`, `OBJ_<bucket>`). */
+  streamLeader(stream: string): Promise<number>;
+  /** Index of the JetStream meta leader (clusters only). */
+  metaLeader(): Promise<number>;
   /** SIGKILL server i and wait for it to exit: no shutdown, no flush. */
   kill(i: number): Promise<void>;
   /** Start server i again (stopping it first if it runs) on its ports and data; waits until it is ready. */
@@ -173,6 +177,7 @@ export async function startNatsCluster(options: StartNatsOptions): Promise<NatsC
 
   let members: Member[] = [];
   let urls: string[] = [];
+  let specNames: string[] = [];
 
   function startMember(m: Member): void {
     const fd = openSync(m.log, 'a');
@@ -255,6 +260,7 @@ export async function startNatsCluster(options: StartNatsOptions): Promise<NatsC
       exited: null,
     }));
     urls = plan.map((p) => `nats://127.0.0.1:${p.clientPort}`);
+    specNames = specs.map((s) => s.name);
     for (const m of members) startMember(m);
     try {
       await waitReady(members.map((_, i) => i));
@@ -278,9 +284,32 @@ export async function startNatsCluster(options: StartNatsOptions): Promise<NatsC
   };
   const liveIndexes = () => members.flatMap((m, i) => (m.child ? [i] : []));
 
+  const indexOfName = (name: string | undefined, what: string): number => {
+    const i = specNames.indexOf(name ?? '');
+    if (i < 0) throw new Error(`no server leads ${what} (the cluster answered ${JSON.stringify(name ?? null)})`);
+    return i;
+  };
+  const jsz = async (query: string): Promise<any> => {
+    const live = liveIndexes();
+    if (live.length === 0) throw new Error('no nats-server is running');
+    return (await getJson(`${members[live[0]!]!.http}/jsz${query}`)).body;
+  };
+
   return {
     urls,
     url: urls.join(','),
+    async streamLeader(stream) {
+      const body = await jsz('?accounts=true&streams=true');
+      for (const account of body.account_details ?? []) {
+        for (const st of account.stream_detail ?? []) {
+          if (st.name === stream) return indexOfName(st.cluster?.leader ?? (n === 1 ? specNames[0] : undefined), `stream ${stream}`);
+        }
+      }
+      throw new Error(`no stream ${stream} in the cluster`);
+    },
+    async metaLeader() {
+      return indexOfName((await jsz('')).meta_cluster?.leader, 'the JetStream meta group');
+    },
     httpUrls: members.map((m) => m.http),
     dir,
     logFile: (i) => check(i).log,
