@@ -1,7 +1,7 @@
 // atoll's serving path in its own process: one worker (WorkerIsolate + invokeHttp behind
 // node:http, as test/helpers/worker.ts and `atoll dev` embed it). `--worker` picks the
 // code (`--cpu-ms` its CPU limit): hello (hello world), stream (request body piped through a TransformStream back
-// to the client). `/__bench/stats` reports this process's counters as JSON:
+// to the client), html (a 100 KB HTML page). `/__bench/stats` reports this process's counters as JSON:
 // main-thread event-loop utilisation, process CPU, the isolate's own CPU, requests.
 // SIGTERM exits cleanly, so `--cpu-prof` gets written.
 
@@ -19,6 +19,9 @@ const WORKERS: Record<string, string> = {
       return new Response(readable, { headers: { 'content-type': 'application/octet-stream' } });
     },
   };`,
+  // A 100 KB HTML page (bench/compression.ts): sent compressed to clients that accept it.
+  html: `const page = '<!doctype html><title>bench</title>' + Array.from({ length: 2500 }, (_, i) => '<p class="row">item ' + i + ' of the list</p>').join('\\n');
+  export default { fetch() { return new Response(page, { headers: { 'content-type': 'text/html; charset=utf-8' } }); } };`,
 };
 
 const arg = (n: string, fallback: string) => (process.argv.includes(`--${n}`) ? process.argv[process.argv.indexOf(`--${n}`) + 1] : fallback);
