@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { gate, runExample, startFake, type FakeService, type RunningExample } from './harness.ts';
+import { gate, runExample, startFake, WAIT_MS, type FakeService, type RunningExample } from './harness.ts';
 
 const TOKEN = 'tok_grace_51aa';
 const CUSTOMER = { id: 'cust_7', name: 'Grace Hopper' };
@@ -152,6 +152,9 @@ describe('examples/sign-binary without its secret', () => {
       const res = await ex.fetch('/downloads/x.bin', { headers: { authorization: `Bearer ${TOKEN}` } });
       assert.equal(res.status, 500);
       await res.arrayBuffer();
+      // The request's log lines are written once its response has gone out.
+      const until = Date.now() + WAIT_MS;
+      while (!ex.logs.some((l) => l.event === 'request') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       assert.ok(ex.logs.some((l) => l.event === 'exception' && /SIGNING_KEY is not set/.test(l.message)), JSON.stringify(ex.logs));
     } finally {
       await ex.close();
