@@ -24,3 +24,29 @@ test('a process using isolates that ends by itself keeps its exit code and runs 
   assert.equal(child.status, 3, child.stderr);
   assert.match(child.stdout, /listener after the guard saw code 3/);
 });
+
+test('a process using isolates that dies of an uncaught exception still prints it and exits 1', () => {
+  const script = `
+    const { default: ivm } = await import(${JSON.stringify(ivmModule)});
+    new ivm.Isolate({ memoryLimit: 16 });
+    setTimeout(() => { throw new Error('the uncaught one'); }, 10);
+  `;
+  const child = spawnSync(process.execPath, ['--no-node-snapshot', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(child.status, 1, child.stderr);
+  assert.match(child.stderr, /Error: the uncaught one/);
+});
+
+test('a process using isolates whose uncaughtException handler keeps it alive still leaves cleanly later', () => {
+  const script = `
+    const { default: ivm } = await import(${JSON.stringify(ivmModule)});
+    process.on('uncaughtException', (err) => console.log('handled', err.message));
+    new ivm.Isolate({ memoryLimit: 16 });
+    setTimeout(() => { throw new Error('survived'); }, 10);
+    setTimeout(() => { process.exitCode = 4; }, 50);
+    process.on('exit', (code) => console.log('exit listener saw', code));
+  `;
+  const child = spawnSync(process.execPath, ['--no-node-snapshot', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(child.signal, null, child.stderr);
+  assert.equal(child.status, 4, child.stderr);
+  assert.match(child.stdout, /handled survived\n[^]*exit listener saw 4/);
+});
