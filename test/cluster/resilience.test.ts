@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
+import { ApiClient } from '../../src/cli/api-client.ts';
+import { waitForLocations } from '../../src/cli/deploy-wait.ts';
 import { encodeBundle } from '../../src/cluster/bundle-codec.ts';
 import { BUNDLE_BUCKET, CONTROL_BUCKET, KV_BUCKET } from '../../src/cluster/keys.ts';
 import { EVENTS_SUBJECT, HEARTBEAT_SUBJECT, PURGE_SUBJECT } from '../../src/cluster/subjects.ts';
@@ -63,6 +65,13 @@ test('cluster: a bundle whose bytes do not match its hash is refused; the edges 
   const where = await c.h.call('GET', '/api/v1/workers/app/locations');
   assert.deepEqual(where.body.locations.map((l: any) => l.serving_current), [false, false], 'no edge claims to serve the refused version');
   assert.ok(c.logs.some((l) => l.msg === 'bundle refused' && l.code === 'bundle_hash_mismatch'), 'the edge logs the refusal');
+  // What `atoll deploy` does after activating: it gives up after its timeout, naming the edges.
+  const client = new ApiClient({ url: c.control.api.url, token: c.h.token });
+  await assert.rejects(waitForLocations(client, 'app', v2.id, 1000, () => {}), (err: Error) => {
+    assert.match(err.message, new RegExp(`version ${v2.id} is deployed, but after 1 s 2 of 2 healthy edge node\\(s\\) still do not serve it: ams/ams \\(serving ver_\\w+ 100%\\); fra/fra`));
+    assert.match(err.message, /GET \/api\/v1\/locations/);
+    return true;
+  });
 
   // A good deploy afterwards is applied as usual, and clears the problem.
   await upload(c.h, 'app', { source: source('good v3') });

@@ -1,7 +1,8 @@
 // `atoll deploy [ENTRY]`: reads wrangler.toml / wrangler.json(c), bundles the worker with
 // esbuild, uploads the bundle as a new version (docs/api.md, PUT /workers/:name with
 // ?deploy=false), activates it at 100%, then binds the config's routes and sets its
-// cron triggers (triggers.crons). Everything the
+// cron triggers (triggers.crons), and waits until every healthy edge location serves
+// the new version (--wait-timeout). Everything the
 // API could refuse about routes is checked before the upload, so a refused route leaves
 // the running version alone.
 
@@ -15,7 +16,9 @@ import { UserError } from '../../runtime/errors.ts';
 import type { ModuleType } from '../../runtime/modules.ts';
 import { ApiClient, seg } from '../api-client.ts';
 import type { CommandSpec } from '../command.ts';
+import { waitForLocations } from '../deploy-wait.ts';
 import { JSON_OPTION, platformCommand, print, printJson, progress } from '../platform.ts';
+import { integerIn } from '../values.ts';
 
 const CONTENT_TYPES: Record<ModuleType, string> = {
   esm: 'application/javascript+module', commonjs: 'application/javascript', text: 'text/plain',
@@ -75,6 +78,7 @@ export const deployCommand: CommandSpec = platformCommand({
     { flags: '-e, --env <name>', help: 'use the config\'s [env.NAME] section, as wrangler does' },
     { flags: '--compatibility-date <date>', help: 'YYYY-MM-DD (default: compatibility_date in the config)' },
     { flags: '-m, --message <text>', help: 'a note kept with the version and the deployment' },
+    { flags: '--wait-timeout <seconds>', help: 'wait this long for every healthy edge location to serve the new version (default 30; 0: do not wait)', parse: integerIn(0, 3600, 'seconds'), default: 30 },
     JSON_OPTION,
   ],
   examples: [
@@ -151,11 +155,18 @@ export const deployCommand: CommandSpec = platformCommand({
     } catch (err) {
       throw new UserError(`version ${version.id} is serving, but its cron triggers were not set: ${(err as Error).message}`, (err as UserError).code);
     }
+    let locations: { location: string; node: string; healthy: boolean }[] = [];
+    if (o.waitTimeout > 0) {
+      progress('Waiting for the edge locations...');
+      ({ locations } = await waitForLocations(api, name, version.id, o.waitTimeout * 1000, progress));
+    }
     if (o.json) {
-      printJson({ worker: name, version, deployment, routes: bound, crons });
+      printJson({ worker: name, version, deployment, routes: bound, crons, locations });
       return 0;
     }
     print(`Deployed ${name}: version ${version.id} is serving 100% (deployment ${deployment.id}).`);
+    const serving = locations.filter((l) => l.healthy);
+    if (serving.length > 0) print(`Serving at ${serving.length} edge node${serving.length === 1 ? '' : 's'}: ${serving.map((l) => `${l.location}/${l.node}`).join(', ')}`);
     print(bound.length === 0 ? 'Routes: none (add routes to the config, or atoll route create PATTERN --worker NAME)' : `Routes:\n${bound.map((p) => `  ${p}`).join('\n')}`);
     if (crons.length > 0) print(`Schedules:\n${crons.map((c) => `  ${c}`).join('\n')}`);
     return 0;
