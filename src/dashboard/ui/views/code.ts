@@ -25,6 +25,9 @@ const EXAMPLE = `export default {
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const MODULE_NAME = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 
+/** A first deploy from #/workers/new, whose rollout the worker's own page shows. */
+let justDeployed: { name: string; version: Version; deployment: Deployment } | null = null;
+
 interface Mod {
   name: string;
   state: EditorState;
@@ -54,6 +57,8 @@ export async function codeView(ctx: Ctx, main: HTMLElement, [workerName]: string
   if (mods.length === 0) mods = [{ name: mainModule, state: moduleState(mainModule, EXAMPLE, changed, !canWrite) }];
   let active = mods.find((m) => m.name === mainModule) ?? mods[0]!;
   let view: EditorView | null = null;
+  /** Set when the user leaves the page: a rollout poll stops. */
+  let left = false;
 
   const nameInput = h('input', { type: 'text', name: 'worker-name', required: true, spellcheck: 'false', pattern: NAME.source, placeholder: 'my-worker' });
   const tabs = h('div', { class: 'module-tabs', role: 'tablist', 'aria-label': 'Modules' });
@@ -179,8 +184,13 @@ export async function codeView(ctx: Ctx, main: HTMLElement, [workerName]: string
       const { version, deployment } = await res.json() as { version: Version; deployment: Deployment };
       message.value = '';
       base = version;
+      if (isNew) {
+        // The worker's own page takes over and shows the rollout there.
+        justDeployed = { name, version, deployment };
+        location.hash = `#/workers/${enc(name)}/code`;
+        return;
+      }
       await showRollout(name, version, deployment);
-      if (isNew) location.hash = `#/workers/${enc(name)}/code`;
     } catch (err) {
       fill(deployOut, h('p', { class: 'error', role: 'alert' }, err instanceof ApiFailure ? `${err.code}: ${err.message}` : (err as Error).message));
     } finally {
@@ -192,7 +202,7 @@ export async function codeView(ctx: Ctx, main: HTMLElement, [workerName]: string
     const list = h('ul', { class: 'locations' });
     fill(deployOut, h('p', null, 'Deployed ', h('code', null, version.id), version.message ? ` — ${version.message}` : ''), list);
     const started = Date.now();
-    for (;;) {
+    while (!left) {
       const states = await workerLocations(name, deployment);
       fill(list, states.map((s) => h('li', null,
         h('span', { class: s.version_id === version.id ? 'ok' : 'warn' }, s.version_id === version.id ? '● serving' : '○ updating'),
@@ -229,7 +239,15 @@ export async function codeView(ctx: Ctx, main: HTMLElement, [workerName]: string
   view = createEditor(editorHost, active.state);
   renderTabs();
   renderProblems();
-  return () => view?.destroy();
+  if (justDeployed && justDeployed.name === workerName) {
+    const { version, deployment } = justDeployed;
+    justDeployed = null;
+    void showRollout(workerName, version, deployment);
+  }
+  return () => {
+    left = true;
+    view?.destroy();
+  };
 }
 
 /** The multipart upload of PUT /api/v1/workers/:name; TypeScript modules compiled first. */

@@ -56,7 +56,7 @@ function namespacePage(ctx: Ctx, main: HTMLElement, ns: Namespace): void {
   const prefix = h('input', { type: 'search', name: 'prefix', placeholder: 'user/', spellcheck: 'false' });
   const keys = h('ul', { class: 'keys', 'aria-label': 'Keys' });
   const more = h('button', { type: 'button', hidden: true }, 'More keys');
-  const detail = h('section', { class: 'card kv-detail', 'aria-label': 'Key', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Pick a key, or make a new one.'));
+  const detail = h('section', { class: 'card kv-detail', 'aria-label': 'Key details', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Pick a key, or make a new one.'));
   let cursor: string | null = null;
 
   async function list(reset: boolean): Promise<void> {

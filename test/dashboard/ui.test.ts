@@ -1,0 +1,221 @@
+// The dashboard in a real browser (Debian's chromium through playwright-core) against a
+// real `atoll up`: sign in, write a worker in the editor, preview the draft, deploy it,
+// see it at the edge, change a line and redeploy, diff and roll back, set a secret and a
+// route, edit a KV value, watch a tail line arrive, and a read-only token with no Deploy.
+
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, startUp, type Up } from './browser-harness.ts';
+
+const UI_TIMEOUT = 30_000;
+
+const worker = (tag: string) => `export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    console.log('served ${tag} at ' + url.pathname);
+    return new Response('${tag} ' + url.pathname);
+  },
+};
+`;
+
+/** A request to the edge for host `localhost` (the zone atoll up's demo made). */
+function edge(up: Up, path: string): Promise<{ status: number; body: string }> {
+  const url = new URL(path, up.edge);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host: 'localhost' }, timeout: 30_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function edgeSays(up: Up, path: string, expected: string): Promise<void> {
+  const deadline = Date.now() + UI_TIMEOUT;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = (await edge(up, path)).body;
+    if (last === expected) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(last, expected, `the edge did not answer "${expected}" at ${path}`);
+}
+
+/** Replaces the editor's whole text, as a paste would. */
+async function setCode(page: Page, code: string): Promise<void> {
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.insertText(code);
+}
+
+/** Loads a dashboard page afresh (a new document, so no state of the last test stays). */
+async function open(page: Page, up: Up, route: string): Promise<void> {
+  await page.goto(`${up.api}/dashboard/?load=${Date.now()}#${route}`);
+}
+
+async function signIn(page: Page, up: Up, token: string): Promise<void> {
+  await page.goto(`${up.api}/dashboard/`);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Workers' }).waitFor();
+}
+
+describe('dashboard in a browser', () => {
+  let up: Up;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    up = await startUp();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(UI_TIMEOUT);
+  });
+  after(async () => {
+    await browser?.close();
+    await up?.close();
+  });
+
+  test('sign in, write a worker, preview it, deploy it, and the edge serves it', async () => {
+    await signIn(page, up, up.token);
+    assert.equal(await page.getByRole('link', { name: 'hello' }).count(), 1, 'the demo worker is listed');
+    await page.getByRole('link', { name: 'New worker' }).click();
+    await page.getByLabel('Worker name').fill('greet');
+    await setCode(page, worker('v1'));
+    await page.getByText('No syntax errors.').waitFor();
+
+    await page.getByLabel('Path').fill('/greet/preview');
+    await page.getByRole('button', { name: 'Send to draft' }).click();
+    await page.getByLabel('Response body').getByText('v1 /greet/preview').waitFor();
+    await page.locator('.preview-out .console').getByText('served v1 at /greet/preview').waitFor();
+    assert.equal((await edge(up, '/greet/preview')).body.startsWith('v1'), false, 'a preview deploys nothing');
+
+    await page.getByLabel('Message').fill('first');
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.locator('.rollout').getByText('serving').first().waitFor();
+    await page.getByRole('heading', { name: /Worker\s*greet/ }).waitFor();
+
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Route pattern').fill('localhost/greet/*');
+    await page.getByRole('button', { name: 'Add route' }).click();
+    await page.getByText('Route localhost/greet/* added.').waitFor();
+    await edgeSays(up, '/greet/a', 'v1 /greet/a');
+  });
+
+  test('a syntax error is shown before deploy and blocks it', async () => {
+    await open(page, up, '/workers/greet/code');
+    await setCode(page, 'export default { fetch() { return new Response("x"; } };\n');
+    await page.getByText(/1 syntax error|syntax errors: fix/).waitFor();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.getByText(/Not deployed: \d+ syntax error/).waitFor();
+    await edgeSays(up, '/greet/a', 'v1 /greet/a');
+  });
+
+  test('change a line and deploy; diff the versions; roll back in one click', async () => {
+    await open(page, up, '/workers/greet/code');
+    await page.locator('.cm-content').filter({ hasText: "console.log('served v1 at '" }).waitFor();
+    await setCode(page, worker('v2'));
+    await page.getByLabel('Message').fill('second');
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.locator('.rollout').getByText('serving').first().waitFor();
+    await edgeSays(up, '/greet/b', 'v2 /greet/b');
+
+    await page.getByRole('link', { name: 'Versions' }).click();
+    await page.getByRole('row', { name: /second/ }).getByRole('button', { name: 'Diff with previous' }).click();
+    await page.locator('.d-del').getByText("console.log('served v1 at ' + url.pathname);").waitFor();
+    await page.locator('.d-add').getByText("console.log('served v2 at ' + url.pathname);").waitFor();
+
+    await page.getByRole('row', { name: /first/ }).getByRole('button', { name: /Roll back to/ }).click();
+    await page.getByText(/Rolled back: .* is live\./).waitFor();
+    await edgeSays(up, '/greet/c', 'v1 /greet/c');
+  });
+
+  test('set a secret: the value is write-only and the worker gets it', async () => {
+    await open(page, up, '/workers/greet/settings');
+    await page.getByLabel('Secret name').fill('API_KEY');
+    await page.getByLabel('Secret value').fill('s3cret-value');
+    await page.getByRole('button', { name: 'Set secret' }).click();
+    await page.getByText('Secret API_KEY set').waitFor();
+    await page.locator('li', { hasText: 'API_KEY' }).getByText('(value hidden)').waitFor();
+    assert.equal(await page.getByText('s3cret-value').count(), 0, 'the value is never shown');
+    const r = await fetch(`${up.api}/api/v1/workers/greet/preview`, {
+      method: 'POST', headers: { authorization: `Bearer ${up.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ main_module: 'index.js', modules: [{ name: 'index.js', content: 'export default { fetch(r, env) { return new Response(env.API_KEY) } }' }], request: { url: '/' } }),
+    });
+    assert.equal(((await r.json()) as { response: { body: string } }).response.body, 's3cret-value');
+  });
+
+  test('KV browser: make a key, find it, edit its value and metadata', async () => {
+    await page.getByRole('link', { name: 'KV' }).click();
+    await page.getByLabel('New namespace title').fill('demo-ns');
+    await page.getByRole('button', { name: 'Create namespace' }).click();
+    await page.getByRole('heading', { name: /demo-ns/ }).waitFor();
+    await page.getByRole('button', { name: 'New key' }).click();
+    await page.getByLabel('Key', { exact: true }).fill('greeting');
+    await page.getByLabel('Value').fill('hello');
+    await page.getByRole('button', { name: 'Save value' }).click();
+    await page.getByText('Saved greeting.').waitFor();
+
+    await page.getByLabel('Key prefix').fill('gree');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('button', { name: 'greeting' }).click();
+    await page.getByRole('heading', { name: 'greeting' }).waitFor();
+    assert.equal(await page.getByLabel('Value').inputValue(), 'hello');
+    await page.getByLabel('Value').fill('hello again');
+    await page.getByLabel('Metadata (JSON)').fill('{"lang":"en"}');
+    await page.getByRole('button', { name: 'Save value' }).click();
+    await page.getByText('Saved greeting.').waitFor();
+
+    const auth = { authorization: `Bearer ${up.token}` };
+    const { namespaces } = await (await fetch(`${up.api}/api/v1/kv/namespaces`, { headers: auth })).json() as { namespaces: { id: string; title: string }[] };
+    const id = namespaces.find((n) => n.title === 'demo-ns')!.id;
+    const value = await fetch(`${up.api}/api/v1/kv/namespaces/${id}/values/greeting`, { headers: auth });
+    assert.equal(await value.text(), 'hello again');
+    assert.equal(value.headers.get('atoll-kv-metadata'), '{"lang":"en"}');
+  });
+
+  test('live logs: a request at the edge appears as a tail line with its console output', async () => {
+    await open(page, up, '/workers/greet/logs');
+    await page.getByText('Live: waiting for requests.').waitFor();
+    await edge(up, '/greet/tailed');
+    await page.locator('ol.tail').getByText('GET http://localhost/greet/tailed 200').waitFor();
+    await page.locator('ol.tail').getByText('served v1 at /greet/tailed').waitFor();
+  });
+
+  test('metrics and locations show the worker', async () => {
+    await open(page, up, '/workers/greet/metrics');
+    await page.getByText(/Last 60 minutes: [1-9]\d* requests/).waitFor();
+    await page.locator('svg.chart').first().waitFor();
+    await page.getByRole('link', { name: 'Locations' }).click();
+    await page.getByRole('heading', { name: 'Locations' }).waitFor();
+    await page.getByRole('row', { name: /greet/ }).waitFor();
+  });
+
+  test('a read-only token sees no Deploy button', async () => {
+    const made = await fetch(`${up.api}/api/v1/tokens`, {
+      method: 'POST', headers: { authorization: `Bearer ${up.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'viewer', scopes: ['workers:read'] }),
+    });
+    const { token } = await made.json() as { token: string };
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const viewer = await context.newPage();
+      viewer.setDefaultTimeout(UI_TIMEOUT);
+      await signIn(viewer, up, token);
+      assert.equal(await viewer.getByRole('link', { name: 'New worker' }).count(), 0);
+      await viewer.getByRole('link', { name: 'greet' }).click();
+      await viewer.getByText('This token is read-only').waitFor();
+      assert.equal(await viewer.getByRole('button', { name: 'Deploy', exact: true }).count(), 0);
+      await viewer.getByRole('link', { name: 'Versions' }).click();
+      await viewer.getByRole('row', { name: /second/ }).waitFor();
+      assert.equal(await viewer.getByRole('button', { name: /Roll back/ }).count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+});
