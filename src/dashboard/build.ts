@@ -5,6 +5,7 @@
 // missing. Everything the page needs is in that folder: no CDN, no network.
 
 import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +44,13 @@ export async function buildDashboard(out = DASHBOARD_DIST): Promise<string[]> {
     await writeFile(join(tmp, 'index.html'), page);
     await rm(out, { recursive: true, force: true });
     await mkdir(dirname(out), { recursive: true });
-    await rename(tmp, out);
+    try {
+      await rename(tmp, out);
+    } catch (err) {
+      // Another process built it at the same moment; its build is as good as ours.
+      if (!existsSync(join(out, 'index.html'))) throw err;
+      await rm(tmp, { recursive: true, force: true });
+    }
     return ['index.html', ...outputs.map((f) => `assets/${f}`)];
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
