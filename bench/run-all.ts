@@ -15,7 +15,7 @@ import { ensureWrk, flag, fmt, machine, NODE, OUT_DIR, QUICK, ROOT, type ResultR
 
 // Issue 2's figures, then other areas' benchmarks that report through lib/harness.ts,
 // then issue 3's platform figures (atoll up embedded, driven through the REST API).
-const BENCHES = ['throughput', 'cold-start', 'memory', 'streaming', 'cpu-limit', 'kv', 'deploy-latency', 'routing', 'geo', 'compression'];
+const BENCHES = ['throughput', 'cold-start', 'memory', 'streaming', 'cpu-limit', 'kv', 'deploy-latency', 'routing', 'density', 'edge-kv', 'geo', 'compression'];
 const KEPT_MARKER = '<!-- Everything below this line is kept when run-all.ts rewrites this file. -->';
 
 const only = flag('only', '').split(',').filter(Boolean);
