@@ -19,6 +19,8 @@ let pdStatus = 202;
 /** Pages still being sent by the origin (its hold not yet released). */
 const sending = new Set<string>();
 const holds: { open(): void }[] = [];
+/** Pages whose connection the worker closed before the origin finished them. */
+const cancelled: string[] = [];
 
 // Each page: its content type and chunks; HOLD stops the origin there until the test ends.
 const HOLD = Symbol('hold');
@@ -43,6 +45,7 @@ before(async () => {
       'Content-Type', page.type, 'X-Origin', 'yes', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2',
     ]);
     res.flushHeaders();
+    res.on('close', () => { if (!res.writableFinished) cancelled.push(req.url); });
     sending.add(req.url);
     for (const chunk of page.chunks) {
       if (chunk === HOLD) {
@@ -67,7 +70,9 @@ before(async () => {
   });
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  // Pages sent in waitUntil by an earlier test must not land in this one.
+  await worker.idle();
   pagerduty.requests.length = 0;
   pdStatus = 202;
 });
@@ -90,6 +95,11 @@ async function blocked(path: string, init: RequestInit = {}): Promise<any> {
   assert.equal(body, 'Forbidden\n');
   assert.equal(res.headers.get('cache-control'), 'no-store');
   assert.equal(res.headers.get('x-origin'), null, 'no origin header on the 403');
+  // The rest of the page is not wanted: the origin sees its connection closed.
+  const end = Date.now() + 10_000;
+  while (!cancelled.includes(path) && Date.now() < end) await sleep(20);
+  assert.ok(cancelled.includes(path), 'the origin request was not cancelled');
+  cancelled.splice(cancelled.indexOf(path), 1);
   const [call] = await pagerduty.waitFor(1);
   assert.equal(call.method, 'POST');
   assert.equal(call.url, '/v2/enqueue');

@@ -17,10 +17,13 @@ let worker: RunningExample;
 const behaviour: Record<string, Behaviour> = {};
 let statsHold: Promise<void> = Promise.resolve();
 const gates: { open(): void }[] = [];
+/** Requests whose connection was closed before the backend answered (cancelled). */
+const cancelled: string[] = [];
 
 function backend(name: string) {
   return async (req: Recorded, res: ServerResponse) => {
     const b = behaviour[name];
+    res.on('close', () => { if (!res.writableFinished) cancelled.push(`${name} ${req.url}`); });
     await b.hold;
     if (b.status !== 200) {
       res.writeHead(b.status, { 'content-type': 'text/plain' });
@@ -51,8 +54,11 @@ before(async () => {
   });
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  // Stats posted in waitUntil by an earlier test must not land in this one.
+  await worker.idle();
   for (const f of [gcs, b2, stats]) f.requests.length = 0;
+  cancelled.length = 0;
   statsHold = Promise.resolve();
 });
 
@@ -79,6 +85,10 @@ describe('examples/race-backends', () => {
     await gcs.waitFor(1);
     assert.deepEqual([gcs.requests[0].method, gcs.requests[0].url], ['GET', '/maps/tiles/3/4/5.png']);
     assert.deepEqual([b2.requests[0].method, b2.requests[0].url], ['GET', '/maps/tiles/3/4/5.png']);
+    // The slower request was cancelled: GCS sees its connection closed before it answers.
+    const end = Date.now() + 10_000;
+    while (!cancelled.includes('gcs /maps/tiles/3/4/5.png') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(cancelled, ['gcs /maps/tiles/3/4/5.png']);
   });
 
   test('a backend that answers first with an error loses the race to a good answer', async (t) => {
