@@ -2,7 +2,7 @@
 // path and answers as each test scripts it, and an edge (control plane on SQLite in a
 // temp folder) with one zone in front of that origin.
 
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { controlSource } from '../../src/edge/control-source.ts';
@@ -12,7 +12,7 @@ import { edgeRequest, type Reply } from '../edge/helpers.ts';
 
 export interface ScriptedReply {
   status?: number;
-  headers?: Record<string, string | string[]>;
+  headers?: OutgoingHttpHeaders;
   body?: string | Buffer;
 }
 
@@ -40,7 +40,7 @@ export async function startCountingOrigin(): Promise<CountingOrigin> {
     lastHeaders.set(path, req.headers);
     req.resume();
     req.on('end', async () => {
-      const script = scripts.get(path.split('?')[0]!) ?? (() => ({ body: `origin ${path} #${n}` }));
+      const script: Script = scripts.get(path.split('?')[0]!) ?? (() => ({ body: `origin ${path} #${n}` }));
       const r = await script(req, n, res);
       if (r === null) return;
       res.writeHead(r.status ?? 200, r.headers ?? {});

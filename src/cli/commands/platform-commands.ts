@@ -2,6 +2,7 @@
 // them (`atoll kv namespace create`: one folder per noun, one file per verb).
 
 import type { CommandSpec, GroupSpec } from '../command.ts';
+import { cachePurgeCommand } from './cache/purge.ts';
 import { deployCommand } from './deploy.ts';
 import { deploymentsStatusCommand } from './deployments/status.ts';
 import { kvBulkDeleteCommand } from './kv/bulk/delete.ts';
@@ -28,6 +29,7 @@ import { tailCommand } from './tail.ts';
 import { tokenCreateCommand } from './token/create.ts';
 import { tokenListCommand } from './token/list.ts';
 import { tokenRevokeCommand } from './token/revoke.ts';
+import { versionsDeployCommand } from './versions/deploy.ts';
 import { versionsListCommand } from './versions/list.ts';
 import { versionsViewCommand } from './versions/view.ts';
 import { whoamiCommand } from './whoami.ts';
@@ -37,7 +39,7 @@ import { zoneListCommand } from './zone/list.ts';
 
 export const PLATFORM_COMMANDS: CommandSpec[] = [
   loginCommand, whoamiCommand, deployCommand,
-  versionsListCommand, versionsViewCommand, rollbackCommand, deploymentsStatusCommand, tailCommand,
+  versionsListCommand, versionsViewCommand, versionsDeployCommand, rollbackCommand, deploymentsStatusCommand, tailCommand,
   kvNamespaceCreateCommand, kvNamespaceListCommand, kvNamespaceDeleteCommand,
   kvKeyPutCommand, kvKeyGetCommand, kvKeyListCommand, kvKeyDeleteCommand,
   kvBulkPutCommand, kvBulkDeleteCommand,
@@ -46,6 +48,7 @@ export const PLATFORM_COMMANDS: CommandSpec[] = [
   tokenCreateCommand, tokenListCommand, tokenRevokeCommand,
   zoneCreateCommand, zoneListCommand, zoneDeleteCommand,
   routeCreateCommand, routeListCommand, routeDeleteCommand,
+  cachePurgeCommand,
 ];
 
 export const PLATFORM_GROUPS: GroupSpec[] = [
@@ -60,4 +63,5 @@ export const PLATFORM_GROUPS: GroupSpec[] = [
   { name: 'token', summary: 'API tokens of your account' },
   { name: 'zone', summary: 'hostnames the edge serves, with their origins' },
   { name: 'route', summary: 'patterns that send requests to workers' },
+  { name: 'cache', summary: 'the edge cache: purge cached responses' },
 ];
