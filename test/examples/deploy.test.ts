@@ -4,21 +4,21 @@
 // bin/atoll.js runs them), as a process per example cost 3-10 s on a loaded machine;
 // test/cli/platform-deploy.test.ts covers the command as a process. Each folder
 // under examples/ with a wrangler.toml is picked up. The deploy reads a copy of the
-// example's config that differs only where a test must: third parties' URLs in [vars]
+// example whose config differs only where a test must: third parties' URLs in [vars]
 // point at a local stand-in, KV bindings at namespaces made here, no routes (the test
 // makes its own zone and route per example), and a CPU limit of at least 1,000 ms.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'smol-toml';
 import { startEmbedded, type Embedded } from '../../src/edge/embedded.ts';
 import { PLATFORM_COMMANDS, PLATFORM_GROUPS } from '../../src/cli/commands/platform-commands.ts';
 import { runProgram } from '../../src/cli/program.ts';
-import { EXAMPLES, startFake, WAIT_MS, type FakeService } from './harness.ts';
+import { EXAMPLES, ROOT, startFake, WAIT_MS, type FakeService } from './harness.ts';
 
 const examples = readdirSync(EXAMPLES, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(EXAMPLES, d.name, 'wrangler.toml')))
@@ -101,12 +101,16 @@ async function atoll(args: string[]): Promise<{ code: number; stdout: string; st
   }
 }
 
-/** The example's config for this test: stand-in URLs, namespaces made here, no routes, an absolute main. */
-async function deployConfig(name: string): Promise<string> {
-  const dir = join(EXAMPLES, name);
-  const config = parse(readFileSync(join(dir, 'wrangler.toml'), 'utf8')) as Record<string, any>;
-  // Absolute, so the bundle resolves imports (and packages) from the example's own folder.
-  if (typeof config.main === 'string') config.main = resolve(dir, config.main);
+/**
+ * A copy of the example to deploy, in the test's temp folder (beside a link to the
+ * project's node_modules, so its packages resolve as in examples/), with its
+ * wrangler.toml changed only as the header says. Paths in the config stay valid.
+ */
+async function deployCopy(name: string): Promise<string> {
+  const dir = join(root, 'projects', name);
+  cpSync(join(EXAMPLES, name), dir, { recursive: true, filter: (src) => !/[\\/]\.atoll$/.test(src) });
+  const file = join(dir, 'wrangler.toml');
+  const config = parse(readFileSync(file, 'utf8')) as Record<string, any>;
   for (const [key, value] of Object.entries((config.vars ?? {}) as Record<string, unknown>)) {
     if (typeof value === 'string' && /^https?:\/\//.test(value)) config.vars[key] = `${standIn.url}/${name}/${key.toLowerCase()}`;
   }
@@ -120,13 +124,13 @@ async function deployConfig(name: string): Promise<string> {
   // As in the harness: these tests check behaviour, not the CPU budget, and a cold
   // isolate compiling a big bundle on a loaded 2-core machine can pass 50 ms.
   config.limits = { ...config.limits, cpu_ms: Math.max(Number(config.limits?.cpu_ms ?? 0), 1000) };
-  const file = join(root, `${name}.toml`);
   writeFileSync(file, stringify(config));
   return file;
 }
 
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'atoll-examples-deploy-'));
+  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
   // One stand-in for every third party: an origin page with an ESI tag, a fragment, bytes.
   standIn = await startFake((req, res) => {
     if (req.url.startsWith('/frag')) {
@@ -160,7 +164,7 @@ describe('examples: atoll deploy to atoll up, then requests through the edge', (
     test(`examples/${name}`, async () => {
       const host = `${name}.examples.test`;
       await api('POST', '/api/v1/zones', { hostname: host, origin: standIn.url });
-      const config = await deployConfig(name);
+      const config = await deployCopy(name);
       const r = await atoll(['deploy', '-c', config, '-m', 'example test']);
       assert.equal(r.code, 0, `atoll deploy failed:\n${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout, new RegExp(`Deployed ${name}: version ver_\\w+ is serving 100%`));
