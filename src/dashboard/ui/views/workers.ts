@@ -20,21 +20,21 @@ export async function workersView(ctx: Ctx, main: HTMLElement): Promise<void> {
   const body = h('tbody');
   fill(body, rows.map(({ w, deployment, live, stats: s }) => h('tr', null,
     h('th', { scope: 'row' }, h('a', { href: `#/workers/${enc(w.name)}/code` }, w.name)),
-    h('td', null, deployment
-      ? [deployment.versions.map((v) => h('div', null, h('code', null, v.version_id), v.percentage < 100 ? ` (${v.percentage}%)` : '')),
+    h('td', { 'data-label': 'Current version' }, deployment
+      ? [deployment.versions.map((v) => h('div', null, h('code', { title: v.version_id }, v.version_id.slice(0, 16)), v.percentage < 100 ? ` (${v.percentage}%)` : '')),
         h('small', { class: 'muted' }, `${deployment.message || 'no message'} · ${fmtTime(deployment.created_at)}`)]
       : h('span', { class: 'muted' }, 'not deployed')),
-    h('td', null, live.filter((l) => l.version_id).map((l) => h('span', { class: `pill ${l.healthy ? 'ok' : 'bad'}`, title: l.detail }, l.location))),
-    h('td', { class: 'num' }, fmtNumber(s?.requests ?? 0)),
-    h('td', { class: `num ${s?.errors ? 'bad' : ''}` }, fmtNumber(s?.errors ?? 0)),
-    h('td', { class: 'num' }, s && s.requests > 0 ? `${s.cpu_ms.p50} / ${s.cpu_ms.p99}` : '–'))));
+    h('td', { 'data-label': 'Live at' }, live.filter((l) => l.version_id).map((l) => h('span', { class: `pill ${l.healthy ? 'ok' : 'bad'}`, title: l.detail }, l.location))),
+    h('td', { class: 'num', 'data-label': 'Requests' }, fmtNumber(s?.requests ?? 0)),
+    h('td', { class: `num ${s?.errors ? 'bad' : ''}`, 'data-label': 'Errors' }, fmtNumber(s?.errors ?? 0)),
+    h('td', { class: 'num', 'data-label': 'CPU p50 / p99 (ms)' }, s && s.requests > 0 ? `${s.cpu_ms.p50} / ${s.cpu_ms.p99}` : '–'))));
   fill(main,
     h('div', { class: 'page-head' },
       h('h1', null, 'Workers'),
       ctx.can('workers:write') ? h('a', { class: 'button primary', href: '#/workers/new' }, 'New worker') : null),
     workers.length === 0
       ? h('p', { class: 'muted' }, 'No workers yet.')
-      : h('div', { class: 'table-wrap' }, h('table', null,
+      : h('div', { class: 'table-wrap' }, h('table', { class: 'stack' },
         h('caption', null, 'Requests, errors and CPU time are for the last hour.'),
         h('thead', null, h('tr', null,
           h('th', { scope: 'col' }, 'Worker'), h('th', { scope: 'col' }, 'Current version'), h('th', { scope: 'col' }, 'Live at'),
