@@ -114,7 +114,7 @@ describe('examples/leak-detector', () => {
     assert.equal(await res.text(), PAGES['/clean'].chunks.join(''));
     assert.equal(res.headers.get('x-origin'), 'yes');
     assert.deepEqual(res.headers.getSetCookie(), ['a=1', 'b=2']);
-    await sleep(300);
+    await worker.idle();
     assert.equal(pagerduty.requests.length, 0, 'a Luhn-invalid number, a timestamp and a phone number are not card numbers');
   });
 
