@@ -4,13 +4,21 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { runExample, startFake, type FakeService, type RunningExample } from './harness.ts';
+import { gate, runExample, startFake, type FakeService, type RunningExample } from './harness.ts';
 
 let origin: FakeService;
 let worker: RunningExample;
+const hold = gate();
 
 before(async () => {
-  origin = await startFake((req, res) => {
+  origin = await startFake(async (req, res) => {
+    if (req.url === '/long') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.write('<p>the top of a long page</p>');
+      await hold.promise;
+      res.end('<p>the end</p>');
+      return;
+    }
     if (req.url === '/api/user') {
       res.writeHead(200, { 'content-type': 'application/json', 'x-powered-by': 'Express', server: 'nginx/1.18.0' });
       res.end('{"name":"ada"}');
@@ -38,6 +46,7 @@ before(async () => {
 });
 
 after(async () => {
+  hold.open();
   await worker?.close();
   await origin?.close();
 });
@@ -90,6 +99,18 @@ describe('examples/security-headers', () => {
     assert.equal(await res.text(), '<h1>Not here</h1>');
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(res.headers.get('x-powered-by'), null);
+  });
+
+  test('the body streams: the top of a page arrives, with the headers, before the origin has sent the rest', async () => {
+    const res = await worker.fetch('/long');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    assert.equal(new TextDecoder().decode(first.value), '<p>the top of a long page</p>');
+    hold.open();
+    let rest = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+    assert.equal(rest, '<p>the end</p>');
   });
 
   test('JSON is not HTML: no page policies, but X-Powered-By still goes and Server is set', async () => {
