@@ -19,7 +19,7 @@ export interface ModuleSource {
 /** Global that carries binary module contents during evaluation; deleted right after. */
 const BYTES_GLOBAL = '__atoll_module_bytes';
 
-function asText(m: ModuleSource): string {
+export function moduleText(m: ModuleSource): string {
   return typeof m.content === 'string' ? m.content : new TextDecoder().decode(m.content);
 }
 
@@ -32,11 +32,11 @@ function esmSource(m: ModuleSource): string {
   const key = JSON.stringify(m.name);
   switch (m.type) {
     case 'esm':
-      return asText(m);
+      return moduleText(m);
     case 'text':
-      return `export default ${JSON.stringify(asText(m))};`;
+      return `export default ${JSON.stringify(moduleText(m))};`;
     case 'json': {
-      const text = asText(m);
+      const text = moduleText(m);
       try {
         JSON.parse(text);
       } catch (err) {
@@ -51,7 +51,7 @@ function esmSource(m: ModuleSource): string {
     case 'commonjs':
       // A CommonJS module gets its own module/exports; `require` of other modules is
       // not offered (bundle npm dependencies instead, as `atoll dev` and deploy do).
-      return `const module = { exports: {} }; const exports = module.exports;\n(function (module, exports) {\n${asText(m)}\n})(module, exports);\nexport default module.exports;`;
+      return `const module = { exports: {} }; const exports = module.exports;\n(function (module, exports) {\n${moduleText(m)}\n})(module, exports);\nexport default module.exports;`;
   }
 }
 
@@ -74,7 +74,8 @@ export function resolveSpecifier(specifier: string, referrer: string, names: Set
 
 /**
  * Compiles, links and evaluates the module graph from `main`. Returns the namespace of
- * the main module (a Reference inside the isolate). Evaluation has no timeout of its
+ * the main module (a Reference inside the isolate). `onSingleModule` hears of a worker
+ * that is one ES module importing nothing: the shape the code cache can take. Evaluation has no timeout of its
  * own: the caller bounds its CPU time with the watchdog, as it does for requests.
  */
 export async function loadModules(
@@ -82,6 +83,7 @@ export async function loadModules(
   context: ivm.Context,
   modules: ModuleSource[],
   main: string,
+  onSingleModule?: (source: string, filename: string) => void,
 ): Promise<ivm.Reference<Record<string, unknown>>> {
   const byName = new Map(modules.map((m) => [m.name, m]));
   const names = new Set(byName.keys());
@@ -106,6 +108,7 @@ export async function loadModules(
     await context.global.set(BYTES_GLOBAL, new ivm.ExternalCopy(table).copyInto());
   }
   const root = compile(main);
+  if (modules.length === 1 && root.dependencySpecifiers.length === 0) onSingleModule?.(moduleText(byName.get(main)!), `file:///${main}`);
   await root.instantiate(context, (specifier, referrer) => {
     const refName = [...compiled].find(([, m]) => m === referrer)?.[0] ?? main;
     return compile(resolveSpecifier(specifier, refName, names));
@@ -122,7 +125,7 @@ export async function loadModules(
 export async function loadScript(isolate: ivm.Isolate, context: ivm.Context, module: ModuleSource): Promise<void> {
   let script: ivm.Script;
   try {
-    script = await isolate.compileScript(asText(module), { filename: `file:///${module.name}` });
+    script = await isolate.compileScript(moduleText(module), { filename: `file:///${module.name}` });
   } catch (err) {
     throw new UserError(`${module.name}: ${(err as Error).message}`, 'syntax_error');
   }

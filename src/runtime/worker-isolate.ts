@@ -10,7 +10,8 @@ import { OP_ERROR_MARK, POST_OPS } from '../shared/ops.ts';
 import { Invocation } from './invocation.ts';
 import type { HostStream } from './host-stream.ts';
 import { internalError, OpError, UserError, type Outcome } from './errors.ts';
-import { bundleBytes, loadModules, loadScript, type ModuleSource } from './modules.ts';
+import { bundleBytes, loadModules, loadScript, moduleText, type ModuleSource } from './modules.ts';
+import { cachedDataProduced, codeCacheKey, convertToScript, lookupCode, runCachedScript } from './code-cache.ts';
 import { onCatastrophe, takeIsolate } from './isolate-pool.ts';
 import { asyncOps, syncOps, type HostServices, type OpContext } from './ops/index.ts';
 import * as watchdog from './watchdog.ts';
@@ -208,10 +209,49 @@ export class WorkerIsolate implements watchdog.Watched {
     if (def.format === 'service-worker') {
       await loadScript(isolate, this.#context, main);
     } else {
-      const ns = await loadModules(isolate, this.#context, def.modules, def.mainModule);
+      const ns = await this.#loadModuleWorker();
       const setModule = (await api.get('setModule', { reference: true })) as ivm.Reference<(ns: unknown) => void>;
       await setModule.apply(undefined, [ns.derefInto()]);
     }
+  }
+
+  /**
+   * Loads a modules-format worker: from the code cache's script form when there is one
+   * (code-cache.ts), as ES modules otherwise. Dev keeps the module path: its stack traces
+   * are mapped to the user's files by bundle positions, which the script form moves.
+   */
+  async #loadModuleWorker(): Promise<ivm.Reference<Record<string, unknown>>> {
+    const { def, isolate } = this;
+    const single = !def.dev && def.modules.length === 1 && def.modules[0].type === 'esm' && def.modules[0].name === def.mainModule;
+    if (!single) return loadModules(isolate, this.#context, def.modules, def.mainModule);
+    const filename = `file:///${def.mainModule}`;
+    const source = moduleText(def.modules[0]);
+    const key = codeCacheKey(source, filename);
+    const cached = await runCachedScript(isolate, this.#context, key, filename);
+    return cached ?? loadModules(isolate, this.#context, def.modules, def.mainModule, () => void convertToScript(key, source, filename));
+  }
+
+  /**
+   * Derives what the code cache needs for this worker ahead of its first request (at
+   * upload or deploy), without keeping an isolate: the script form, then the cached data
+   * from one throwaway isolate that runs the top level. A no-op for workers the cache
+   * cannot take.
+   */
+  static async prepareCode(def: WorkerDefinition, services: HostServices): Promise<void> {
+    const m = def.modules[0];
+    if (def.dev || def.format !== 'modules' || def.modules.length !== 1 || m.type !== 'esm' || m.name !== def.mainModule) return;
+    const filename = `file:///${def.mainModule}`;
+    const source = moduleText(m);
+    const key = codeCacheKey(source, filename);
+    if (!lookupCode(key)) {
+      // The module path checks the source (syntax, imports) and starts the conversion.
+      (await WorkerIsolate.create(def, services)).dispose();
+      await convertToScript(key, source, filename);
+    }
+    if (lookupCode(key)?.data !== null) return;
+    const second = await WorkerIsolate.create(def, services);
+    await cachedDataProduced(key);
+    second.dispose();
   }
 
   /** Starts an invocation for an incoming request. */

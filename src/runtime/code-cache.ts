@@ -1,0 +1,204 @@
+// A V8 code cache for tenant code. isolated-vm consumes cached data only for scripts
+// (compileModule ignores it: it never asks V8 to consume), so a worker that is one ES
+// module with no imports also gets a script form: esbuild rewrites its exports into an
+// object the script evaluates to. The first isolate of a bundle loads it as a module and
+// derives the script form in the background; a later one runs the script form and, once
+// its top level has run, compiles the same source again in that isolate to produce the
+// cache, which then holds the functions the top level compiled too; every later isolate
+// compiles from it (docs/architecture.md, "Code cache"; bench/RESULTS.md has the figures).
+//
+// Safety: entries are keyed by a SHA-256 of the exact source, its filename and the
+// engine (V8 and isolated-vm versions, the V8 flags atoll sets), because V8's own check
+// of cached data only compares the source's length: a tenant gets compiled code only for
+// byte-identical source. V8 still verifies versions and flags and may reject the data
+// (`cachedDataRejected`): the entry is dropped and produced again. On disk each file
+// carries a SHA-256 of its contents and is ignored when it does not match.
+
+import ivm from 'isolated-vm';
+import { transform } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { WASM_MAX_PAGES } from '../shared/ops.ts';
+
+const IVM_VERSION = (createRequire(import.meta.url)('isolated-vm/package.json') as { version: string }).version;
+const ENGINE = `v8 ${process.versions.v8}; isolated-vm ${IVM_VERSION}; --wasm-max-mem-pages=${WASM_MAX_PAGES}`;
+/** The name the script form's value is first bound to by esbuild; stripped before use. */
+const GLOBAL_NAME = '__atoll_exports';
+/** Cached data and script forms kept in memory, least recently used dropped first. */
+const MAX_MEMORY_BYTES = 64 * 1024 * 1024;
+
+interface Entry {
+  /** The script form: strict, evaluates to the module's exports object. */
+  code: string;
+  data: Uint8Array | null;
+}
+
+const entries = new Map<string, Entry>();
+let memoryBytes = 0;
+/** Keys whose module cannot become a script (top-level await, import.meta, ...). */
+const unfit = new Set<string>();
+const converting = new Map<string, Promise<void>>();
+const producing = new Map<string, Promise<void>>();
+let dir: string | null = null;
+
+/** Keeps the cache on disk under `path` too (the edge's data folder), or in memory only. */
+export function setCodeCacheDir(path: string | null): void {
+  dir = path;
+  if (dir) mkdirSync(dir, { recursive: true });
+}
+
+export function codeCacheKey(source: string, filename: string): string {
+  return createHash('sha256').update(ENGINE).update('\0').update(filename).update('\0').update(source).digest('hex');
+}
+
+function sizeOf(e: Entry): number {
+  return e.code.length * 2 + (e.data?.byteLength ?? 0);
+}
+
+function remember(key: string, e: Entry): void {
+  const old = entries.get(key);
+  if (old) {
+    memoryBytes -= sizeOf(old);
+    entries.delete(key);
+  }
+  entries.set(key, e);
+  memoryBytes += sizeOf(e);
+  for (const [k, v] of entries) {
+    if (memoryBytes <= MAX_MEMORY_BYTES) break;
+    entries.delete(k);
+    memoryBytes -= sizeOf(v);
+  }
+}
+
+// On disk: 32 bytes of SHA-256 over (key, contents), then the contents.
+function writeFile(key: string, ext: string, contents: Uint8Array): void {
+  if (!dir) return;
+  const file = join(dir, `${key}.${ext}`);
+  const digest = createHash('sha256').update(key).update(contents).digest();
+  try {
+    writeFileSync(`${file}.tmp`, Buffer.concat([digest, contents]));
+    renameSync(`${file}.tmp`, file);
+  } catch {
+    // A full or read-only disk costs only the cache.
+  }
+}
+
+function readFile(key: string, ext: string): Uint8Array | null {
+  if (!dir) return null;
+  let raw: Buffer;
+  try {
+    raw = readFileSync(join(dir, `${key}.${ext}`));
+  } catch {
+    return null;
+  }
+  if (raw.byteLength < 32) return null;
+  const contents = raw.subarray(32);
+  const digest = createHash('sha256').update(key).update(contents).digest();
+  return digest.equals(raw.subarray(0, 32)) ? contents : null;
+}
+
+/** The script form and cached data for `key`, from memory or disk; null if there is no script form yet. */
+export function lookupCode(key: string): Entry | null {
+  const hit = entries.get(key);
+  if (hit) {
+    remember(key, hit);
+    return hit;
+  }
+  const code = readFile(key, 'js');
+  if (!code) return null;
+  const e: Entry = { code: Buffer.from(code).toString('utf8'), data: readFile(key, 'v8') };
+  remember(key, e);
+  return e;
+}
+
+/** Settles once the cached data an isolate is producing for `key` is stored (or failed). */
+export function cachedDataProduced(key: string): Promise<void> {
+  return producing.get(key) ?? Promise.resolve();
+}
+
+/** Stores the cached data V8 produced from the script form of `key`. */
+export function storeCachedData(key: string, data: Uint8Array): void {
+  const e = entries.get(key);
+  if (!e) return;
+  remember(key, { code: e.code, data });
+  writeFile(key, 'v8', data);
+}
+
+/** V8 refused the cached data of `key` (another V8 or flags): forget it, so it is produced again. */
+export function dropCachedData(key: string): void {
+  const e = entries.get(key);
+  if (e) remember(key, { code: e.code, data: null });
+}
+
+/**
+ * Derives the script form of a single ES module with no imports (esbuild, in its own
+ * process) and stores it under `key`; once per key. Sources esbuild cannot express as
+ * a script without changing meaning (top-level await; import.meta, which it would
+ * empty; anything it warns about) are left to the module path.
+ */
+export function convertToScript(key: string, source: string, filename: string): Promise<void> {
+  if (entries.has(key) || unfit.has(key)) return Promise.resolve();
+  let pending = converting.get(key);
+  if (pending) return pending;
+  pending = transform(source, {
+    format: 'iife',
+    globalName: GLOBAL_NAME,
+    target: 'esnext',
+    charset: 'utf8',
+    sourcefile: filename,
+    logLevel: 'silent',
+  }).then((out) => {
+    const prefix = `var ${GLOBAL_NAME} = `;
+    if (out.warnings.length > 0 || !out.code.startsWith(prefix)) {
+      unfit.add(key);
+      return;
+    }
+    // ES modules are strict code; the script's completion value is the exports object.
+    const code = `"use strict";${out.code.slice(prefix.length)}`;
+    remember(key, { code, data: null });
+    writeFile(key, 'js', Buffer.from(code, 'utf8'));
+  }, () => {
+    unfit.add(key);
+  }).finally(() => converting.delete(key));
+  converting.set(key, pending);
+  return pending;
+}
+
+/**
+ * Runs the worker's script form in `context` and returns its exports object, or null
+ * when there is no script form for this source yet. Compiles with the cached data when
+ * there is some; otherwise (or when V8 rejects it) produces it in the background, after
+ * the top level ran, so that it holds the functions the top level compiled.
+ */
+export async function runCachedScript(isolate: ivm.Isolate, context: ivm.Context, key: string, filename: string): Promise<ivm.Reference<Record<string, unknown>> | null> {
+  const e = lookupCode(key);
+  if (!e) return null;
+  let script: ivm.Script;
+  try {
+    script = await isolate.compileScript(e.code, {
+      filename,
+      ...(e.data && { cachedData: new ivm.ExternalCopy(e.data.buffer.slice(e.data.byteOffset, e.data.byteOffset + e.data.byteLength) as ArrayBuffer) }),
+    });
+  } catch {
+    // The module compiled, so its script form should too: if not, it stays a module.
+    entries.delete(key);
+    unfit.add(key);
+    return null;
+  }
+  const rejected = e.data !== null && (script as ivm.Script & { cachedDataRejected?: boolean }).cachedDataRejected === true;
+  if (rejected) dropCachedData(key);
+  const exports = (await script.run(context, { reference: true, release: true })) as ivm.Reference<Record<string, unknown>>;
+  if (e.data === null || rejected) {
+    // The same source again in the same isolate comes out of V8's compilation cache,
+    // with every function the top level compiled: that is the data worth keeping.
+    const produced = isolate.compileScript(e.code, { filename, produceCachedData: true }).then((again) => {
+      const data = (again as ivm.Script & ivm.CachedDataResult).cachedData?.copy();
+      again.release();
+      if (data) storeCachedData(key, new Uint8Array(data));
+    }, () => {}).finally(() => producing.delete(key));
+    producing.set(key, produced);
+  }
+  return exports;
+}
