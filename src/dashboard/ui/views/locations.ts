@@ -1,4 +1,6 @@
-// Locations: each location's health and the version of each worker it serves.
+// Locations: each location's health and the version of each worker it serves. The
+// operator's admins also see every edge node, with the problems it reports (records it
+// could not read, bundles it refused), from GET /api/v1/locations.
 
 import { enc, get } from '../api.ts';
 import { fill, h } from '../dom.ts';
@@ -6,7 +8,32 @@ import { workerLocations } from '../locations.ts';
 import type { Ctx } from '../main.ts';
 import type { Deployment, LocationState } from '../types.ts';
 
-export async function locationsView(_ctx: Ctx, main: HTMLElement): Promise<void> {
+interface NodeInfo {
+  location: string;
+  node: string;
+  healthy: boolean;
+  connected: boolean;
+  last_seen: number | string;
+  workers: number;
+  problems: { code: string; subject: string; message: string }[];
+}
+
+function nodesSection(nodes: NodeInfo[]): HTMLElement {
+  return h('section', { class: 'card', 'aria-labelledby': 'nodes-title' },
+    h('h2', { id: 'nodes-title' }, 'Edge nodes'),
+    nodes.length === 0 ? h('p', { class: 'muted' }, 'No edge node has reported.') : h('div', { class: 'table-wrap' }, h('table', null,
+      h('thead', null, h('tr', null, ['Node', 'Location', 'Health', 'Workers', 'Last report', 'Problems'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', null, nodes.map((n) => h('tr', null,
+        h('th', { scope: 'row' }, n.node),
+        h('td', null, n.location),
+        h('td', null, h('span', { class: `pill ${n.healthy ? 'ok' : 'bad'}` }, n.healthy ? 'healthy' : 'unhealthy'), n.connected ? '' : ' serving its local copy'),
+        h('td', { class: 'num' }, n.workers),
+        h('td', null, new Date(n.last_seen).toLocaleTimeString()),
+        h('td', null, n.problems.length === 0 ? h('span', { class: 'muted' }, 'none')
+          : h('ul', { class: 'plain' }, n.problems.map((p) => h('li', null, h('code', null, p.code), ` ${p.subject}: ${p.message}`))))))))));
+}
+
+export async function locationsView(ctx: Ctx, main: HTMLElement): Promise<void> {
   const { workers } = await get<{ workers: { name: string }[] }>('/api/v1/workers');
   const byLocation = new Map<string, { healthy: boolean; detail: string; workers: { worker: string; version: string | null }[] }>();
   await Promise.all(workers.map(async (w) => {
@@ -19,8 +46,10 @@ export async function locationsView(_ctx: Ctx, main: HTMLElement): Promise<void>
       byLocation.set(s.location, entry);
     }
   }));
+  const nodes = ctx.session.account?.operator && ctx.can('admin') ? (await get<{ locations: NodeInfo[] }>('/api/v1/locations').catch(() => null))?.locations ?? null : null;
   fill(main,
     h('h1', null, 'Locations'),
+    nodes ? nodesSection(nodes) : null,
     byLocation.size === 0 ? h('p', { class: 'muted' }, 'No location serves a worker yet.') : null,
     [...byLocation].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, l]) => h('section', { class: 'card', 'aria-label': `Location ${name}` },
       h('h2', null, name, ' ', h('span', { class: `pill ${l.healthy ? 'ok' : 'bad'}` }, l.healthy ? 'healthy' : 'unhealthy')),
