@@ -19,7 +19,7 @@ export default {
     const decoder = new TextDecoder();
     const chunks = [];
     // The end of what was scanned, kept so a secret split across two chunks is found.
-    const overlap = Math.max(env.CANARY.length, 40);
+    const overlap = Math.max(env.CANARY?.length ?? 0, 40);
     let tail = '';
     for (;;) {
       const { done, value } = await reader.read();
