@@ -149,8 +149,24 @@ export async function draftForm(body: Record<string, unknown>, today: string): P
   return form;
 }
 
+/** Previews running at once in this process; each holds an isolate (up to its heap limit). */
+export const MAX_PREVIEWS = 4;
+let running = 0;
+
 /** Checks the draft and runs `request` through it once, in an isolate of its own. */
 export async function runPreview(deps: PreviewDeps, accountId: string, worker: string, body: Record<string, unknown>): Promise<PreviewResult> {
+  if (running >= MAX_PREVIEWS) {
+    throw new ApiError(429, 'too_many_previews', `${MAX_PREVIEWS} previews are running on this control plane; try again in a few seconds`);
+  }
+  running++;
+  try {
+    return await checkAndRun(deps, accountId, worker, body);
+  } finally {
+    running--;
+  }
+}
+
+async function checkAndRun(deps: PreviewDeps, accountId: string, worker: string, body: Record<string, unknown>): Promise<PreviewResult> {
   const request = parsePreviewRequest(body.request);
   const today = new Date(deps.now()).toISOString().slice(0, 10);
   const upload = await readUpload(await draftForm(body, today), deps.bundleLimit, deps.now());

@@ -90,6 +90,14 @@ describe('POST /api/v1/workers/:name/preview', () => {
     assertError(await h.call('POST', '/api/v1/workers/Bad Name/preview', { json: draft('export default {}') }), 400, 'invalid_worker_name');
   });
 
+  test('at most 4 previews run at once; the fifth is told to retry', async () => {
+    const slow = draft('export default { async fetch() { await new Promise((r) => setTimeout(r, 3000)); return new Response("slow"); } };', { url: '/' });
+    const replies = await Promise.all(Array.from({ length: 5 }, () => h.call('POST', '/api/v1/workers/slow/preview', { json: slow })));
+    assert.deepEqual(replies.map((r) => r.status).sort(), [200, 200, 200, 200, 429]);
+    assertError(replies.find((r) => r.status === 429)!, 429, 'too_many_previews', 'try again');
+    assert.equal((await h.call('POST', '/api/v1/workers/slow/preview', { json: draft('export default { fetch() { return new Response("ok") } };') })).body.response.body, 'ok');
+  });
+
   test('needs workers:write', async () => {
     const ro = await h.call('POST', '/api/v1/tokens', { json: { name: 'ro', scopes: ['workers:read'] } });
     assertError(await h.call('POST', '/api/v1/workers/x/preview', { token: ro.body.token, json: draft('export default {}') }), 403, 'forbidden', 'workers:write');
