@@ -16,7 +16,7 @@ import { ensureWrk, flag, fmt, machine, NODE, OUT_DIR, QUICK, ROOT, type ResultR
 // Issue 2's figures, then other areas' benchmarks that report through lib/harness.ts,
 // then issue 3's platform figures (atoll up embedded, driven through the REST API),
 // then issue 6's distributed mode (real nats-server, atoll control and atoll edge processes).
-const BENCHES = ['throughput', 'cold-start', 'memory', 'streaming', 'cpu-limit', 'kv', 'deploy-latency', 'routing', 'density', 'edge-kv', 'geo', 'compression', 'cluster-propagation', 'cluster-cold-restart', 'cluster-throughput'];
+const BENCHES = ['throughput', 'cold-start', 'memory', 'streaming', 'cpu-limit', 'kv', 'deploy-latency', 'routing', 'density', 'edge-kv', 'geo', 'compression', 'cache', 'cluster-propagation', 'cluster-cold-restart', 'cluster-throughput'];
 const KEPT_MARKER = '<!-- Everything below this line is kept when run-all.ts rewrites this file. -->';
 
 const only = flag('only', '').split(',').filter(Boolean);
