@@ -50,7 +50,11 @@ function forwardHeaders(raw: string[], skip: Set<string>): string[] {
 /** The 502 for an origin that did not answer (or answered what cannot be forwarded). */
 export function originUnreachable(zone: EdgeZone, res: ServerResponse, err: Error, what?: string): void {
   if (what) plain(res, 502, `The origin of zone "${zone.hostname}" ${what}: ${err.message}\n`);
-  else plain(res, 502, `The origin of zone "${zone.hostname}" (${new URL(zone.origin).origin}) did not answer: ${(err as NodeJS.ErrnoException).code ?? err.message}. Check the zone's origin URL.\n`);
+  else {
+    // A socket error carries its code; the outbound fetch's error names it in its message.
+    const code = (err as NodeJS.ErrnoException).code ?? /\b(E[A-Z_]{3,})\b/.exec(err.message)?.[1] ?? err.message;
+    plain(res, 502, `The origin of zone "${zone.hostname}" (${new URL(zone.origin).origin}) did not answer: ${code}. Check the zone's origin URL.\n`);
+  }
 }
 
 /**
