@@ -196,6 +196,44 @@ describe('dashboard in a browser', () => {
     await page.getByRole('row', { name: /greet/ }).waitFor();
   });
 
+  test('keyboard: sign in and open a worker without a mouse; every control on the main screens is labelled', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const kb = await context.newPage();
+      kb.setDefaultTimeout(UI_TIMEOUT);
+      await kb.goto(`${up.api}/dashboard/`);
+      await kb.getByLabel('API token').waitFor();
+      await kb.keyboard.type(up.token);
+      await kb.keyboard.press('Enter');
+      await kb.getByRole('heading', { name: 'Workers' }).waitFor();
+      let reached = false;
+      for (let i = 0; i < 40 && !reached; i++) {
+        await kb.keyboard.press('Tab');
+        reached = await kb.evaluate(() => document.activeElement?.textContent === 'greet');
+      }
+      assert.ok(reached, 'Tab reaches the link to the worker');
+      await kb.keyboard.press('Enter');
+      await kb.locator('.cm-content').waitFor();
+
+      const unlabelled = () => kb.evaluate(() => [...document.querySelectorAll('input, select, textarea, button, a[href], [contenteditable="true"]')]
+        .filter((el) => (el as HTMLElement).offsetParent !== null)
+        .filter((el) => {
+          const labels = (el as HTMLInputElement).labels;
+          const name = el.getAttribute('aria-label') ?? el.getAttribute('aria-labelledby') ?? (labels && labels.length > 0 ? labels[0]!.textContent : null) ?? (el.matches('button, a') ? el.textContent : null);
+          return !name || name.trim() === '';
+        })
+        .map((el) => el.outerHTML.slice(0, 120)));
+      for (const route of ['/', '/workers/greet/code', '/workers/greet/versions', '/workers/greet/settings', '/workers/greet/logs', '/workers/greet/metrics', '/kv', '/locations']) {
+        await open(kb, up, route);
+        await kb.locator('main h1, main h2').first().waitFor();
+        await kb.waitForLoadState('networkidle').catch(() => {});
+        assert.deepEqual(await unlabelled(), [], `unlabelled controls on ${route}`);
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a read-only token sees no Deploy button', async () => {
     const made = await fetch(`${up.api}/api/v1/tokens`, {
       method: 'POST', headers: { authorization: `Bearer ${up.token}`, 'content-type': 'application/json' },

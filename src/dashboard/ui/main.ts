@@ -93,6 +93,11 @@ async function render(): Promise<void> {
 }
 
 window.addEventListener('hashchange', () => void render());
+// The skip link moves focus to the content; as a plain #main link it would be taken for a route.
+document.querySelector('a.skip')?.addEventListener('click', (e) => {
+  e.preventDefault();
+  document.getElementById('main')?.focus();
+});
 
 (async () => {
   try {
