@@ -3,7 +3,7 @@
 // builds a stream) or a ReadableStream. `.body` turns known bytes into a stream on demand.
 
 import type { BodyRef } from '../shared/ops.ts';
-import { ReadableStream } from './streams.ts';
+import { fixedLengthOf, ReadableStream } from './streams.ts';
 import { exportReadable, hostReadable } from './internal/stream-bridge.ts';
 import { hostAsync, hostSync } from './internal/bridge.ts';
 import { URLSearchParams } from './url.ts';
@@ -237,7 +237,8 @@ export function takeBodyRef(body: Body, passthrough = false): BodyRef {
     return { stream: src.id };
   }
   if (s.stream) {
-    const ref = { stream: exportReadable(s.stream) };
+    const length = fixedLengthOf(s.stream);
+    const ref = length === undefined ? { stream: exportReadable(s.stream) } : { stream: exportReadable(s.stream), length };
     s.consumed = true;
     return ref;
   }

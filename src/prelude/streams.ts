@@ -15,6 +15,7 @@ import {
 } from 'web-streams-polyfill';
 import { byteChunk } from './internal/byte-chunk.ts';
 import { PromiseCtor, RangeErrorCtor, TypeErrorCtor } from './internal/primordials.ts';
+import { SafeWeakMap } from './internal/safe-collections.ts';
 
 export {
   ReadableStream,
@@ -136,7 +137,15 @@ function highWaterMarkOf(options: unknown, what: string): number {
 }
 
 // Overridden accessors hide the base class's own pair, which stays unused.
-const pipes = new WeakMap<object, BytePipe>();
+const pipes = new SafeWeakMap<object, BytePipe>();
+// The readable side of each FixedLengthStream, with its length: a response whose body
+// it is goes out with that Content-Length instead of chunked, as on Workers.
+const fixedLengths = new SafeWeakMap<object, number>();
+
+/** The length a FixedLengthStream promised for this readable, or undefined. */
+export function fixedLengthOf(readable: object): number | undefined {
+  return fixedLengths.get(readable);
+}
 
 /** A TransformStream that passes bytes through unchanged; its readable side is a byte stream. */
 export class IdentityTransformStream extends TransformStream<ArrayBuffer | ArrayBufferView, Uint8Array> {
@@ -159,7 +168,9 @@ export class FixedLengthStream extends IdentityTransformStream {
       throw new RangeErrorCtor("Failed to construct 'FixedLengthStream': expectedLength must be a non-negative integer.");
     }
     super(options);
-    pipes.set(this, bytePipe(highWaterMarkOf(options, 'FixedLengthStream'), n));
+    const pipe = bytePipe(highWaterMarkOf(options, 'FixedLengthStream'), n);
+    pipes.set(this, pipe);
+    fixedLengths.set(pipe.readable, n);
   }
 
   get [Symbol.toStringTag](): string { return 'FixedLengthStream'; }

@@ -308,7 +308,9 @@ async function writeResponse(worker: WorkerIsolate, inv: Invocation, req: Incomi
     } else if ('bytes' in head.body) {
       writeHead(res, head, head.body.bytes.byteLength);
     } else {
-      writeHead(res, head, null);
+      // A FixedLengthStream's length, when the prelude reports a sane one.
+      const length = head.body.length;
+      writeHead(res, head, Number.isSafeInteger(length) && length! >= 0 ? length! : null);
       // A stream that does not match the Content-Length it was sent with cuts the
       // connection, instead of leaving the client waiting for bytes that never come.
       res.strictContentLength = true;

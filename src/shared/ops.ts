@@ -16,7 +16,8 @@
 export type HeaderList = [string, string][];
 
 /** The body of a message crossing the bridge: none, all bytes at once, or a stream id. */
-export type BodyRef = null | { bytes: Uint8Array } | { stream: number };
+/** A stream's `length` is set when a FixedLengthStream promised it: the Content-Length to send. */
+export type BodyRef = null | { bytes: Uint8Array } | { stream: number; length?: number };
 
 export interface RequestInit_ {
   method: string;

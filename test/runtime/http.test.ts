@@ -332,3 +332,30 @@ test('http: request body: a worker that cancels the body still gets its response
     await s.close();
   }
 });
+
+test('http: a FixedLengthStream body goes out with its Content-Length, not chunked; one that falls short cuts the connection', async () => {
+  const s = await serve(`export default { fetch(request) {
+    const short = new URL(request.url).pathname === '/short';
+    const { readable, writable } = new FixedLengthStream(11);
+    const w = writable.getWriter();
+    (async () => {
+      await w.write(new TextEncoder().encode('hello '));
+      if (short) { await w.abort(new Error('gave up')); return; }
+      await w.write(new TextEncoder().encode('world'));
+      await w.close();
+    })();
+    return new Response(readable, { headers: { 'content-type': 'text/plain' } });
+  } };`);
+  try {
+    // identity: a response compressed for the client has no length known in advance.
+    const res = await fetch(`${s.url}/`, { headers: { 'accept-encoding': 'identity' } });
+    assert.equal(res.headers.get('content-length'), '11');
+    assert.equal(res.headers.get('transfer-encoding'), null);
+    assert.equal(await res.text(), 'hello world');
+    await assert.rejects(async () => (await fetch(`${s.url}/short`)).text(), /fetch failed|terminated|other side closed|premature close/i);
+    // The server keeps serving after the cut connection.
+    assert.equal(await (await fetch(`${s.url}/`)).text(), 'hello world');
+  } finally {
+    await s.close();
+  }
+});
