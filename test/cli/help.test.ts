@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import { runCli } from '../dev/spawn-cli.ts';
 
-for (const args of [['--help'], ['dev', '--help'], ['up', '--help']]) {
+for (const args of [['--help'], ['dev', '--help'], ['up', '--help'], ['control', '--help'], ['edge', '--help']]) {
   test(`atoll ${args.join(' ')}: prints the help text`, async (t) => {
     const r = await runCli(args);
     t.assert.equal(r.code, 0);

@@ -78,7 +78,7 @@ export const deployCommand: CommandSpec = platformCommand({
     { flags: '-e, --env <name>', help: 'use the config\'s [env.NAME] section, as wrangler does' },
     { flags: '--compatibility-date <date>', help: 'YYYY-MM-DD (default: compatibility_date in the config)' },
     { flags: '-m, --message <text>', help: 'a note kept with the version and the deployment' },
-    { flags: '--wait-timeout <seconds>', help: 'wait this long for every healthy edge location to serve the new version (default 30; 0: do not wait)', parse: integerIn(0, 3600, 'seconds'), default: 30 },
+    { flags: '--wait-timeout <seconds>', help: 'seconds to wait for every healthy edge location to serve the new version (0: do not wait)', parse: integerIn(0, 3600, 'seconds'), default: 30 },
     JSON_OPTION,
   ],
   examples: [
