@@ -9,6 +9,7 @@
 // makes its own zone and route per example), and a CPU limit of at least 1,000 ms.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,18 @@ const FIRST_LOOK: Record<string, { path?: string; check(r: EdgeAnswer): void; ag
   },
   'edge-side-includes': { check: (r) => { assert.equal(r.status, 200); assert.match(r.body, /<p>fragment \/frag<\/p>/); } },
   'lava-millions': { check: (r) => { assert.equal(r.status, 200); assert.match(r.body, /Mega Ball: <b>\d+<\/b>/); } },
+  'pdf-generate': { check: (r) => { assert.equal(r.status, 200); assert.equal(r.headers['content-type'], 'application/pdf'); assert.ok(r.body.startsWith('%PDF-')); } },
+  'pdf-watermark': { check: (r) => { assert.equal(r.status, 401); assert.equal(r.headers['www-authenticate'], 'Bearer realm="books"'); } },
+  'sign-binary': { path: '/downloads/tool.bin', check: (r) => { assert.equal(r.status, 401); assert.equal(r.headers['www-authenticate'], 'Bearer realm="downloads"'); } },
+  'ab-test': { check: (r) => { assert.equal(r.status, 200); assert.match(String(r.headers['set-cookie']), /^ab-home=[ab];/); } },
+  'kv-site': { path: '/api/flags', check: (r) => { assert.equal(r.status, 200); assert.equal(r.body, '{}'); } },
+  // Both WebAssembly modules are instantiated at the top level: an answer means they loaded.
+  wasm: { path: '/crc32', check: (r) => { assert.equal(r.status, 405); assert.equal(r.headers.allow, 'POST'); } },
+  'hono-app': { path: '/api/health', check: (r) => { assert.equal(r.status, 200); assert.equal(r.body, '{"ok":true}'); assert.ok(r.headers['x-request-id']); } },
+  'itty-router-app': { path: '/api/health', check: (r) => { assert.equal(r.status, 200); assert.equal(r.body, '{"ok":true}'); assert.ok(r.headers['x-request-id']); } },
+  // The stand-in's page has no <head> or <body> for the banner and script to go into.
+  'html-rewriter': { check: (r) => { assert.equal(r.status, 200); assert.match(r.body, /^<!doctype html><p>Hello from the stand-in\.<\/p>/); } },
+  'drone-coordination': { path: '/dogs/rex', check: (r) => { assert.equal(r.status, 404); assert.match(r.body, /no recent position for rex/); } },
 };
 
 let up: Embedded;
@@ -109,6 +122,8 @@ async function atoll(args: string[]): Promise<{ code: number; stdout: string; st
 async function deployCopy(name: string): Promise<string> {
   const dir = join(root, 'projects', name);
   cpSync(join(EXAMPLES, name), dir, { recursive: true, filter: (src) => !/[\\/]\.atoll$/.test(src) });
+  // An example with a build step (examples/wasm assembles its .wat) is built first, as its README says.
+  if (existsSync(join(dir, 'build.mjs'))) execFileSync(process.execPath, [join(dir, 'build.mjs')], { stdio: 'pipe' });
   const file = join(dir, 'wrangler.toml');
   const config = parse(readFileSync(file, 'utf8')) as Record<string, any>;
   for (const [key, value] of Object.entries((config.vars ?? {}) as Record<string, unknown>)) {
