@@ -150,6 +150,31 @@ describe('dashboard in a browser', () => {
     assert.equal(((await r.json()) as { response: { body: string } }).response.body, 's3cret-value');
   });
 
+  test('settings: a variable and a CPU limit make a new version; cron triggers are saved', async () => {
+    await open(page, up, '/workers/greet/settings');
+    await page.getByRole('button', { name: 'Add variable' }).click();
+    await page.getByLabel(/Variable \d+ name/).last().fill('GREETING');
+    await page.getByLabel(/Variable \d+ value/).last().fill('hola');
+    await page.getByLabel('CPU ms per request').fill('75');
+    await page.getByLabel('Message', { exact: true }).fill('greeting var');
+    await page.getByRole('button', { name: 'Save as a new version and deploy' }).click();
+    await page.getByText(/Saved and deployed as ver_/).waitFor();
+    const auth = { authorization: `Bearer ${up.token}` };
+    const { versions } = await (await fetch(`${up.api}/api/v1/workers/greet/versions`, { headers: auth })).json() as { versions: { message: string; bindings: unknown[]; limits: unknown }[] };
+    assert.equal(versions[0]!.message, 'greeting var');
+    assert.deepEqual(versions[0]!.bindings, [{ type: 'plain_text', name: 'GREETING', text: 'hola' }]);
+    assert.deepEqual(versions[0]!.limits, { cpu_ms: 75 });
+    await edgeSays(up, '/greet/d', 'v1 /greet/d');
+
+    await page.getByLabel('Cron expressions').fill('*/5 * * * *');
+    await page.getByRole('button', { name: 'Save triggers' }).click();
+    await page.getByText('Saved 1 trigger.').waitFor();
+    await page.getByText(/\*\/5 \* \* \* \* next run/).waitFor();
+    await page.getByLabel('Cron expressions').fill('61 * * * *');
+    await page.getByRole('button', { name: 'Save triggers' }).click();
+    await page.getByText(/invalid_cron: .*61/).waitFor();
+  });
+
   test('KV browser: make a key, find it, edit its value and metadata', async () => {
     await page.getByRole('link', { name: 'KV' }).click();
     await page.getByLabel('New namespace title').fill('demo-ns');
