@@ -8,6 +8,8 @@ import { UserError } from '../../runtime/errors.ts';
 import type { CommandSpec } from '../command.ts';
 import { integerIn, ipAddress, locationId, port } from '../values.ts';
 
+const MiB = 1024 * 1024;
+
 function log(fields: Record<string, unknown>): void {
   const line = `${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`;
   if (fields.level === 'error' || fields.level === 'warn' || fields.level === 'fatal') process.stderr.write(line);
@@ -46,6 +48,8 @@ export const upCommand: CommandSpec = {
     { flags: '--max-isolates <n>', help: `isolates kept warm before the least recently used go (default ${DEFAULT_MAX_ISOLATES})`, parse: integerIn(1, 1_000_000, 'isolates') },
     { flags: '--allow-private-fetch', help: 'let workers fetch loopback and private addresses (zone origins always may)' },
     { flags: '--trust-forwarded-for', help: 'take client addresses from X-Forwarded-For, only behind a proxy you run (default: $ATOLL_TRUST_FORWARDED_FOR, true or false, else false)' },
+    { flags: '--cache-memory-mb <n>', help: 'the edge cache\'s memory tier, MiB (default: $ATOLL_CACHE_MEMORY_MB, else 64)', parse: integerIn(1, 1_048_576, 'MiB') },
+    { flags: '--cache-disk-mb <n>', help: 'the edge cache\'s disk tier under DATA/cache, MiB (default: $ATOLL_CACHE_DISK_MB, else 1024)', parse: integerIn(1, 16_777_216, 'MiB') },
   ],
   examples: [
     { command: 'up', explain: 'start the platform; the first start prints the admin API token once' },
@@ -60,6 +64,10 @@ export const upCommand: CommandSpec = {
       location: o.location,
       maxIsolates: o.maxIsolates,
       allowPrivateFetch: o.allowPrivateFetch === true,
+      cache: {
+        maxMemoryBytes: setting<number>(o.cacheMemoryMb, 'ATOLL_CACHE_MEMORY_MB', integerIn(1, 1_048_576, 'MiB'), 64) * MiB,
+        maxDiskBytes: setting<number>(o.cacheDiskMb, 'ATOLL_CACHE_DISK_MB', integerIn(1, 16_777_216, 'MiB'), 1024) * MiB,
+      },
       trustForwardedFor: setting<boolean>(o.trustForwardedFor, 'ATOLL_TRUST_FORWARDED_FOR', flag, false),
       log,
     });
