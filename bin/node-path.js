@@ -13,10 +13,19 @@ export function nodeBinary() {
   }
 }
 
+/** True when atoll is an installed package (its .ts sources under some node_modules). */
+export const installed = new URL('../', import.meta.url).pathname.includes('/node_modules/');
+
+/** The flags every atoll process starts with. */
+export function nodeFlags() {
+  // Node does not strip types under node_modules; bin/strip-types.js does for atoll's own files.
+  return ['--no-node-snapshot', ...(installed ? ['--import', new URL('./strip-types.js', import.meta.url).href] : [])];
+}
+
 /** Runs `args` under Node 24 with the flags isolated-vm needs; exits with its code. */
 export async function exec(args) {
   const { spawn } = await import('node:child_process');
-  const child = spawn(nodeBinary(), ['--no-node-snapshot', ...args], { stdio: 'inherit' });
+  const child = spawn(nodeBinary(), [...nodeFlags(), ...args], { stdio: 'inherit' });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
     if (signal) process.kill(process.pid, signal);
