@@ -44,6 +44,12 @@ export interface NatsServerSpec {
   };
   /** Port on which leaf nodes (one per location, optional) connect to this server. */
   leafnodePort?: number;
+  /**
+   * JetStream domain of the hub cluster, the same on all its servers. Leaf nodes need
+   * it: nats-server denies JetStream API traffic across a leaf connection unless the
+   * leaf maps it to a named domain (NatsLeafSpec.hubDomain).
+   */
+  jetstreamDomain?: string;
   /** Users allowed to connect; with none, the client port is open to anyone who reaches it. */
   users?: { user: string; password: string }[];
 }
@@ -102,6 +108,9 @@ export function checkNatsServerSpec(spec: NatsServerSpec): void {
   if (new Set(ports).size !== ports.length) {
     throw new NatsConfigError(`clientPort, httpPort, leafnodePort and cluster.port must differ, got ${ports.join(', ')}`);
   }
+  if (spec.jetstreamDomain !== undefined && !NAME.test(spec.jetstreamDomain)) {
+    throw new NatsConfigError(`jetstreamDomain must be 1-64 letters, digits, '.', '-' or '_', got ${JSON.stringify(spec.jetstreamDomain)}`);
+  }
   if (spec.cluster) {
     if (!NAME.test(spec.cluster.name)) {
       throw new NatsConfigError(`cluster.name must be 1-64 letters, digits, '.', '-' or '_', got ${JSON.stringify(spec.cluster.name)}`);
@@ -141,6 +150,7 @@ export function natsServerConfig(spec: NatsServerSpec): string {
     );
   }
   lines.push('jetstream {', `  store_dir: ${quote('storeDir', spec.storeDir)}`);
+  if (spec.jetstreamDomain !== undefined) lines.push(`  domain: ${quote('jetstreamDomain', spec.jetstreamDomain)}`);
   if (spec.syncAlways) lines.push('  sync_interval: always');
   if (spec.maxFileStore !== undefined) lines.push(`  max_file_store: ${spec.maxFileStore}`);
   if (spec.maxMemoryStore !== undefined) lines.push(`  max_memory_store: ${spec.maxMemoryStore}`);
@@ -180,6 +190,8 @@ export interface NatsClusterPlan {
    */
   servers: { host?: string; clientPort: number; clusterPort: number; httpPort?: number; storeDir: string; leafnodePort?: number; syncAlways?: boolean }[];
   users?: NatsServerSpec['users'];
+  /** JetStream domain of the cluster (see NatsServerSpec.jetstreamDomain). */
+  jetstreamDomain?: string;
 }
 
 /**
@@ -205,6 +217,7 @@ export function natsClusterSpecs(plan: NatsClusterPlan): NatsServerSpec[] {
     storeDir: s.storeDir,
     leafnodePort: s.leafnodePort,
     users: plan.users,
+    jetstreamDomain: plan.jetstreamDomain,
     cluster: plan.servers.length > 1 ? { name, port: s.clusterPort, routes: routes.filter((_, j) => j !== i) } : undefined,
   }));
 }
@@ -219,6 +232,8 @@ export interface NatsLeafSpec {
   hubs: string[];
   /** Credentials the leaf presents to the hub, when the hub has users. */
   hubUser?: { user: string; password: string };
+  /** The hub's JetStream domain: the leaf sends its clients' JetStream API traffic there. */
+  hubDomain: string;
 }
 
 /**
@@ -226,6 +241,12 @@ export interface NatsLeafSpec {
  * holding one connection to the hub. It runs no JetStream of its own, so KV and object
  * store requests go through it to the hub; what it saves is one WAN connection per edge
  * process and the fan-out of core NATS messages (cache purges, logs) inside the location.
+ *
+ * nats-server denies JetStream API traffic across a leaf connection ("JetStream Not
+ * Extended") unless it goes to a named domain; atoll's clients use no domain, so the
+ * leaf maps its account's default to the hub's with `default_js_domain`, an option
+ * nats-server 2.9 marks as temporary (it warns at start). Tested with KV put, get and
+ * watch through a leaf (test/cluster/nats-server-config.test.ts).
  */
 export function natsLeafConfig(spec: NatsLeafSpec): string {
   if (!NAME.test(spec.name)) throw new NatsConfigError(`name must be 1-64 letters, digits, '.', '-' or '_', got ${JSON.stringify(spec.name)}`);
@@ -233,6 +254,7 @@ export function natsLeafConfig(spec: NatsLeafSpec): string {
   checkPort('clientPort', spec.clientPort);
   checkPort('httpPort', spec.httpPort);
   if (spec.hubs.length === 0) throw new NatsConfigError('hubs must list at least one leaf-node URL of the hub cluster');
+  if (!NAME.test(spec.hubDomain ?? '')) throw new NatsConfigError(`hubDomain must be the hub's JetStream domain (1-64 letters, digits, '.', '-' or '_'), got ${JSON.stringify(spec.hubDomain)}`);
   const urls = spec.hubs.map((h) => {
     let u: URL;
     try {
@@ -256,6 +278,12 @@ export function natsLeafConfig(spec: NatsLeafSpec): string {
     `listen: "${host}:${spec.clientPort}"`,
   ];
   if (spec.httpPort !== undefined) lines.push(`http: "${host}:${spec.httpPort}"`);
-  lines.push('', 'leafnodes {', '  remotes: [', `    { urls: [${urls.join(', ')}] }`, '  ]', '}');
+  lines.push(
+    '',
+    '# JetStream requests of this leaf\'s clients go to the hub\'s domain.',
+    `default_js_domain: { "$G": ${quote('hubDomain', spec.hubDomain)} }`,
+    '',
+    'leafnodes {', '  remotes: [', `    { urls: [${urls.join(', ')}] }`, '  ]', '}',
+  );
   return lines.join('\n') + '\n';
 }

@@ -17,7 +17,10 @@ import {
   natsServerConfig,
   type NatsServerSpec,
 } from '../../src/cluster/nats-server-config.ts';
-import { natsServerBinary } from '../helpers/nats.ts';
+import { spawn } from 'node:child_process';
+import { connect } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
+import { freePorts, killOnExit, natsServerBinary } from '../helpers/nats.ts';
 
 const run = promisify(execFile);
 
@@ -41,6 +44,7 @@ test('nats config: a single server, a three-server cluster and a leaf node pass 
     host: '10.0.0.1',
     servers: [1, 2, 3].map((i) => ({ clientPort: 4220 + i, clusterPort: 6220 + i, httpPort: 8220 + i, leafnodePort: 7420 + i, storeDir: join(dir, `n${i}`) })),
     users: [{ user: 'atoll', password: 'a-long-password-"quoted"' }],
+    jetstreamDomain: 'hub',
   });
   assert.deepEqual(specs.map((s) => s.name), ['prod-1', 'prod-2', 'prod-3']);
   // Each member routes to the two others.
@@ -58,6 +62,7 @@ test('nats config: a single server, a three-server cluster and a leaf node pass 
     clientPort: 4300,
     hubs: ['nats-leaf://10.0.0.1:7421', 'nats-leaf://10.0.0.2:7422'],
     hubUser: { user: 'atoll', password: 'p@ss/word' },
+    hubDomain: 'hub',
   });
   assert.match(leaf, /nats-leaf:\/\/atoll:p%40ss%2Fword@10\.0\.0\.1:7421/);
   await serverAccepts(dir, 'leaf.conf', leaf);
@@ -77,6 +82,49 @@ test('nats config: syncAlways writes sync_interval: always, which the installed 
   } else {
     await serverAccepts(dir, 'n2.conf', text);
   }
+});
+
+test('nats config: a leaf node passes JetStream KV through to its hub: a client of the leaf writes, watches and reads', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'atoll-natsleaf-'));
+  const [hubClient, hubLeaf, leafClient] = await freePorts(3);
+  const hubConf = join(dir, 'hub.conf');
+  const leafConf = join(dir, 'leaf.conf');
+  await writeFile(hubConf, natsServerConfig({ name: 'hub', clientPort: hubClient!, leafnodePort: hubLeaf!, storeDir: join(dir, 'hub'), jetstreamDomain: 'hub' }));
+  await writeFile(leafConf, natsLeafConfig({ name: 'leaf', clientPort: leafClient!, hubs: [`nats-leaf://127.0.0.1:${hubLeaf}`], hubDomain: 'hub' }));
+  const servers = [hubConf, leafConf].map((c) => {
+    const child = spawn(natsServerBinary(), ['-c', c], { stdio: 'ignore' });
+    killOnExit(child);
+    return child;
+  });
+  t.after(async () => {
+    for (const s of servers) s.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+  // The leaf is usable once its link to the hub is up: retry until a KV bucket can be made.
+  const nc = await connect({ servers: `nats://127.0.0.1:${leafClient}`, waitOnFirstConnect: true, timeout: 10_000 });
+  t.after(() => nc.close());
+  const deadline = Date.now() + 30_000;
+  const create = async (): Promise<KV> => {
+    try {
+      return await new Kvm(nc).create('through-leaf');
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+      return create();
+    }
+  };
+  const kv = await create();
+  const watch = await kv.watch({ key: 'k' });
+  await kv.put('k', 'v1');
+  for await (const e of watch) {
+    assert.equal(e.string(), 'v1');
+    break;
+  }
+  assert.equal((await kv.get('k'))?.string(), 'v1');
+  // It is the hub's JetStream: a client of the hub reads the same bucket.
+  const hub = await connect({ servers: `nats://127.0.0.1:${hubClient}` });
+  t.after(() => hub.close());
+  assert.equal((await (await new Kvm(hub).open('through-leaf')).get('k'))?.string(), 'v1');
 });
 
 test('nats config: writeNatsConfigs writes one 0600 file per server and creates the data directories', async (t) => {
@@ -116,7 +164,10 @@ test('nats config: bad input: each bad field is refused with a message naming it
     () => natsClusterSpecs({ servers: [1, 2].map((i) => ({ clientPort: i, clusterPort: 10 + i, storeDir: '/d' })) }),
     /a cluster of 2 cannot survive/,
   );
-  assert.throws(() => natsLeafConfig({ name: 'l', clientPort: 4222, hubs: [] }), /hubs must list/);
-  assert.throws(() => natsLeafConfig({ name: 'l', clientPort: 4222, hubs: ['nats://x:4222'] }), /is not a URL like nats-leaf/);
-  assert.throws(() => natsLeafConfig({ name: 'l', clientPort: 4222, hubs: ['nats-leaf://u:p@x:7422'] }), /credentials go in hubUser/);
+  const leaf = { name: 'l', clientPort: 4222, hubDomain: 'hub' };
+  assert.throws(() => natsLeafConfig({ ...leaf, hubs: [] }), /hubs must list/);
+  assert.throws(() => natsLeafConfig({ ...leaf, hubs: ['nats://x:4222'] }), /is not a URL like nats-leaf/);
+  assert.throws(() => natsLeafConfig({ ...leaf, hubs: ['nats-leaf://u:p@x:7422'] }), /credentials go in hubUser/);
+  assert.throws(() => natsLeafConfig({ ...leaf, hubs: ['nats-leaf://x:7422'], hubDomain: '' }), /hubDomain must be/);
+  assert.throws(() => natsServerConfig({ ...good, jetstreamDomain: 'a b' }), /jetstreamDomain must be/);
 });
