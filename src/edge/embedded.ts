@@ -18,7 +18,6 @@ import { deployDemo } from './demo.ts';
 import { startEdge, type Edge } from './server.ts';
 import type { ZonePurge } from '../cache/purge.ts';
 import type { EdgeCacheOptions } from './edge-cache.ts';
-import { setCodeCacheDir } from '../runtime/code-cache.ts';
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -32,6 +31,8 @@ export interface EmbeddedOptions {
   cache?: Pick<EdgeCacheOptions, 'maxMemoryBytes' | 'maxDiskBytes' | 'maxEntryBytes'>;
   /** Take client addresses from X-Forwarded-For (a proxy of the operator's is in front). */
   trustForwardedFor?: boolean;
+  /** Serve HTTPS too: the port and the folder of NAME.crt / NAME.key files. */
+  tls?: { port: number; certDir: string };
   /** The cron scheduler's clock (tests). */
   cronNow?: () => number;
   log(fields: Record<string, unknown>): void;
@@ -68,8 +69,6 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     } catch (err) {
       throw new UserError(`atoll up: cannot use ${dataDir} as the data folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; pick another with --data DIR.`, 'data_dir');
     }
-    // Compiled tenant code (V8 code cache) survives restarts here; see src/runtime/code-cache.ts.
-    setCodeCacheDir(join(dataDir, 'code-cache'));
     let keyring;
     try {
       keyring = loadKeyring(dataDir);
@@ -95,9 +94,13 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     closers.push(() => api.close());
     edge = await startEdge({
       source: controlSource(store, keyring), location: opts.location, port: opts.edgePort, host: opts.ip, kv,
-      maxIsolates: opts.maxIsolates, allowPrivateFetch: opts.allowPrivateFetch, trustForwardedFor: opts.trustForwardedFor, log: opts.log,
+      maxIsolates: opts.maxIsolates, allowPrivateFetch: opts.allowPrivateFetch, trustForwardedFor: opts.trustForwardedFor, tls: opts.tls, log: opts.log,
       cache: { ...opts.cache, dir: join(dataDir, 'cache') },
-    }).catch((err) => { throw listenError(err, 'edge', opts.edgePort, '--port'); });
+    }).catch((err) => {
+      if (err instanceof UserError && err.code === 'tls_certs') throw new UserError(`atoll up: ${err.message}`, err.code);
+      const tlsPort = (err as { port?: number }).port === opts.tls?.port && opts.tls?.port !== opts.edgePort;
+      throw tlsPort ? listenError(err, 'edge\'s TLS listener', opts.tls!.port, '--tls-port') : listenError(err, 'edge', opts.edgePort, '--port');
+    });
     const started = edge;
     closers.push(() => started.close());
     const cron = await startEdgeCron({ store, edge: started, now: opts.cronNow, log: opts.log });

@@ -4,7 +4,9 @@
 // while requests in flight finish on the version they started on.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { handleClientError, invokeHttp } from '../runtime/http.ts';
 import { upgradeListener } from '../runtime/web-socket-upgrade.ts';
 import { warmPool } from '../runtime/isolate-pool.ts';
@@ -20,6 +22,7 @@ import { serveFromOrigin } from './origin-cache.ts';
 import { WorkerRegistry, type LoadedVersion, type VersionRef } from './registry.ts';
 import { addClientHeaders, BadForwardedFor, clientMeta, type ClientMeta } from './request-meta.ts';
 import { RoutingTable } from './routing.ts';
+import { openCertStore, type CertStore } from './tls-certs.ts';
 import { edgeServices } from './services.ts';
 import { serviceCaller, type ServiceBindingOptions } from './service-bindings.ts';
 
@@ -44,6 +47,8 @@ export interface EdgeOptions {
   allowPrivateFetch?: boolean;
   /** Take the client address from X-Forwarded-For (only behind a proxy the operator runs). */
   trustForwardedFor?: boolean;
+  /** Also serve HTTPS (HTTP/1.1) on `port` (0: a free one), with the certificates in `certDir` (tls-certs.ts). */
+  tls?: { port: number; certDir: string };
   /** Structured log lines; defaults to JSON on stdout. */
   log?: (fields: Record<string, unknown>) => void;
 }
@@ -57,6 +62,9 @@ export interface ServedWorker {
 export interface Edge {
   url: string;
   port: number;
+  /** The HTTPS listener, when TLS is on. */
+  tlsUrl: string | null;
+  tlsPort: number | null;
   location: string;
   registry: WorkerRegistry;
   /** The location's cache (its store, and purges by zone hostname). */
@@ -209,7 +217,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
       plain(res, 400, 'bad_target', `The request target "${String(req.url).slice(0, 100)}" is not a path; send one that starts with "/".\n`);
       return done({ outcome: 'bad_target' });
     }
-    const url = new URL(`http://${host}${req.url}`);
+    const url = new URL(`${(req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http'}://${host}${req.url}`);
     const zone = routing.zoneFor(url.hostname);
     if (!zone) {
       plain(res, 404, 'no_zone', `No zone on this atoll edge serves the host "${url.hostname}". Create one for it (POST /api/v1/zones) or check the Host header.\n`);
@@ -271,27 +279,60 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     });
   };
   const server: Server = createServer({ requireHostHeader: false }, onRequest);
-  // WebSocket upgrades take the same routing, so a worker can answer them with a 101.
-  server.on('upgrade', upgradeListener(onRequest));
-  server.on('clientError', handleClientError);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
-    });
-  } catch (err) {
-    unwatch();
-    const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'EADDRINUSE' ? `port ${opts.port} is in use; pick another (0 picks a free one)` : e.message;
-    throw Object.assign(new UserError(`edge: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port}: ${why}`, 'listen_failed'), { cause: err });
+  const servers: Server[] = [server];
+  let certs: CertStore | null = null;
+  let tlsServer: Server | null = null;
+  if (opts.tls) {
+    try {
+      certs = openCertStore(opts.tls.certDir, (fields) => log({ ...fields, location }));
+    } catch (err) {
+      unwatch();
+      throw err;
+    }
+    const store = certs;
+    // HTTP/1.1 only (ALPN): see docs/architecture.md, "TLS", for why not HTTP/2 yet.
+    tlsServer = createTlsServer({
+      requireHostHeader: false,
+      ALPNProtocols: ['http/1.1'],
+      SNICallback: (servername, cb) => {
+        const context = store.context(servername);
+        if (context) cb(null, context);
+        else cb(new Error(`no TLS certificate for "${servername}"`));
+      },
+    }, onRequest);
+    servers.push(tlsServer);
   }
-  const { port } = server.address() as AddressInfo;
+  for (const s of servers) {
+    // WebSocket upgrades take the same routing, so a worker can answer them with a 101.
+    s.on('upgrade', upgradeListener(onRequest));
+    s.on('clientError', handleClientError);
+  }
   const h = opts.host ?? '127.0.0.1';
-  const url = `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
-  log({ level: 'info', msg: 'edge ready', location, url, port });
+  const listen = async (s: Server, wanted: number): Promise<number> => {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(wanted, h, () => resolve());
+      });
+    } catch (err) {
+      unwatch();
+      certs?.close();
+      for (const other of servers) other.close();
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'EADDRINUSE' ? `port ${wanted} is in use; pick another (0 picks a free one)` : e.message;
+      throw Object.assign(new UserError(`edge: cannot listen on ${h}:${wanted}: ${why}`, 'listen_failed'), { cause: err, port: wanted });
+    }
+    return (s.address() as AddressInfo).port;
+  };
+  const hostPart = h.includes(':') ? `[${h}]` : h;
+  const port = await listen(server, opts.port);
+  const url = `http://${hostPart}:${port}`;
+  const tlsPort = tlsServer && opts.tls ? await listen(tlsServer, opts.tls.port) : null;
+  const tlsUrl = tlsPort === null ? null : `https://${hostPart}:${tlsPort}`;
+  log({ level: 'info', msg: 'edge ready', location, url, port, ...(tlsUrl ? { tlsUrl, tlsPort } : {}) });
 
   return {
-    url, port, location, registry, cache, setDeployment,
+    url, port, tlsUrl, tlsPort, location, registry, cache, setDeployment,
     async purgeCache(purge) {
       const zone = routing.zoneById(purge.zoneId);
       const target = purgeTarget(purge);
@@ -312,13 +353,15 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     },
     async close() {
       unwatch();
+      certs?.close();
       // Requests in flight get to finish (a restart loses nothing it accepted), up to a bound.
-      const closed = new Promise<void>((r) => server.close(() => r()));
+      const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
       // A keep-alive connection goes idle when its response ends; close it then, not
       // after the keep-alive timeout.
-      const idle = setInterval(() => server.closeIdleConnections(), 50);
-      server.closeIdleConnections();
-      const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      const closeIdle = () => { for (const s of servers) s.closeIdleConnections(); };
+      const idle = setInterval(closeIdle, 50);
+      closeIdle();
+      const cut = setTimeout(() => { for (const s of servers) s.closeAllConnections(); }, CLOSE_GRACE_MS);
       await closed;
       clearInterval(idle);
       clearTimeout(cut);

@@ -47,6 +47,8 @@ export const upCommand: CommandSpec = {
     { flags: '--location <id>', help: 'this edge location\'s id (request.cf.colo)', parse: locationId, default: 'local' },
     { flags: '--max-isolates <n>', help: `isolates kept warm before the least recently used go (default ${DEFAULT_MAX_ISOLATES})`, parse: integerIn(1, 1_000_000, 'isolates') },
     { flags: '--allow-private-fetch', help: 'let workers fetch loopback and private addresses (zone origins always may)' },
+    { flags: '--tls-port <port>', help: 'also serve HTTPS on this port (default: $ATOLL_TLS_PORT); needs --tls-cert-dir', parse: port },
+    { flags: '--tls-cert-dir <dir>', help: 'folder of NAME.crt and NAME.key files (PEM), one pair per hostname, reloaded when they change (default: $ATOLL_TLS_CERT_DIR)' },
     { flags: '--trust-forwarded-for', help: 'take client addresses from X-Forwarded-For, only behind a proxy you run (default: $ATOLL_TRUST_FORWARDED_FOR, true or false, else false)' },
     { flags: '--cache-memory-mb <n>', help: 'the edge cache\'s memory tier, MiB (default: $ATOLL_CACHE_MEMORY_MB, else 64)', parse: integerIn(1, 1_048_576, 'MiB') },
     { flags: '--cache-disk-mb <n>', help: 'the edge cache\'s disk tier under DATA/cache, MiB (default: $ATOLL_CACHE_DISK_MB, else 1024)', parse: integerIn(1, 16_777_216, 'MiB') },
@@ -54,8 +56,16 @@ export const upCommand: CommandSpec = {
   examples: [
     { command: 'up', explain: 'start the platform; the first start prints the admin API token once' },
     { command: 'up --port 8080 --api-port 9090 --data /var/lib/atoll', explain: 'on other ports, with the state elsewhere' },
+    { command: 'up --tls-port 8443 --tls-cert-dir /etc/atoll/certs', explain: 'HTTPS too, with example.com.crt / example.com.key and others from that folder' },
   ],
   async run(_args, o) {
+    const tlsPort = setting<number | null>(o.tlsPort, 'ATOLL_TLS_PORT', port, null);
+    const certDir = setting<string | null>(o.tlsCertDir, 'ATOLL_TLS_CERT_DIR', (v) => v, null);
+    if ((tlsPort === null) !== (certDir === null)) {
+      throw new UserError(tlsPort === null
+        ? 'atoll up: --tls-cert-dir names the certificates, but no --tls-port (or ATOLL_TLS_PORT) says where to serve HTTPS; give both, or neither.'
+        : 'atoll up: --tls-port asks for HTTPS, but no --tls-cert-dir (or ATOLL_TLS_CERT_DIR) names the folder of NAME.crt / NAME.key files; give both, or neither.', 'usage');
+    }
     const platform = await startEmbedded({
       dataDir: setting<string>(o.data, 'ATOLL_DATA', (v) => v, '.atoll'),
       ip: o.ip,
@@ -69,6 +79,7 @@ export const upCommand: CommandSpec = {
         maxDiskBytes: setting<number>(o.cacheDiskMb, 'ATOLL_CACHE_DISK_MB', integerIn(1, 16_777_216, 'MiB'), 1024) * MiB,
       },
       trustForwardedFor: setting<boolean>(o.trustForwardedFor, 'ATOLL_TRUST_FORWARDED_FOR', flag, false),
+      ...(tlsPort !== null && certDir !== null ? { tls: { port: tlsPort, certDir } } : {}),
       log,
     });
     if (platform.token) {
@@ -78,7 +89,7 @@ export const upCommand: CommandSpec = {
       });
     }
     log({
-      level: 'info', msg: 'atoll up ready', edge: platform.edge.url, api: platform.api.url, data: platform.dataDir, location: platform.edge.location,
+      level: 'info', msg: 'atoll up ready', edge: platform.edge.url, ...(platform.edge.tlsUrl ? { edgeTls: platform.edge.tlsUrl } : {}), api: platform.api.url, data: platform.dataDir, location: platform.edge.location,
       ...(platform.token ? { demo: `curl http://localhost:${platform.edge.port}/` } : {}),
     });
     await new Promise<void>((resolve) => {
