@@ -87,10 +87,10 @@ function parseMeta(raw: unknown): EntryMeta | null {
   if (raw === null || typeof raw !== 'object') return null;
   const m = raw as Record<string, unknown>;
   const num = (k: string) => typeof m[k] === 'number' && Number.isFinite(m[k]);
-  const pairs = (v: unknown) => Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string');
+  const pairs = (v: unknown, nullable: boolean) => Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && (typeof p[1] === 'string' || (nullable && p[1] === null)));
   if (typeof m.ns !== 'string' || (m.kind !== 'http' && m.kind !== 'api') || (m.name !== null && typeof m.name !== 'string') || typeof m.url !== 'string') return null;
   if (!['status', 'storedAt', 'initialAge', 'expiresAt', 'removeAt', 'swr', 'sie'].every(num) || typeof m.statusText !== 'string' || typeof m.mustRevalidate !== 'boolean') return null;
-  if (!pairs(m.vary) || !pairs(m.headers) || !Array.isArray(m.tags) || !m.tags.every((t) => typeof t === 'string')) return null;
+  if (!pairs(m.vary, true) || !pairs(m.headers, false) || !Array.isArray(m.tags) || !m.tags.every((t) => typeof t === 'string')) return null;
   return m as unknown as EntryMeta;
 }
 

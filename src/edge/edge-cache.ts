@@ -7,6 +7,7 @@
 // calling it there.
 
 import { CacheApiBackend } from '../cache/cache-api.ts';
+import { UserError } from '../runtime/errors.ts';
 import { HttpCache } from '../cache/http-cache.ts';
 import type { PurgeSpec } from '../cache/purge.ts';
 import { CacheStore, type CacheStoreOptions } from '../cache/store.ts';
@@ -25,7 +26,14 @@ export interface EdgeCache {
 }
 
 export function openEdgeCache(options: EdgeCacheOptions, log: (fields: Record<string, unknown>) => void): EdgeCache {
-  const store = new CacheStore({ ...options, log });
+  let store: CacheStore;
+  try {
+    store = new CacheStore({ ...options, log });
+  } catch (err) {
+    if (err instanceof RangeError) throw new UserError(err.message, 'cache_size');
+    const e = err as NodeJS.ErrnoException;
+    throw new UserError(`edge: cannot use ${options.dir} for the cache: ${e.code ?? e.message}; check the folder's permissions or pick another data folder`, 'cache_dir');
+  }
   const http = new HttpCache(store, log);
   return {
     store, http,

@@ -3,7 +3,7 @@
 // checks one caching rule by what the client sees and how often the origin was asked.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -250,4 +250,16 @@ test('HTTP cache: the disk tier keeps entries across an edge restart', async (t)
   } finally {
     await s.close();
   }
+});
+
+test('HTTP cache: a cache folder that cannot be used stops the edge from starting, saying which folder and why', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'atoll-cache-bad-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'not a folder');
+  const { startEdge } = await import('../../src/edge/server.ts');
+  const source = { routing: async () => ({ zones: [], routes: [] }), deployments: async () => [], definition: async () => { throw new Error('none'); }, watch: () => () => {} };
+  await assert.rejects(startEdge({ source, location: 'TST', port: 0, log: () => {}, cache: { dir: join(file, 'cache') } }),
+    (err: Error & { code?: string }) => err.code === 'cache_dir' && /cannot use .*a-file\/cache for the cache: ENOTDIR/.test(err.message));
+  await assert.rejects(startEdge({ source, location: 'TST', port: 0, log: () => {}, cache: { maxMemoryBytes: -1 } }), /maxMemoryBytes must be a positive integer/);
 });
