@@ -234,24 +234,25 @@ describe('dashboard in a browser', () => {
       let reached = false;
       for (let i = 0; i < 40 && !reached; i++) {
         await kb.keyboard.press('Tab');
-        reached = await kb.evaluate(() => document.activeElement?.textContent === 'greet');
+        reached = await kb.evaluate<boolean>("document.activeElement?.textContent === 'greet'");
       }
       assert.ok(reached, 'Tab reaches the link to the worker');
       await kb.keyboard.press('Enter');
       await kb.locator('.cm-content').waitFor();
 
-      const unlabelled = () => kb.evaluate(() => [...document.querySelectorAll('input, select, textarea, button, a[href], [contenteditable="true"]')]
-        .filter((el) => (el as HTMLElement).offsetParent !== null)
+      // Runs in the page (as text: the test compiles without DOM types): each visible control and its accessible name.
+      const unlabelled = () => kb.evaluate<string[]>(`[...document.querySelectorAll('input, select, textarea, button, a[href], [contenteditable="true"]')]
+        .filter((el) => el.offsetParent !== null)
         .filter((el) => {
-          const labels = (el as HTMLInputElement).labels;
-          const name = el.getAttribute('aria-label') ?? el.getAttribute('aria-labelledby') ?? (labels && labels.length > 0 ? labels[0]!.textContent : null) ?? (el.matches('button, a') ? el.textContent : null);
+          const name = el.getAttribute('aria-label') ?? el.getAttribute('aria-labelledby')
+            ?? (el.labels && el.labels.length > 0 ? el.labels[0].textContent : null) ?? (el.matches('button, a') ? el.textContent : null);
           return !name || name.trim() === '';
         })
-        .map((el) => el.outerHTML.slice(0, 120)));
+        .map((el) => el.outerHTML.slice(0, 120))`);
       for (const route of ['/', '/workers/greet/code', '/workers/greet/versions', '/workers/greet/settings', '/workers/greet/logs', '/workers/greet/metrics', '/kv', '/locations']) {
         await open(kb, up, route);
+        // Each view draws its controls with its heading, once its data is in.
         await kb.locator('main h1, main h2').first().waitFor();
-        await kb.waitForLoadState('networkidle').catch(() => {});
         assert.deepEqual(await unlabelled(), [], `unlabelled controls on ${route}`);
       }
     } finally {
