@@ -114,6 +114,12 @@ test('cluster CLI: atoll deploy against atoll control waits until both edge loca
   for (const [i, url] of edges.entries()) {
     assert.equal((await get(url, 'cli.test')).text, `from ${['ams', 'fra'][i]}`);
   }
+  // The requests at both edges (other processes) reach the control process's metrics.
+  await eventually(async () => {
+    const res = await fetch(`${api}/api/v1/workers/hello/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    const { metrics } = (await res.json()) as { metrics: { location: string; requests: number }[] };
+    assert.deepEqual(metrics.map((m) => [m.location, m.requests >= 1]).sort(), [['ams', true], ['fra', true]]);
+  }, 30_000);
 });
 
 test('cluster CLI: bad input to atoll edge and atoll control is a one-line error naming the fix', async () => {

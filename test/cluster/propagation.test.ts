@@ -1,9 +1,11 @@
 // Distributed mode end to end over a real nats-server: a deploy reaches every edge, KV
 // writes (from the API or from a worker at one edge) become visible at every edge, and
-// the locations endpoint reports which version each edge serves.
+// the locations endpoint reports which version each edge serves, and several control
+// processes share the state.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { startClusterControl } from '../../src/cluster/control-node.ts';
 import { upload } from '../control/harness.ts';
 import { edgeRequest, eventually, startOrigin, type Origin } from '../edge/helpers.ts';
 import { startTestCluster, type TestCluster } from './cluster-harness.ts';
@@ -74,4 +76,28 @@ test('cluster: a secret set through the API reaches the worker at every edge', a
   const put = await c.h.call('PUT', '/api/v1/workers/sec/secrets/TOKEN', { json: { value: 's3cret' } });
   assert.equal(put.status < 300, true, put.text);
   for (const e of c.edges) await eventually(async () => assert.equal((await served(e, '/sec')).text, 's3cret'), WAIT);
+});
+
+test('cluster: two control processes share the state: each reads the other\'s writes, and a unique name is won by one', async () => {
+  const second = await startClusterControl({ nats: c.nats.urls, ip: '127.0.0.1', apiPort: 0, keyring: c.keyring, log: () => {} });
+  try {
+    assert.equal(second.token, null, 'the cluster was bootstrapped once, by the first control process');
+    const call = (method: string, path: string, json?: unknown) => fetch(second.api.url + path, {
+      method, headers: { authorization: `Bearer ${c.h.token}`, ...(json ? { 'content-type': 'application/json' } : {}) }, body: json ? JSON.stringify(json) : undefined,
+    });
+    const zones = (await (await call('GET', '/api/v1/zones')).json()) as { zones: { hostname: string }[] };
+    assert.ok(zones.zones.some((z) => z.hostname === 'shop.test'), 'the second sees the first\'s zone');
+    // Both create the same hostname at once: one wins, the other gets 409.
+    const [a, b] = await Promise.all([
+      c.h.call('POST', '/api/v1/zones', { json: { hostname: 'race.test', origin: origin.url } }),
+      call('POST', '/api/v1/zones', { hostname: 'race.test', origin: origin.url }),
+    ]);
+    assert.deepEqual([a.status, b.status].sort(), [201, 409]);
+    await eventually(async () => {
+      const list = (await (await call('GET', '/api/v1/zones')).json()) as { zones: { hostname: string }[] };
+      assert.equal(list.zones.filter((z) => z.hostname === 'race.test').length, 1);
+    }, WAIT);
+  } finally {
+    await second.close();
+  }
 });
