@@ -93,10 +93,12 @@ function fail(inv: Invocation, err: unknown): void {
   hostPost('fail', inv.ctxId, errorToInfo(err), inv.passThrough);
 }
 
-function respond(inv: Invocation, value: unknown): void {
+// Sends the response head; true when it also told the host that no waitUntil work is
+// pending (the invocation is then forgotten here, as settleWaitUntil would).
+function respond(inv: Invocation, value: unknown): boolean {
   if (!(value instanceof Response)) {
     fail(inv, new TypeErrorCtor("Incorrect type for Promise: the Promise did not resolve to 'Response'."));
-    return;
+    return false;
   }
   const s = responseState(value);
   let head;
@@ -113,9 +115,12 @@ function respond(inv: Invocation, value: unknown): void {
     };
   } catch (err) {
     fail(inv, err);
-    return;
+    return false;
   }
-  hostPost('respond', inv.ctxId, head);
+  const done = inv.waitUntil.length === 0;
+  if (done) invocations.delete(inv.ctxId);
+  hostPost('respond', inv.ctxId, head, done);
+  return done;
 }
 
 // Waits for every waitUntil promise, including ones added while waiting.
@@ -170,8 +175,12 @@ onTask('fetch', ({ ctxId, request }) => {
   } catch (err) {
     result = new PromiseCtor((_, reject) => reject(err));
   }
-  PromisePrototypeThen(result, (value) => respond(inv, value), (err) => fail(inv, err));
-  PromisePrototypeThen(result, () => settleWaitUntil(inv), () => settleWaitUntil(inv));
+  PromisePrototypeThen(result, (value) => {
+    if (!respond(inv, value)) settleWaitUntil(inv);
+  }, (err) => {
+    fail(inv, err);
+    settleWaitUntil(inv);
+  });
 });
 
 onTask('end', ({ ctxId }) => {

@@ -88,7 +88,8 @@ onTask('scheduled', ({ ctxId, cron, scheduledTime }) => {
   }
   PromisePrototypeThen(
     result,
-    () => hostPost('respond', ctxId, { status: 200, statusText: '', headers: [], body: null, url: '', redirected: false }),
+    // Its waitUntil work is reported by settleWaitUntil below.
+    () => hostPost('respond', ctxId, { status: 200, statusText: '', headers: [], body: null, url: '', redirected: false }, false),
     (err) => hostPost('fail', ctxId, errorToInfo(err), false),
   );
   PromisePrototypeThen(result, () => settleWaitUntil(inv), () => settleWaitUntil(inv));

@@ -70,8 +70,11 @@ export class Invocation {
   }
 
   waitUntilSettled(): void {
+    this.#waitUntilDone = true;
     this.#waitUntil.resolve();
   }
+
+  #waitUntilDone = false;
 
   /** True once the prelude said every waitUntil promise settled (it forgot the invocation then). */
   waitUntilReported = false;
@@ -83,6 +86,8 @@ export class Invocation {
   /** Resolves when the body is out and every waitUntil promise has settled (or timed out). */
   async finished(waitUntilTimeoutMs: number): Promise<void> {
     await this.#bodyDone.promise;
+    // The common case (no waitUntil work, or it finished with the response): no timer.
+    if (this.#waitUntilDone) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.#waitUntil.promise,

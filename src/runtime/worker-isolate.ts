@@ -80,8 +80,7 @@ export interface WorkerDefinition {
 
 interface QueuedTask {
   owner: Invocation | null;
-  /** The message to run, or null for a barrier: `done` runs once the tasks before it have. */
-  msg: TaskMessage | null;
+  msg: TaskMessage;
   /** Runs once the task is over (or dropped because the isolate died). */
   done?: () => void;
 }
@@ -102,6 +101,8 @@ interface Batch {
   tasks: QueuedTask[];
   startCpu: bigint;
   startProcessCpu: bigint;
+  /** Run once the batch is over and charged (end() of an owner with a task in it). */
+  after: (() => void)[];
 }
 
 export class WorkerIsolate implements watchdog.Watched {
@@ -326,17 +327,18 @@ export class WorkerIsolate implements watchdog.Watched {
     this.invocations.delete(inv);
     this.#invocationsById.delete(inv.id);
     if (this.dead) return Promise.resolve();
-    // Resolves after the tasks queued before it, so the invocation's CPU time is final.
     // An invocation that reported its waitUntil work done was already forgotten by the
-    // prelude, so a barrier does: no call into the isolate on the warm path.
+    // prelude: no call into the isolate on the warm path. Its CPU time is final once no
+    // task of it is in the isolate (queued ones are dropped now that it has ended).
     if (inv.waitUntilReported) {
-      if (!this.#running && this.#queue.length === 0) return Promise.resolve();
-      return new Promise((resolve) => this.#enqueue(null, null, resolve));
+      const batch = this.#batch;
+      if (!batch || !batch.tasks.some((t) => t.owner === inv)) return Promise.resolve();
+      return new Promise((resolve) => batch.after.push(resolve));
     }
     return new Promise((resolve) => this.#enqueue(null, { kind: 'end', ctxId: inv.id }, resolve));
   }
 
-  #enqueue(owner: Invocation | null, msg: TaskMessage | null, done?: () => void): void {
+  #enqueue(owner: Invocation | null, msg: TaskMessage, done?: () => void): void {
     this.#queue.push({ owner, msg, done });
     if (!this.#running) void this.#drain();
   }
@@ -353,19 +355,13 @@ export class WorkerIsolate implements watchdog.Watched {
   /**
    * Takes the next tasks to send: up to MAX_BATCH, at most one per owner (so the
    * watchdog's figure for an owner always includes its earlier tasks), an owner-less
-   * task alone; a barrier ends the batch and runs once the tasks before it have.
+   * task alone.
    */
   #nextBatch(): QueuedTask[] {
     const tasks: QueuedTask[] = [];
     const owners = new Set<Invocation>();
     while (this.#queue.length > 0 && tasks.length < MAX_BATCH) {
       const t = this.#queue[0];
-      if (t.msg === null) {
-        if (tasks.length > 0) break;
-        this.#queue.shift();
-        t.done?.();
-        continue;
-      }
       if (t.owner?.ended && t.msg.kind !== 'end') {
         this.#queue.shift();
         t.done?.();
@@ -381,7 +377,7 @@ export class WorkerIsolate implements watchdog.Watched {
   }
 
   async #runBatch(tasks: QueuedTask[]): Promise<void> {
-    const batch: Batch = { tasks, startCpu: this.isolate.cpuTime, startProcessCpu: processCpuNs() };
+    const batch: Batch = { tasks, startCpu: this.isolate.cpuTime, startProcessCpu: processCpuNs(), after: [] };
     Atomics.store(this.#board, 0, 0n);
     this.#batch = batch;
     this.#seenSlot = 0;
@@ -390,7 +386,7 @@ export class WorkerIsolate implements watchdog.Watched {
     // Owner-less tasks run only prelude code, but a tenant that patched a built-in the
     // prelude calls could run there too: they are bounded like any other task.
     watchdog.watch(this);
-    const runs = tasks.map((t, slot) => this.#task.apply(undefined, [t.msg!, slot], { arguments: { copy: true }, result: { copy: true } }).then(
+    const runs = tasks.map((t, slot) => this.#task.apply(undefined, [t.msg, slot], { arguments: { copy: true }, result: { copy: true } }).then(
       (bug) => { if (bug) this.#onPlatformBug(bug, t.owner); },
       (err) => this.#onTaskError(err, t.owner),
     ));
@@ -399,6 +395,7 @@ export class WorkerIsolate implements watchdog.Watched {
     if (!this.isolate.isDisposed) this.#charge(batch);
     this.#batch = null;
     for (const t of tasks) t.done?.();
+    for (const f of batch.after) f();
   }
 
   /**
@@ -554,7 +551,6 @@ export class WorkerIsolate implements watchdog.Watched {
     const streams = [...this.hostStreams.values()];
     this.hostStreams.clear();
     setImmediate(() => { for (const s of streams) s.cancel(reason); });
-    for (const t of this.#queue) t.done?.();
     // Nothing queued will run; whoever waits for a task to finish (end()) stops waiting.
     for (const t of this.#queue) t.done?.();
     this.#queue = [];

@@ -144,8 +144,12 @@ export interface SyncOps {
   random_bytes(n: number): Uint8Array;
   /** Schedules a timer; completion arrives as an async op result of the same id. */
   timer_cancel(opId: number): void;
-  /** The response for invocation `ctxId`: head first; a stream body is pulled later. */
-  respond(ctxId: number, head: ResponseHead): void;
+  /**
+   * The response for invocation `ctxId`: head first; a stream body is pulled later.
+   * `waitUntilDone` says no waitUntil work is pending, as wait_until_done would (one
+   * crossing instead of two for most requests).
+   */
+  respond(ctxId: number, head: ResponseHead, waitUntilDone: boolean): void;
   /** The answer to a host `pull` of stream `streamId`: a chunk, or null at the end. */
   stream_chunk(streamId: number, chunk: Uint8Array | null, error: string | null): void;
   /** Stops host stream `streamId` (a request body, a fetch response body). */

@@ -45,16 +45,17 @@ function invocation(ctx: OpContext, ctxId: unknown) {
 }
 
 export const responseOps = {
-  respond(ctx: OpContext, ctxId: number, head: ResponseHead): void {
+  respond(ctx: OpContext, ctxId: number, head: ResponseHead, waitUntilDone: boolean): void {
     const inv = invocation(ctx, ctxId);
     if (!inv) return;
     const problem = malformedHead(head);
     if (problem) {
       const error = { type: 'TypeError', message: `The worker's response could not be sent: ${problem}` };
       inv.settle({ kind: 'error', outcome: 'exception', error, passThrough: false });
-      return;
+    } else {
+      inv.settle({ kind: 'response', head });
     }
-    inv.settle({ kind: 'response', head });
+    if (waitUntilDone === true) responseOps.wait_until_done(ctx, ctxId);
   },
   fail(ctx: OpContext, ctxId: number, error: ErrorInfo, passThrough: boolean): void {
     const inv = invocation(ctx, ctxId);
