@@ -49,6 +49,8 @@ export interface CachedResponse extends OutboundResponse {
   cacheStatus: CacheStatus;
   /** The whole body, when it came from the cache (the edge writes it in one go). */
   bytes?: Uint8Array;
+  /** The stored entry it was answered from (derived forms can be kept per entry). */
+  entry?: CacheEntry;
 }
 
 // Request headers that would make the origin answer with less than the full object.
@@ -240,7 +242,7 @@ export class HttpCache {
     const meta = this.#meta(req, key, res.head.status, res.head.statusText, vary, plan, now);
     if (stale && JSON.stringify(stale.vary) !== JSON.stringify(vary)) this.store.remove(stale);
     const entry = this.store.put(meta, read.bytes);
-    const served = this.#answer(meta, read.bytes, req, status, 0);
+    const served = this.#answer(meta, read.bytes, req, status, 0, entry ?? undefined);
     return { filled: entry ? { entry, status } : null, res: served };
   }
 
@@ -262,10 +264,10 @@ export class HttpCache {
     const body = await this.store.body(entry);
     if (body === null) return null;
     const age = Math.max(0, Math.floor((this.store.now() - entry.storedAt) / 1000)) + entry.initialAge;
-    return this.#answer(entry, body, req, status, age);
+    return this.#answer(entry, body, req, status, age, entry);
   }
 
-  #answer(meta: Pick<EntryMeta, 'status' | 'statusText' | 'headers'>, body: Uint8Array, req: CachedRequest, status: CacheStatus, age: number): CachedResponse {
+  #answer(meta: Pick<EntryMeta, 'status' | 'statusText' | 'headers'>, body: Uint8Array, req: CachedRequest, status: CacheStatus, age: number, entry?: CacheEntry): CachedResponse {
     const out = answer({ status: meta.status, statusText: meta.statusText, headers: meta.headers, body }, req.headers, age, status);
     const bytes = req.method === 'HEAD' ? new Uint8Array(0) : out.body;
     return {
@@ -273,6 +275,7 @@ export class HttpCache {
       body: bytes.byteLength === 0 ? null : bytesStream(bytes),
       bytes,
       cacheStatus: status,
+      ...(entry ? { entry } : {}),
     };
   }
 }

@@ -1,5 +1,6 @@
 // A request no route claims: to the zone's origin through the location's HTTP cache
-// (src/cache/http-cache.ts). GET and HEAD are looked up and stored; other methods
+// (src/cache/http-cache.ts), compressed for clients that accept it (cached-encoding.ts).
+// GET and HEAD are looked up and stored; other methods
 // stream through to the origin as before (origin.ts), answered DYNAMIC, and a
 // successful one invalidates what is stored for its URL.
 
@@ -9,6 +10,7 @@ import type { HttpCache } from '../cache/http-cache.ts';
 import { DEFAULT_CACHE_OPTIONS } from '../cache/fetch-options.ts';
 import type { SendFetch } from '../cache/worker-fetch.ts';
 import type { EdgeZone } from './config-source.ts';
+import { encodeForClient } from './cached-encoding.ts';
 import { originUnreachable, originUrl, proxyToOrigin } from './origin.ts';
 
 // Hop-by-hop headers (RFC 9110 section 7.6.1), and Host, which the origin URL decides.
@@ -47,6 +49,7 @@ export async function serveFromOrigin(cache: HttpCache, send: SendFetch, zone: E
     originUnreachable(zone, res, err as Error);
     return 'ERROR';
   }
+  if (method === 'GET') answer = await encodeForClient(answer, req.headers['accept-encoding']);
   const flat: string[] = [];
   for (const [n, v] of answer.head.headers) flat.push(n, v);
   try {

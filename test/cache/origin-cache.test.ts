@@ -4,6 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -216,6 +218,31 @@ describe('HTTP cache: in front of the origin', () => {
     assert.deepEqual([status(post), post.text], ['DYNAMIC', 'item POST 2']);
     const after = await s.get('/item');
     assert.deepEqual([status(after), after.text], ['MISS', 'item GET 3']);
+  });
+
+  test('HTTP cache: a compressible cached body goes br or gzip to clients that accept it, compressed once per entry', async () => {
+    const page = '<p>cached page</p>'.repeat(300);
+    s.origin.on('/page', () => ({ headers: { 'cache-control': 'max-age=60', 'content-type': 'text/html', etag: '"p1"' }, body: page }));
+    const raw = (headers: Record<string, string>) => new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: s.edge.port, path: '/page', headers: { host: 'cache.test', ...headers } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const br = await raw({ 'accept-encoding': 'gzip, br' });
+    assert.deepEqual([br.headers['content-encoding'], br.headers['cf-cache-status'], br.headers.vary, br.headers.etag], ['br', 'MISS', 'Accept-Encoding', 'W/"p1"']);
+    assert.equal(brotliDecompressSync(br.body).toString(), page);
+    assert.equal(Number(br.headers['content-length']), br.body.length);
+    const again = await raw({ 'accept-encoding': 'br' });
+    assert.deepEqual([again.headers['cf-cache-status'], again.body.equals(br.body)], ['HIT', true]);
+    const gz = await raw({ 'accept-encoding': 'gzip' });
+    assert.equal(gunzipSync(gz.body).toString(), page);
+    const plain = await raw({});
+    assert.deepEqual([plain.headers['content-encoding'], plain.headers.vary, plain.body.toString() === page], [undefined, 'Accept-Encoding', true]);
+    assert.equal(s.origin.hits('/page'), 1);
   });
 
   test('HTTP cache: Cache-Tag is kept for purges and not sent to clients', async () => {
