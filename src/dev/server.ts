@@ -93,11 +93,11 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     const own = worker.inputs.filter((f) => !f.includes(marker));
     const packages = new Set(worker.inputs.filter((f) => f.includes(marker))
       .map((f) => join(f.slice(0, f.indexOf(marker) + marker.length), '.package-lock.json')));
-    watcher.set([...own, ...packages, settings.entry, ...(configFile ? [configFile] : [])]);
+    watcher.set([...own, ...packages, settings.entry, settings.devVarsFile, ...(configFile ? [configFile] : [])]);
   };
 
   async function reload(changed: string[]): Promise<void> {
-    if (configFile && changed.includes(configFile)) {
+    if ((configFile && changed.includes(configFile)) || changed.includes(settings.devVarsFile)) {
       try {
         config = loadConfig(opts.cwd, opts.config, opts.env);
         settings = resolveSettings(config, opts);

@@ -1,8 +1,9 @@
 // What `atoll dev` runs: the worker's settings from its config file with the command
 // line on top (flags win), and the defaults filled in.
 
-import { existsSync, statSync } from 'node:fs';
-import { basename, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import type { KvNamespaceConfig, ModuleRule, WorkerConfig } from '../config/types.ts';
 import { UserError } from '../runtime/errors.ts';
 import { DEFAULT_LIMITS, type WorkerLimits } from '../runtime/worker-isolate.ts';
@@ -27,6 +28,8 @@ export interface DevFlags {
 
 export interface WorkerSettings {
   name: string;
+  /** The local secrets file (.dev.vars), read if it exists; watched for changes either way. */
+  devVarsFile: string;
   /** Absolute path of the entry module. */
   entry: string;
   projectDir: string;
@@ -58,11 +61,33 @@ function entryPath(config: WorkerConfig, flags: DevFlags): string {
   return config.main;
 }
 
-function bindings(config: WorkerConfig, flags: DevFlags): BindingSpec[] {
+/**
+ * Where local secrets live, as wrangler has them: `.dev.vars` next to the config (the
+ * working folder without one), or `.dev.vars.<env>` with --env when that file exists.
+ */
+export function devVarsFile(config: WorkerConfig, flags: DevFlags): string {
+  const dir = config.file ? config.dir : flags.cwd;
+  if (flags.env !== null && existsSync(join(dir, `.dev.vars.${flags.env}`))) return join(dir, `.dev.vars.${flags.env}`);
+  return join(dir, '.dev.vars');
+}
+
+/** The file's KEY=VALUE lines (dotenv syntax: comments, quotes, multi-line quoted values), or none. */
+function readDevVars(file: string, cwd: string): [string, string][] {
+  if (!existsSync(file)) return [];
+  try {
+    return Object.entries(parseEnv(readFileSync(file, 'utf8')));
+  } catch (err) {
+    throw new UserError(`atoll dev: cannot read ${relative(cwd, file) || file}: ${(err as Error).message}`, 'config_invalid');
+  }
+}
+
+function bindings(config: WorkerConfig, flags: DevFlags, devVars: [string, string][]): BindingSpec[] {
   const vars = new Map<string, BindingSpec>();
   for (const [name, value] of Object.entries(config.vars)) {
     vars.set(name, typeof value === 'string' ? { type: 'plain_text', name, text: value } : { type: 'json', name, json: value });
   }
+  // Secrets from .dev.vars win over [vars], and --var over both.
+  for (const [name, text] of devVars) vars.set(name, { type: 'plain_text', name, text });
   for (const [name, text] of flags.vars) vars.set(name, { type: 'plain_text', name, text });
   const kv: BindingSpec[] = config.kvNamespaces.map((k) => ({ type: 'kv_namespace', name: k.binding, namespaceId: k.id }));
   for (const k of kv) {
@@ -82,12 +107,14 @@ const today = () => new Date().toISOString().slice(0, 10);
 
 export function resolveSettings(config: WorkerConfig, flags: DevFlags): WorkerSettings {
   const entry = entryPath(config, flags);
+  const secretsFile = devVarsFile(config, flags);
   return {
     name: config.name ?? basename(config.dir),
+    devVarsFile: secretsFile,
     entry,
     projectDir: config.file ? config.dir : flags.cwd,
     rules: config.rules,
-    bindings: bindings(config, flags),
+    bindings: bindings(config, flags, readDevVars(secretsFile, flags.cwd)),
     compatibilityDate: config.compatibilityDate ?? today(),
     compatibilityFlags: config.compatibilityFlags,
     limits: {
