@@ -117,6 +117,7 @@ describe('examples/sign-binary', () => {
     const { keys } = await res.json() as { keys: Record<string, string>[] };
     assert.equal(keys.length, 1);
     assert.equal(keys[0].d, undefined);
+    assert.deepEqual(Object.keys(keys[0]).sort(), ['alg', 'crv', 'kty', 'use', 'x', 'y']);
     assert.equal(keys[0].alg, 'ES256');
     const published = createPublicKey({ key: keys[0] as any, format: 'jwk' });
     assert.ok(published.equals(publicKey));

@@ -26,7 +26,7 @@ async function signingKeys(env) {
   const der = Uint8Array.from(atob(pem.replace(/-----[^-]+-----|\s/g, '')), (c) => c.charCodeAt(0));
   const privateKey = await crypto.subtle.importKey('pkcs8', der, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']);
   // The public half, for /.well-known/licence-key.json: the private JWK without "d".
-  const { d: _private, key_ops: _ops, ...publicJwk } = await crypto.subtle.exportKey('jwk', privateKey);
+  const { d: _private, key_ops: _ops, ext: _ext, ...publicJwk } = await crypto.subtle.exportKey('jwk', privateKey);
   keys = { privateKey, publicJwk: { ...publicJwk, use: 'sig', alg: 'ES256' } };
   return keys;
 }
