@@ -125,7 +125,9 @@ describe('Edge: TLS', () => {
   });
 
   test('TLS: a WebSocket upgrade over TLS reaches the worker (wss://)', async () => {
-    const ws = new WebSocket(`wss://127.0.0.1:${p.edge.tlsPort}/app/ws`, { servername: 'a.test', headers: { host: 'a.test' }, ca: a.pem });
+    // ws hands `servername` on to tls.connect, though its types do not list it.
+    const options: WebSocket.ClientOptions & { servername: string } = { servername: 'a.test', headers: { host: 'a.test' }, ca: a.pem };
+    const ws = new WebSocket(`wss://127.0.0.1:${p.edge.tlsPort}/app/ws`, options);
     try {
       const reply = await new Promise<string>((resolve, reject) => {
         ws.once('open', () => ws.send('hi'));
