@@ -477,7 +477,7 @@ export class WorkerIsolate implements watchdog.Watched {
    * prelude marked it, bounded by the process's CPU since the watchdog first saw the
    * task running (at most a poll late, so the bound errs low by a poll at most).
    */
-  #runningCpuNs(): bigint {
+  #runningCpuNs(budgetLeft?: bigint): bigint {
     const b = this.#batch;
     if (!b) return 0n;
     const slot = this.#runningSlot();
@@ -487,6 +487,10 @@ export class WorkerIsolate implements watchdog.Watched {
     }
     let start = slot > 0 ? Atomics.load(this.#board, 2 + slot) : b.startCpu;
     if (start < b.startCpu) start = b.startCpu;
+    // The bound can only lower the figure: the watchdog skips its system call while the
+    // isolate's own clock is within the owner's budget.
+    const own = this.isolate.cpuTime - start;
+    if (budgetLeft !== undefined && own <= budgetLeft) return own;
     return this.#taskCpuNs(start, this.#seenSlotProcessCpu);
   }
 
@@ -506,7 +510,8 @@ export class WorkerIsolate implements watchdog.Watched {
     if (this.isolate.isDisposed) return 0n;
     if (performance.now() - this.#taskStartWall > this.#wallBackstopMs()) return this.ownerLimitNs() + 1n;
     if (this.#bootStartCpu !== null) return this.#taskCpuNs(this.#bootStartCpu, this.#bootStartProcessCpu);
-    return (this.#current()?.cpuNs ?? 0n) + this.#runningCpuNs();
+    const used = this.#current()?.cpuNs ?? 0n;
+    return used + this.#runningCpuNs(this.ownerLimitNs() - used);
   }
 
   ownerLimitNs(): bigint {
