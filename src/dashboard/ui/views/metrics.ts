@@ -23,11 +23,11 @@ export async function metricsView(_ctx: Ctx, main: HTMLElement, [worker]: string
             lineChart('Requests and errors a minute', 'count', [
               { label: 'requests', values: l.minutes.map((m) => m.requests), className: 's1' },
               { label: 'errors', values: l.minutes.map((m) => m.errors), className: 's2' },
-            ], starts),
+            ], starts, 'bars'),
             lineChart('CPU time a request', 'ms', [
-              { label: 'p50', values: l.minutes.map((m) => m.cpu_ms.p50), className: 's1' },
-              { label: 'p90', values: l.minutes.map((m) => m.cpu_ms.p90), className: 's3' },
-              { label: 'p99', values: l.minutes.map((m) => m.cpu_ms.p99), className: 's2' },
+              { label: 'p50', values: l.minutes.map((m) => (m.requests ? m.cpu_ms.p50 : NaN)), className: 's1' },
+              { label: 'p90', values: l.minutes.map((m) => (m.requests ? m.cpu_ms.p90 : NaN)), className: 's3' },
+              { label: 'p99', values: l.minutes.map((m) => (m.requests ? m.cpu_ms.p99 : NaN)), className: 's2' },
             ], starts)));
       }));
   };
