@@ -24,6 +24,7 @@ import type { HeaderList } from '../shared/ops.ts';
 import { MAX_CHUNK, type HostStream } from '../runtime/host-stream.ts';
 import type { OutboundResponse } from '../runtime/ops/index.ts';
 import { answer, header, varyKey } from '../runtime/cache-policy.ts';
+import { negotiate } from '../runtime/client-compression.ts';
 import type { CacheOptions } from './fetch-options.ts';
 import { httpStoragePlan, mergeNotModified, type HttpPlan } from './http-policy.ts';
 import { purgeKey } from './purge.ts';
@@ -57,6 +58,19 @@ export interface CachedResponse extends OutboundResponse {
 const PARTIAL = new Set(['range', 'if-range', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since']);
 
 type Filled = { entry: CacheEntry; status: CacheStatus } | null;
+
+/**
+ * The request headers Vary is matched on. Accept-Encoding is reduced to the coding the
+ * edge would pick (br, gzip or none), as Cloudflare normalizes it: the stored body is
+ * decoded anyway, and "gzip, deflate, br" and "br, gzip" must not make two entries.
+ */
+function varyHeaders(headers: HeaderList): HeaderList {
+  const i = headers.findIndex(([n]) => n === 'accept-encoding');
+  if (i === -1) return headers;
+  const out = headers.filter(([n]) => n !== 'accept-encoding');
+  out.push(['accept-encoding', negotiate(headers[i]![1]) ?? '']);
+  return out;
+}
 
 /** A stored body as a host stream, in chunks of at most MAX_CHUNK (one bridge crossing each). */
 export function bytesStream(bytes: Uint8Array): HostStream {
@@ -133,7 +147,7 @@ export class HttpCache {
     }
     if (o.bypass) return withStatus(await origin(req.method, req.headers, signal), 'BYPASS');
     const key = HttpCache.key(req);
-    const entry = this.store.find(req.ns, 'http', null, key, req.headers);
+    const entry = this.store.find(req.ns, 'http', null, key, varyHeaders(req.headers));
     if (entry) {
       const now = this.store.now();
       const fresh = !o.revalidate && now < entry.expiresAt;
@@ -169,13 +183,13 @@ export class HttpCache {
     if (leading) {
       const filled = await leading;
       if (filled) {
-        const entry = this.store.find(req.ns, 'http', null, key, req.headers);
+        const entry = this.store.find(req.ns, 'http', null, key, varyHeaders(req.headers));
         if (entry === filled.entry) {
           const res = await this.#serve(entry, req, filled.status);
           if (res) return res;
         }
       }
-      const own = await this.#fill(req, key, this.store.find(req.ns, 'http', null, key, req.headers), origin, signal);
+      const own = await this.#fill(req, key, this.store.find(req.ns, 'http', null, key, varyHeaders(req.headers)), origin, signal);
       return own.res!;
     }
     const own = await this.#flight(id, () => this.#fill(req, key, stale, origin, signal));
@@ -238,7 +252,7 @@ export class HttpCache {
       if (stale) this.store.remove(stale);
       return { filled: null, res: withStatus(this.#headOnly(req, { ...res, body: read.stream }), status) };
     }
-    const vary = varyKey(plan.headers, req.headers);
+    const vary = varyKey(plan.headers, varyHeaders(req.headers));
     const meta = this.#meta(req, key, res.head.status, res.head.statusText, vary, plan, now);
     if (stale && JSON.stringify(stale.vary) !== JSON.stringify(vary)) this.store.remove(stale);
     const entry = this.store.put(meta, read.bytes);

@@ -143,13 +143,15 @@ describe('HTTP cache: in front of the origin', () => {
     assert.equal(s.origin.hits('/range'), 1);
   });
 
-  test('HTTP cache: Vary: Accept-Encoding keeps one variant per value', async () => {
+  test('HTTP cache: Vary: Accept-Encoding keeps one variant per coding the edge would pick', async () => {
     s.origin.on('/vary', (req) => ({ headers: { 'cache-control': 'max-age=60', vary: 'Accept-Encoding' }, body: `for ${req.headers['accept-encoding'] ?? 'none'}` }));
     const gz = { 'accept-encoding': 'gzip' };
     assert.deepEqual([status(await s.get('/vary', gz)), status(await s.get('/vary'))], ['MISS', 'MISS']);
     const a = await s.get('/vary', gz);
     const b = await s.get('/vary');
     assert.deepEqual([status(a), a.text, status(b), b.text], ['HIT', 'for gzip', 'HIT', 'for none']);
+    const same = await s.get('/vary', { 'accept-encoding': 'deflate, gzip;q=0.8' });
+    assert.deepEqual([status(same), same.text], ['HIT', 'for gzip'], 'Accept-Encoding values that pick the same coding share a variant');
     assert.equal(s.origin.hits('/vary'), 2);
   });
 
