@@ -135,6 +135,28 @@ describe('dashboard in a browser', () => {
     await edgeSays(up, '/greet/c', 'v1 /greet/c');
   });
 
+  test('several modules, one of them TypeScript: preview and deploy', async () => {
+    await open(page, up, '/workers/new');
+    await page.getByLabel('Worker name').fill('typed');
+    await page.getByLabel('New module').fill('lib.ts');
+    await page.getByRole('button', { name: 'Add module' }).click();
+    await page.getByRole('tab', { name: 'lib.ts' }).waitFor();
+    await setCode(page, 'export const twice = (n: number): number => n * 2;\n');
+    await page.getByRole('tab', { name: /index\.js/ }).click();
+    await setCode(page, 'import { twice } from "./lib.ts";\nexport default { fetch() { return new Response(String(twice(21))); } };\n');
+    await page.getByText('No syntax errors.').waitFor();
+    await page.getByRole('button', { name: 'Send to draft' }).click();
+    await page.getByLabel('Response body').getByText('42', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.locator('.rollout').getByText('serving').first().waitFor();
+    const auth = { authorization: `Bearer ${up.token}` };
+    const { versions } = await (await fetch(`${up.api}/api/v1/workers/typed/versions`, { headers: auth })).json() as { versions: { id: string }[] };
+    const src = await (await fetch(`${up.api}/api/v1/workers/typed/versions/${versions[0]!.id}/source`, { headers: auth })).json() as { modules: { name: string; type: string; content: string }[] };
+    const lib = src.modules.find((m) => m.name === 'lib.ts')!;
+    assert.equal(lib.type, 'esm');
+    assert.doesNotMatch(lib.content, /: number/, 'deployed as JavaScript');
+  });
+
   test('set a secret: the value is write-only and the worker gets it', async () => {
     await open(page, up, '/workers/greet/settings');
     await page.getByLabel('Secret name').fill('API_KEY');
