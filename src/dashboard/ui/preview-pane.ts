@@ -30,7 +30,8 @@ function parseHeaders(text: string): [string, string][] {
   return out;
 }
 
-export function previewPane(draft: () => Draft | null, enabled: boolean): HTMLElement {
+/** `draft` gives the draft to run, or a message saying why there is none yet. */
+export function previewPane(draft: () => Draft | string, enabled: boolean): HTMLElement {
   const method = h('select', { name: 'method' }, ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].map((m) => h('option', { value: m }, m)));
   const url = h('input', { type: 'text', name: 'url', value: '/', spellcheck: 'false' });
   const headers = h('textarea', { name: 'headers', rows: 2, spellcheck: 'false', placeholder: 'accept: application/json' });
@@ -48,7 +49,10 @@ export function previewPane(draft: () => Draft | null, enabled: boolean): HTMLEl
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const d = draft();
-    if (!d) return;
+    if (typeof d === 'string') {
+      fill(out, h('p', { class: 'error', role: 'alert' }, d));
+      return;
+    }
     send.disabled = true;
     fill(out, h('p', { class: 'muted' }, 'Running the draft…'));
     try {

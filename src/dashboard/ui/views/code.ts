@@ -234,7 +234,7 @@ export async function codeView(ctx: Ctx, main: HTMLElement, [workerName]: string
           field('Main module', mainSelect)) : null,
         problems),
       h('section', { class: 'side-pane', 'aria-label': 'Preview and deploy' },
-        previewPane(() => (NAME.test(worker()) ? { worker: worker(), body: draftBody() } : (alert('Name the worker first.'), null)), canWrite),
+        previewPane(() => (NAME.test(worker()) ? { worker: worker(), body: draftBody() } : 'Give the worker a name first: 1 to 63 lower-case letters, digits, - or _.'), canWrite),
         canWrite ? form : h('p', { class: 'muted' }, 'This token is read-only (no workers:write): it can read code but not deploy it.'))));
   view = createEditor(editorHost, active.state);
   renderTabs();

@@ -5,7 +5,7 @@ import { enc, get } from '../api.ts';
 import { fill, h } from '../dom.ts';
 import type { Ctx } from '../main.ts';
 import type { WorkerStats } from '../types.ts';
-import { lineChart } from './chart.ts';
+import { lineChart } from '../chart.ts';
 
 export async function metricsView(_ctx: Ctx, main: HTMLElement, [worker]: string[]): Promise<() => void> {
   const body = h('div');
