@@ -174,7 +174,10 @@ export class WorkerIsolate implements watchdog.Watched {
   // Why the top level failed, worded for the developer who deploys it.
   #startupError(err: unknown): UserError {
     const { name, limits } = this.def;
-    const outcome = this.#bootOutcome ?? this.dead ?? (/memory limit/i.test((err as Error)?.message ?? '') ? 'exceededMemory' : null);
+    // Only isolated-vm's own word for a heap past the limit: a RangeError the top level
+    // threw (WebAssembly memories over the budget) names the memory limit too, and its
+    // message says more than "exceeded its memory limit".
+    const outcome = this.#bootOutcome ?? this.dead ?? (/disposed during execution due to memory limit/i.test((err as Error)?.message ?? '') ? 'exceededMemory' : null);
     if (outcome === 'exceededCpu') {
       return new UserError(`worker "${name}" exceeded its startup CPU limit of ${limits.startupMs} ms while evaluating its top level`, 'exceededCpu');
     }

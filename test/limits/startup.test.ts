@@ -58,6 +58,13 @@ test('Limits: startup: a top level that exhausts the heap is reported as exceede
   assert.match(err.message, /exceeded its memory limit of 32 MB while evaluating its top level/);
 });
 
+test('Limits: startup: WebAssembly memories over the budget at the top level: the RangeError that says so, not exceededMemory', async () => {
+  // Each memory without a maximum counts as 128 MiB: the second passes a 128 MB budget.
+  const err = await startupError(def('new WebAssembly.Memory({ initial: 1 });\nnew WebAssembly.Memory({ initial: 1 });\nexport default {};'));
+  assert.equal(err.code, 'startup_error');
+  assert.match(err.message, /threw while evaluating its top level: RangeError: WebAssembly\.Memory\(\): this worker's WebAssembly memories would exceed its memory limit of 128 MB \(a memory counts at its maximum size/);
+});
+
 test('Limits: bundle: a bundle over the size limit is refused before any isolate loads it', async () => {
   const big: ModuleSource = { name: 'big.txt', type: 'text', content: new Uint8Array(2 * 1024 * 1024) };
   const err = await startupError(def('export default {};', { bundleMb: 1 }, [big]));
