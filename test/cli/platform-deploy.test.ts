@@ -111,11 +111,11 @@ describe('atoll deploy', () => {
     assert.equal(r.code, 0, r.stderr);
     v1 = versionOf(r)!;
     assert.ok(v1, r.stdout);
-    assert.match(r.stdout, /^Deployed shop: version ver_\w+ is serving 100% \(deployment dep_\w+\)\.\nRoutes:\n {2}shop\.example\.com\/\*\n {2}shop\.example\.com\/api\/\*\nSchedules:\n {2}\*\/5 \* \* \* \*\n$/);
+    assert.match(r.stdout, /^Deployed shop: version ver_\w+ is serving 100% \(deployment dep_\w+\)\.\nServing at 1 edge node: test\/embedded\nRoutes:\n {2}shop\.example\.com\/\*\n {2}shop\.example\.com\/api\/\*\nSchedules:\n {2}\*\/5 \* \* \* \*\n$/);
     const steps = r.stderr.split('\n');
     assert.match(steps[0], /^Bundling src\/index\.ts\.\.\.$/);
     assert.match(steps[1], /^Bundled 2 modules \([\d.]+ KiB, ES modules\) in \d+ ms$/);
-    assert.deepEqual(steps.slice(2, 5), ['Uploading shop...', `Uploaded version ${v1}`, `Activating ${v1}...`]);
+    assert.deepEqual(steps.slice(2, 6), ['Uploading shop...', `Uploaded version ${v1}`, `Activating ${v1}...`, 'Waiting for the edge locations...']);
     assert.doesNotMatch(r.stderr, /Warning/);
     assert.deepEqual((await fetchJson('/api/v1/workers/shop/schedules')).body.crons, ['*/5 * * * *']);
     assert.equal(await served('shop.example.com', /^v1/), 'v1 hi 42 from a text module yes');
