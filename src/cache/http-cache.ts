@@ -18,7 +18,9 @@
 // To store a response, the cache fetches the full object (the client's Range and
 // conditional headers are not sent) and answers Range, If-None-Match and
 // If-Modified-Since itself. A response to store is read whole before it is served
-// (up to the store's entry limit; a larger one streams through, not stored).
+// (up to the store's entry limit; a larger one streams through, not stored). When the
+// response turns out not storable, a Range request is sent again as the client sent it,
+// and a conditional one is answered from the response's validators.
 
 import type { HeaderList } from '../shared/ops.ts';
 import { MAX_CHUNK, type HostStream } from '../runtime/host-stream.ts';
@@ -244,13 +246,13 @@ export class HttpCache {
     const plan = httpStoragePlan(res.head.status, res.head.headers, req.headers, req.options, now);
     if ('skip' in plan) {
       if (stale) this.store.remove(stale);
-      return { filled: null, res: withStatus(this.#headOnly(req, res), plan.skip) };
+      return { filled: null, res: await this.#unstored(req, res, plan.skip, origin, signal) };
     }
     const status: CacheStatus = stale ? 'EXPIRED' : 'MISS';
     const read = await readUpTo(res.body, this.store.maxEntryBytes);
     if ('stream' in read) {
       if (stale) this.store.remove(stale);
-      return { filled: null, res: withStatus(this.#headOnly(req, { ...res, body: read.stream }), status) };
+      return { filled: null, res: await this.#unstored(req, { ...res, body: read.stream }, status, origin, signal) };
     }
     const vary = varyKey(plan.headers, varyHeaders(req.headers));
     const meta = this.#meta(req, key, res.head.status, res.head.statusText, vary, plan, now);
@@ -266,6 +268,28 @@ export class HttpCache {
       storedAt: now, initialAge: plan.initialAge, expiresAt: now + plan.ttl * 1000, removeAt: now + plan.keep * 1000,
       swr: plan.swr, sie: plan.sie, mustRevalidate: plan.mustRevalidate, tags: plan.tags,
     };
+  }
+
+  /**
+   * A full response the cache will not store, for a request that may have asked for
+   * less: a Range is sent to the origin again as the client sent it (the origin answers
+   * it); If-None-Match / If-Modified-Since are answered here from the response's
+   * validators, as a cache may (RFC 9110 section 13.2.1).
+   */
+  async #unstored(req: CachedRequest, res: OutboundResponse, status: CacheStatus, origin: OriginFetch, signal: AbortSignal): Promise<CachedResponse> {
+    if (res.head.status === 200 && header(req.headers, 'range') !== null) {
+      res.body?.cancel('the client asked for a range');
+      return withStatus(this.#headOnly(req, await origin(req.method, req.headers, signal)), status);
+    }
+    if (res.head.status === 200 && (header(req.headers, 'if-none-match') !== null || header(req.headers, 'if-modified-since') !== null)) {
+      const checked = answer({ status: 200, statusText: res.head.statusText, headers: res.head.headers, body: new Uint8Array(0) }, req.headers, 0, status);
+      if (checked.status === 304) {
+        res.body?.cancel('not modified');
+        const headers = checked.headers.filter(([n]) => n !== 'age' && n !== 'cache-tag');
+        return { head: { ...res.head, status: 304, statusText: 'Not Modified', headers }, body: null, cacheStatus: status };
+      }
+    }
+    return withStatus(this.#headOnly(req, res), status);
   }
 
   #headOnly(req: CachedRequest, res: OutboundResponse): OutboundResponse {

@@ -155,6 +155,20 @@ describe('HTTP cache: in front of the origin', () => {
     assert.equal(s.origin.hits('/vary'), 2);
   });
 
+  test('HTTP cache: what is not stored still honours the client\'s Range (the origin answers it) and If-None-Match (304)', async () => {
+    s.origin.on('/dyn', (req) => {
+      const m = /bytes=(\d+)-(\d+)/.exec(String(req.headers.range ?? ''));
+      if (m) return { status: 206, headers: { 'content-range': `bytes ${m[1]}-${m[2]}/10` }, body: '0123456789'.slice(Number(m[1]), Number(m[2]) + 1) };
+      return { headers: { etag: '"d1"', 'content-type': 'text/plain' }, body: '0123456789' };
+    });
+    const range = await s.get('/dyn', { range: 'bytes=3-5' });
+    assert.deepEqual([range.status, range.text, range.headers['content-range'], status(range)], [206, '345', 'bytes 3-5/10', 'DYNAMIC']);
+    const cond = await s.get('/dyn', { 'if-none-match': '"d1"' });
+    assert.deepEqual([cond.status, cond.text, cond.headers.etag, status(cond)], [304, '', '"d1"', 'DYNAMIC']);
+    const other = await s.get('/dyn', { 'if-none-match': '"d0"' });
+    assert.deepEqual([other.status, other.text], [200, '0123456789']);
+  });
+
   test('HTTP cache: stale-while-revalidate serves the stale copy (UPDATING) and refreshes it in the background', async () => {
     s.origin.on('/swr', (_req, n) => ({ headers: { 'cache-control': 'max-age=10, stale-while-revalidate=60' }, body: `swr ${n}` }));
     assert.equal((await s.get('/swr')).text, 'swr 1');
