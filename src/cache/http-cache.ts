@@ -200,6 +200,7 @@ export class HttpCache {
 
   /** One origin request for the key: revalidates `stale` or fetches in full, and stores what it may. */
   async #fill(req: CachedRequest, key: string, stale: CacheEntry | null, origin: OriginFetch, signal: AbortSignal): Promise<{ filled: Filled; res: CachedResponse }> {
+    const generation = this.store.generation;
     const headers = req.headers.filter(([n]) => !PARTIAL.has(n));
     if (stale) {
       const etag = header(stale.headers, 'etag');
@@ -231,7 +232,7 @@ export class HttpCache {
       const merged = mergeNotModified(stale.headers, res.head.headers);
       const plan = httpStoragePlan(stale.status, merged, req.headers, req.options, now);
       if (!('skip' in plan)) {
-        const updated = await this.store.update(stale, this.#meta(req, key, stale.status, stale.statusText, stale.vary, plan, now));
+        const updated = this.store.generation === generation ? await this.store.update(stale, this.#meta(req, key, stale.status, stale.statusText, stale.vary, plan, now)) : null;
         if (updated) {
           const served = await this.#serve(updated, req, 'REVALIDATED');
           if (served) return { filled: { entry: updated, status: 'REVALIDATED' }, res: served };
@@ -257,7 +258,8 @@ export class HttpCache {
     const vary = varyKey(plan.headers, varyHeaders(req.headers));
     const meta = this.#meta(req, key, res.head.status, res.head.statusText, vary, plan, now);
     if (stale && JSON.stringify(stale.vary) !== JSON.stringify(vary)) this.store.remove(stale);
-    const entry = this.store.put(meta, read.bytes);
+    // A purge that ran while the origin answered may have meant this very response.
+    const entry = this.store.generation === generation ? this.store.put(meta, read.bytes) : null;
     const served = this.#answer(meta, read.bytes, req, status, 0, entry ?? undefined);
     return { filled: entry ? { entry, status } : null, res: served };
   }

@@ -107,6 +107,7 @@ export class CacheStore {
   readonly #inMemory = new Map<string, CacheEntry>();
   #memoryBytes = 0;
   #diskBytes = 0;
+  #generation = 0;
   /** Disk writes and removals, chained per entry id so they land in order. */
   readonly #diskOps = new Map<string, Promise<void>>();
 
@@ -320,8 +321,17 @@ export class CacheStore {
     this.#remove(entry);
   }
 
+  /**
+   * Counts purges: a response fetched while one ran may be older than the purge, so a
+   * writer that saw another generation when it began does not store it.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
   /** Applies a purge to this store; resolves with the number of entries removed. */
   purge(spec: PurgeSpec): number {
+    this.#generation++;
     const matches = purgeMatcher(spec);
     let n = 0;
     for (const e of [...this.#all.values()]) {

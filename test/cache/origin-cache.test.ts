@@ -261,6 +261,20 @@ describe('HTTP cache: in front of the origin', () => {
     assert.equal(s.origin.hits('/page'), 1);
   });
 
+  test('HTTP cache: a response that was on its way while a purge ran is served but not stored', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => { release = r; });
+    s.origin.on('/racing', async (_req, n) => { if (n === 1) await held; return { headers: { 'cache-control': 'max-age=60' }, body: `racing ${n}` }; });
+    const first = s.get('/racing');
+    for (let i = 0; i < 200 && s.origin.hits('/racing') === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const accountId = (await s.h.call('GET', '/api/v1/whoami')).body.account.id;
+    await s.edge.purgeCache({ accountId, zoneId: s.zoneId, urls: ['http://cache.test/racing'] });
+    release();
+    assert.equal((await first).text, 'racing 1');
+    const next = await s.get('/racing');
+    assert.deepEqual([status(next), next.text], ['MISS', 'racing 2']);
+  });
+
   test('HTTP cache: Cache-Tag is kept for purges and not sent to clients', async () => {
     s.origin.on('/tagged', () => ({ headers: { 'cache-control': 'max-age=60', 'cache-tag': 'a,b' } }));
     const r = await s.get('/tagged');
