@@ -11,7 +11,7 @@ import type { ApiDeps, ApiEnv } from '../control/api/context.ts';
 import { tokenJson } from '../control/api/views.ts';
 import type { TokenRecord } from '../store/control.ts';
 import { DashboardAssets } from './assets.ts';
-import { overTls, Sessions } from './session.ts';
+import { overTls, sameOrigin, Sessions } from './session.ts';
 
 // The page loads only its own files; CodeMirror sets styles from script, hence inline styles.
 const PAGE_HEADERS = {
@@ -44,9 +44,8 @@ export function mountDashboard(app: Hono<ApiEnv>, deps: ApiDeps, sessions: Sessi
     if (!/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? '')) {
       throw badRequest('invalid_json', 'sign in with a JSON body {"token":"atoll_..."} and content-type application/json');
     }
-    const origin = c.req.header('origin');
-    if (origin !== undefined && origin !== new URL(c.req.url).origin && !(overTls(c) && origin === `https://${c.req.header('host')}`)) {
-      throw new ApiError(403, 'forbidden', `sign-in from ${origin.slice(0, 100)} is refused; sign in on the dashboard's own page`);
+    if (!sameOrigin(c)) {
+      throw new ApiError(403, 'forbidden', `sign-in from ${c.req.header('origin')!.slice(0, 100)} is refused; sign in on the dashboard's own page`);
     }
     const body = await readJson(c);
     if (typeof body.token !== 'string' || body.token.trim() === '') {

@@ -109,9 +109,8 @@ export class Sessions {
   /** Unsafe methods need the session's CSRF token and, when the browser names it, our own origin. */
   checkCsrf(c: Context, session: { csrf: string }): void {
     if (SAFE_METHODS.has(c.req.method)) return;
-    const origin = c.req.header('origin');
-    if (origin !== undefined && origin !== new URL(c.req.url).origin && origin !== forwardedOrigin(c)) {
-      throw forbidden(`a request from ${origin.slice(0, 100)} may not use a dashboard session; only the dashboard's own pages may`);
+    if (!sameOrigin(c)) {
+      throw forbidden(`a request from ${c.req.header('origin')!.slice(0, 100)} may not use a dashboard session; only the dashboard's own pages may`);
     }
     const sent = c.req.header(CSRF_HEADER);
     if (!sent || !sameString(sent, session.csrf)) {
@@ -141,9 +140,14 @@ export class Sessions {
   }
 }
 
-/** The origin a TLS-terminating proxy in front of us serves (its Host with https). */
-function forwardedOrigin(c: Context): string | null {
+/**
+ * False when the browser says the request comes from a page of another origin. Our own
+ * origin is the one the request was made to, or, behind a TLS-terminating proxy, the
+ * proxy's (its Host with https). No `Origin` (a non-browser client) is not a cross-site page.
+ */
+export function sameOrigin(c: Context): boolean {
+  const origin = c.req.header('origin');
+  if (origin === undefined || origin === new URL(c.req.url).origin) return true;
   const host = c.req.header('x-forwarded-host') ?? c.req.header('host');
-  if (!host || !overTls(c)) return null;
-  return `https://${host}`;
+  return host !== undefined && overTls(c) && origin === `https://${host}`;
 }

@@ -57,6 +57,12 @@ describe('dashboard sessions', () => {
     }), 403, 'forbidden', 'evil.example');
     const made = await h.call('POST', '/api/v1/kv/namespaces', { token: null, json: { title: 'with-csrf' }, headers: { cookie: s.cookie, 'x-atoll-csrf': s.csrf, origin: h.api.url } });
     assert.equal(made.status, 201, made.text);
+    // Behind a TLS-terminating proxy the page's origin is the proxy's.
+    const proxied = await h.call('POST', '/api/v1/kv/namespaces', {
+      token: null, json: { title: 'via-proxy' },
+      headers: { cookie: s.cookie, 'x-atoll-csrf': s.csrf, origin: 'https://dash.example.com', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'dash.example.com' },
+    });
+    assert.equal(proxied.status, 201, proxied.text);
   });
 
   test('a read-only token\'s session can read but not deploy', async () => {
