@@ -8,15 +8,16 @@
 // that only ever sees loopback clients (atoll dev on a laptop) never loads either.
 // Lookups are in memory, with an LRU cache of recent addresses (bench/geo.ts).
 //
-// The database has country, region, city and coordinates; it has no postal codes, time
-// zones or AS numbers, so those request.cf fields stay absent. Continent comes from the
-// country (countries-list).
+// The database has country, region, city and coordinates; it has no postal codes or
+// time zones, so those request.cf fields stay absent. Continent comes from the country
+// (countries-list); asn and asOrganization from a second table (asn.ts).
 
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { countries } from 'countries-list';
 import { open, type Reader, type Response } from 'maxmind';
 import { isPrivateAddress } from '../runtime/outbound.ts';
+import { lookupAsn } from './asn.ts';
 
 /** A DB-IP City Lite record, as ip-location-db lays it out. */
 interface CityRecord {
@@ -32,7 +33,7 @@ interface CityRecord {
 
 /** The request.cf fields the database answers, named as Workers names them. */
 export interface Geo {
-  country: string;
+  country?: string;
   continent?: string;
   isEUCountry?: '1';
   region?: string;
@@ -41,6 +42,8 @@ export interface Geo {
   latitude?: string;
   longitude?: string;
   timezone?: string;
+  asn?: number;
+  asOrganization?: string;
 }
 
 // The 27 member states of the European Union, for request.cf.isEUCountry.
@@ -78,18 +81,19 @@ function unmapped(address: string): string {
 }
 
 /**
- * The location of a client address, or null when nothing is known: an address that is
- * not public (loopback, private networks) or not in the database.
+ * The location and AS of a client address, or null when nothing is known: an address
+ * that is not public (loopback, private networks) or in neither table.
  */
 export async function lookupGeo(address: string): Promise<Geo | null> {
   const ip = unmapped(address);
   const family = isIP(ip);
   if (family === 0 || isPrivateAddress(ip)) return null;
-  const db = await reader(family as 4 | 6);
+  const [db, as] = await Promise.all([reader(family as 4 | 6), lookupAsn(ip, family as 4 | 6)]);
+  const geo: Geo = as ? { asn: as.asn, asOrganization: as.asOrganization } : {};
   // The reader's types describe MaxMind's own layout; ip-location-db's is flatter.
   const r = db?.get(ip) as CityRecord | null | undefined;
-  if (!r || !/^[A-Z]{2}$/.test(r.country_code)) return null;
-  const geo: Geo = { country: r.country_code };
+  if (!r || !/^[A-Z]{2}$/.test(r.country_code)) return as ? geo : null;
+  geo.country = r.country_code;
   const continent = (countries as Record<string, { continent: string } | undefined>)[r.country_code]?.continent;
   if (continent) geo.continent = continent;
   if (EU.has(r.country_code)) geo.isEUCountry = '1';

