@@ -75,7 +75,7 @@ export function devVarsFile(config: WorkerConfig, flags: DevFlags): string {
 function readDevVars(file: string, cwd: string): [string, string][] {
   if (!existsSync(file)) return [];
   try {
-    return Object.entries(parseEnv(readFileSync(file, 'utf8')));
+    return Object.entries(parseEnv(readFileSync(file, 'utf8'))).map(([name, value]) => [name, value ?? '']);
   } catch (err) {
     throw new UserError(`atoll dev: cannot read ${relative(cwd, file) || file}: ${(err as Error).message}`, 'config_invalid');
   }
