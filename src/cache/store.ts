@@ -155,7 +155,9 @@ export class CacheStore {
   #entry(meta: EntryMeta, bodySize: number, body: Uint8Array | null): CacheEntry {
     const base = baseKey(meta.ns, meta.kind, meta.name, meta.url);
     const id = createHash('sha256').update(base).update(JSON.stringify(meta.vary)).digest('hex');
-    const size = bodySize + headersSize(meta.headers) + base.length + 256;
+    // Everything a tenant can make large is charged: tags (cf.cacheTags), Vary values, the key.
+    const extra = meta.tags.reduce((n, t) => n + t.length + 16, 0) + meta.vary.reduce((n, [k, v]) => n + k.length + (v?.length ?? 0) + 16, 0);
+    const size = bodySize + headersSize(meta.headers) + base.length + extra + 256;
     return { ...meta, id, base, purgeKey: purgeKey(meta.url) ?? meta.url, bodySize, size, body };
   }
 
