@@ -236,9 +236,9 @@ async function checkAndRun(deps: PreviewDeps, accountId: string, worker: string,
         status: res.head.status, status_text: res.head.statusText, headers: res.head.headers, body: text,
         body_base64: text.includes('\uFFFD') ? bytes.toString('base64') : null, truncated,
       };
-    } catch (err) {
-      if (err instanceof ApiError) throw err;
-      // The response could not be handed over; the invocation's outcome says why.
+    } catch {
+      // No response could be handed over, or its body failed part-way: the invocation's
+      // outcome and exceptions, answered below, say why.
     }
     const inv = await call.done;
     const seen = new Set<string>();
