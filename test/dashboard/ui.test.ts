@@ -243,6 +243,47 @@ describe('dashboard in a browser', () => {
     await page.getByRole('row', { name: /greet/ }).waitFor();
   });
 
+  test('bad form input is refused with a message that says what is wrong', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const p = await context.newPage();
+      p.setDefaultTimeout(UI_TIMEOUT);
+      await p.goto(`${up.api}/dashboard/`);
+      await p.getByLabel('API token').fill('not-a-token');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByRole('alert').getByText('not an atoll API token').waitFor();
+      await p.getByLabel('API token').fill(`atoll_${'A'.repeat(43)}`);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByRole('alert').getByText('is not known').waitFor();
+    } finally {
+      await context.close();
+    }
+
+    await open(page, up, '/workers/new');
+    await page.getByLabel('Worker name').fill('Bad Name!');
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.getByText('Give the worker a name: 1 to 63 lower-case letters').waitFor();
+    await page.getByLabel('New module').fill('../escape.js');
+    await page.getByRole('button', { name: 'Add module' }).click();
+    await page.getByText('"../escape.js" is not a module name').waitFor();
+
+    await open(page, up, '/workers/greet/settings');
+    await page.getByLabel('Secret name').fill('not valid');
+    await page.getByLabel('Secret value').fill('x');
+    await page.getByRole('button', { name: 'Set secret' }).click();
+    await page.getByText(/invalid_secret_name: .*not a JavaScript identifier/).waitFor();
+    await page.getByLabel('Route pattern').fill('elsewhere.example/*');
+    await page.getByRole('button', { name: 'Add route' }).click();
+    await page.getByText(/no_zone: /).waitFor();
+
+    await page.getByRole('link', { name: 'KV' }).click();
+    await page.getByRole('link', { name: 'demo-ns' }).click();
+    await page.getByRole('button', { name: 'greeting' }).click();
+    await page.getByLabel('Metadata (JSON)').fill('{not json');
+    await page.getByRole('button', { name: 'Save value' }).click();
+    await page.getByText('The metadata is not valid JSON.').waitFor();
+  });
+
   test('keyboard: sign in and open a worker without a mouse; every control on the main screens is labelled', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     try {
