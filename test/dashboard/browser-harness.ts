@@ -28,9 +28,13 @@ export function startUp(timeoutMs = 60_000): Promise<Up> {
   const child = spawn(process.execPath, ['--no-node-snapshot', join(ROOT, 'bin/atoll.js'), 'up', '--port', '0', '--api-port', '0', '--data', data], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A test process that ends early (a failure, a timeout) takes its atoll up with it.
+  const killOnExit = () => { child.kill('SIGKILL'); };
+  process.once('exit', killOnExit);
   const lines: Record<string, unknown>[] = [];
   let stderr = '';
   const close = async () => {
+    process.removeListener('exit', killOnExit);
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
