@@ -21,34 +21,41 @@ function org(raw: string): number {
   return i;
 }
 
-/** Each line's four fields: the first three end at commas, the organization takes the rest. */
-function rows(file: string): [string, string, string, string][] {
-  const out: [string, string, string, string][] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const a = line.indexOf(',');
-    const b = line.indexOf(',', a + 1);
-    const c = line.indexOf(',', b + 1);
-    if (a < 0 || b < 0 || c < 0) continue;
-    out.push([line.slice(0, a), line.slice(a + 1, b), line.slice(b + 1, c), line.slice(c + 1).trimEnd()]);
-  }
-  return out;
+interface Part<S> {
+  starts: S;
+  ends: S;
+  asns: Uint32Array;
+  orgs: Uint32Array;
 }
 
-const r4 = rows(v4);
-const t4 = { starts: new Uint32Array(r4.length), ends: new Uint32Array(r4.length), asns: new Uint32Array(r4.length), orgs: new Uint32Array(r4.length) };
-r4.forEach(([start, end, asn, name], i) => {
-  t4.starts[i] = Number(start);
-  t4.ends[i] = Number(end);
-  t4.asns[i] = Number(asn);
-  t4.orgs[i] = org(name);
-});
-const r6 = rows(v6);
-const t6 = { starts: new BigUint64Array(r6.length), ends: new BigUint64Array(r6.length), asns: new Uint32Array(r6.length), orgs: new Uint32Array(r6.length) };
-r6.forEach(([start, end, asn, name], i) => {
-  t6.starts[i] = v6High(start);
-  t6.ends[i] = v6High(end);
-  t6.asns[i] = Number(asn);
-  t6.orgs[i] = org(name);
-});
+// Walks the file line by line without splitting it (a 21 MB file split into 412,000
+// lines of four strings each took hundreds of MB of heap): the first three fields end at
+// commas, the organization takes the rest of the line.
+function parse<S extends Uint32Array | BigUint64Array>(file: string, make: (n: number) => S, address: (field: string) => number | bigint): Part<S> {
+  const text = readFileSync(file, 'utf8');
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  const part: Part<S> = { starts: make(lines + 1), ends: make(lines + 1), asns: new Uint32Array(lines + 1), orgs: new Uint32Array(lines + 1) };
+  let n = 0;
+  for (let pos = 0; pos < text.length;) {
+    let eol = text.indexOf('\n', pos);
+    if (eol < 0) eol = text.length;
+    const a = text.indexOf(',', pos);
+    const b = a < 0 ? -1 : text.indexOf(',', a + 1);
+    const c = b < 0 ? -1 : text.indexOf(',', b + 1);
+    if (c >= 0 && c < eol) {
+      part.starts[n] = address(text.slice(pos, a)) as never;
+      part.ends[n] = address(text.slice(a + 1, b)) as never;
+      part.asns[n] = Number(text.slice(b + 1, c));
+      part.orgs[n] = org(text.slice(c + 1, eol).trimEnd());
+      n++;
+    }
+    pos = eol + 1;
+  }
+  return { starts: part.starts.slice(0, n) as S, ends: part.ends.slice(0, n) as S, asns: part.asns.slice(0, n), orgs: part.orgs.slice(0, n) };
+}
+
+const t4 = parse(v4, (n) => new Uint32Array(n), Number);
+const t6 = parse(v6, (n) => new BigUint64Array(n), v6High);
 const table: AsnTable = { v4: t4, v6: t6, names };
 parentPort!.postMessage(table, [...Object.values(t4), ...Object.values(t6)].map((a) => a.buffer as ArrayBuffer));

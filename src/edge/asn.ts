@@ -65,7 +65,11 @@ function load(): Promise<AsnTable | null> {
     const files = { v4: require.resolve('@ip-location-db/asn/asn-ipv4-num.csv'), v6: require.resolve('@ip-location-db/asn/asn-ipv6.csv') };
     const worker = new Worker(new URL('./asn-worker.ts', import.meta.url), { workerData: files });
     worker.unref();
-    worker.once('message', (t: AsnTable) => resolve(t));
+    worker.once('message', (t: AsnTable) => {
+      resolve(t);
+      // Its heap (the files as text) goes now, not whenever the thread winds down.
+      void worker.terminate();
+    });
     worker.once('error', (err) => {
       process.stderr.write(`atoll: the ASN table (@ip-location-db/asn) could not be loaded, so request.cf has no asn: ${err.message}. Reinstall the npm dependencies (npm ci).\n`);
       resolve(null);
