@@ -1,5 +1,5 @@
 // A node's connection to the NATS cluster and the JetStream buckets atoll keeps there:
-// the control records (KV), the KV data (KV) and the bundles (object store). Buckets are
+// the control records (KV), the KV data (KV), leases (KV) and the bundles (object store). Buckets are
 // made on first use with min(3, cluster size) replicas; a bucket that exists is used as
 // it is (its replica count is logged, never changed behind the operator's back).
 
@@ -8,6 +8,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { BUNDLE_BUCKET, CONTROL_BUCKET, KV_BUCKET } from './keys.ts';
+import { LEASE_BUCKET } from './lease.ts';
 
 export type Log = (fields: Record<string, unknown>) => void;
 
@@ -16,6 +17,8 @@ export interface ClusterBuckets {
   control: KV;
   data: KV;
   bundles: ObjectStore;
+  /** Leases (lease.ts): which edge runs the cron triggers. */
+  leases: KV;
   /** The replica count of the control bucket as found or made. */
   replicas: number;
 }
@@ -93,9 +96,10 @@ export async function openBuckets(nc: NatsConnection, log: Log): Promise<Cluster
   };
   const control = await kvBucket(CONTROL_BUCKET);
   const data = await kvBucket(KV_BUCKET);
+  const leases = await kvBucket(LEASE_BUCKET);
   const bundles = (await streamExists(nc, `OBJ_${BUNDLE_BUCKET}`)) !== null
     ? await objm.open(BUNDLE_BUCKET)
     : await withReplicas(nc, BUNDLE_BUCKET, log, (replicas) => objm.create(BUNDLE_BUCKET, { replicas }));
   log({ level: 'info', msg: 'jetstream buckets ready', control: CONTROL_BUCKET, kv: KV_BUCKET, bundles: BUNDLE_BUCKET, replicas: control.replicas });
-  return { nc, control: control.kv, data: data.kv, bundles, replicas: control.replicas };
+  return { nc, control: control.kv, data: data.kv, bundles, leases: leases.kv, replicas: control.replicas };
 }

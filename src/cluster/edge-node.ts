@@ -2,19 +2,22 @@
 // local copy at once (so it starts, and keeps serving, without NATS or the control
 // plane), connects to NATS in the background and keeps trying until it does, then
 // follows the control and KV buckets, sends its invocation events and a heartbeat
-// (which versions it serves, its problems) and hears cache purges.
+// (which versions it serves, its problems) and hears cache purges. The one node holding
+// the cron lease runs the cron triggers (a trigger fires once, not once per location).
 
 import type { NatsConnection } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Keyring } from '../control/secrets.ts';
+import { startEdgeCron, type EdgeCron } from '../edge/cron.ts';
 import { startEdge, type Edge } from '../edge/server.ts';
 import { processTelemetry } from '../observe/telemetry.ts';
 import { openSqliteKv } from '../store/sqlite-kv.ts';
 import { connectNats, openBuckets, type Log } from './connection.ts';
 import { EdgeKv } from './edge-kv.ts';
 import { EdgeMirror } from './edge-mirror.ts';
+import { Lease } from './lease.ts';
 import { publishEvents } from './events.ts';
 import type { NodeReport } from './locations.ts';
 import { NatsEdgeSource } from './nats-edge-source.ts';
@@ -34,6 +37,8 @@ export interface ClusterEdgeOptions {
   maxIsolates?: number;
   allowPrivateFetch?: boolean;
   heartbeatMs?: number;
+  /** The cron lease's term (tests shorten it). */
+  cronLeaseMs?: number;
   log: Log;
 }
 
@@ -48,8 +53,13 @@ export interface ClusterEdge {
   /** Resolves once the node has connected and caught up with the buckets. */
   ready: Promise<void>;
   report(): NodeReport;
+  /** The cron scheduler, while this node holds the cron lease (one node in the cluster does). */
+  cron(): EdgeCron | null;
   close(): Promise<void>;
 }
+
+/** How long a cron lease lasts unrenewed; the holder renews every third of it. */
+const CRON_LEASE_MS = 15_000;
 
 function nodeId(dataDir: string, given: string | undefined): string {
   if (given) return given;
@@ -85,6 +95,8 @@ export async function startClusterEdge(opts: ClusterEdgeOptions): Promise<Cluste
   let nc: NatsConnection | null = null;
   let remotePurges: PurgeChannel | null = null;
   let following = false;
+  let lease: Lease | null = null;
+  let cron: EdgeCron | null = null;
   let closed = false;
   const stops: (() => void)[] = [];
 
@@ -122,6 +134,19 @@ export async function startClusterEdge(opts: ClusterEdgeOptions): Promise<Cluste
     remotePurges = natsPurgeChannel(nc, log);
     stops.push(remotePurges.onPurge((m) => local.publish(m)));
     following = true;
+    lease = new Lease({
+      kv: buckets.leases, name: 'cron', holder: `${opts.location}/${node}`, termMs: opts.cronLeaseMs ?? CRON_LEASE_MS, log,
+      onAcquire: () => {
+        startEdgeCron({ store: source.schedules(), edge, log })
+          .then((c) => { if (lease?.held && !closed) cron = c; else c.stop(); })
+          .catch((err) => log({ level: 'error', msg: 'cron scheduler failed to start', error: (err as Error).message }));
+      },
+      onLose: () => {
+        cron?.stop();
+        cron = null;
+      },
+    });
+    lease.start();
     log({ level: 'info', msg: 'edge following the cluster', nats: opts.nats });
     beat();
   })();
@@ -139,10 +164,12 @@ export async function startClusterEdge(opts: ClusterEdgeOptions): Promise<Cluste
     },
     connected: () => following,
     report,
+    cron: () => cron,
     async close() {
       closed = true;
       clearInterval(timer);
       for (const stop of stops) stop();
+      await lease?.stop();
       await edge.close();
       source.stop();
       await kv.close();

@@ -12,7 +12,7 @@ import { workerDefinition } from '../control/definition.ts';
 import type { Keyring } from '../control/secrets.ts';
 import type { EdgeChange, EdgeConfigSource, EdgeDeployment, EdgeRouting } from '../edge/config-source.ts';
 import type { WorkerDefinition } from '../runtime/worker-isolate.ts';
-import type { Deployment, StoredModule, Version } from '../store/control.ts';
+import type { ControlListener, ControlStore, Deployment, StoredModule, Version } from '../store/control.ts';
 import { BundleHashMismatch, verifyBundle } from './bundle-codec.ts';
 import type { Log } from './connection.ts';
 import { ControlState, type Applied, type Problem } from './control-state.ts';
@@ -42,6 +42,7 @@ export class NatsEdgeSource implements EdgeConfigSource {
   readonly #problems = new Map<string, Problem>();
   /** Workers whose deployment waits for a bundle that could not be fetched. */
   readonly #pending = new Set<string>();
+  readonly #controlListeners = new Set<ControlListener>();
   #bundles: ObjectStore | null = null;
   #iter: QueuedIterator<KvWatchEntry> | null = null;
   #queue: Promise<void> = Promise.resolve();
@@ -98,7 +99,17 @@ export class NatsEdgeSource implements EdgeConfigSource {
     const value = e.operation === 'PUT' ? e.value : null;
     this.#mirror.applyRecord(e.key, value, e.revision);
     const applied = this.state.apply(e.key, value, e.revision);
-    if (applied) await this.#changed(applied);
+    if (!applied) return;
+    for (const change of this.state.changesOf(applied)) {
+      for (const l of this.#controlListeners) {
+        try {
+          l(change);
+        } catch (err) {
+          this.#log({ level: 'error', msg: 'control change listener threw', kind: change.kind, error: (err as Error).stack });
+        }
+      }
+    }
+    await this.#changed(applied);
   }
 
   async #changed(a: Applied): Promise<void> {
@@ -208,6 +219,17 @@ export class NatsEdgeSource implements EdgeConfigSource {
     }
   }
 
+  /** The cron scheduler's view: the schedules in this edge's copy, and their changes. */
+  schedules(): Pick<ControlStore, 'watch' | 'listSchedules'> {
+    return {
+      listSchedules: async () => this.state.listSchedules(),
+      watch: (listener) => {
+        this.#controlListeners.add(listener);
+        return () => { this.#controlListeners.delete(listener); };
+      },
+    };
+  }
+
   watch(listener: (change: EdgeChange) => void): () => void {
     this.#listeners.add(listener);
     return () => { this.#listeners.delete(listener); };
@@ -216,5 +238,6 @@ export class NatsEdgeSource implements EdgeConfigSource {
   stop(): void {
     this.#iter?.stop();
     this.#listeners.clear();
+    this.#controlListeners.clear();
   }
 }

@@ -10,7 +10,8 @@ import type { ControlStore } from '../store/control.ts';
 import type { Edge } from './server.ts';
 
 export interface EdgeCronOptions {
-  store: ControlStore;
+  /** The schedules and their changes: the control store, or a distributed edge's copy of it (src/cluster). */
+  store: Pick<ControlStore, 'watch' | 'listSchedules'>;
   edge: Edge;
   telemetry?: Telemetry;
   /** The scheduler's clock (tests). */
