@@ -138,7 +138,8 @@ export async function draftForm(body: Record<string, unknown>, today: string): P
     form.append(m.name, new Blob([content]), m.name);
   }
   const meta: Record<string, unknown> = {
-    main_module: body.main_module,
+    // A service-worker script names its one module in body_part, as an upload does.
+    ...(body.body_part !== undefined ? { body_part: body.body_part } : { main_module: body.main_module }),
     compatibility_date: body.compatibility_date ?? today,
     ...(body.compatibility_flags !== undefined ? { compatibility_flags: body.compatibility_flags } : {}),
     ...(body.bindings !== undefined ? { bindings: body.bindings } : {}),

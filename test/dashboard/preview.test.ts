@@ -51,6 +51,14 @@ describe('POST /api/v1/workers/:name/preview', () => {
     assert.equal(ts.body.response.body, '42');
   });
 
+  test('a service-worker script runs when the draft names it in body_part', async () => {
+    const r = await h.call('POST', '/api/v1/workers/sw/preview', {
+      json: { body_part: 'worker.js', modules: [{ name: 'worker.js', content: 'addEventListener("fetch", (e) => e.respondWith(new Response("from a service worker")));' }], request: { url: '/' } },
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.response.body, 'from a service worker');
+  });
+
   test('a runaway loop is stopped at its CPU limit', async () => {
     const r = await h.call('POST', '/api/v1/workers/spin/preview', { json: draft('export default { fetch() { for (;;) {} } };', { url: '/' }, { limits: { cpu_ms: 20 } }) });
     assert.equal(r.status, 200, r.text);

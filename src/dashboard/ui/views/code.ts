@@ -45,10 +45,12 @@ export async function codeView(ctx: Ctx, main: HTMLElement, [workerName]: string
   let mainModule = 'index.js';
   if (!isNew) {
     const { deployment } = await get<{ deployment: Deployment | null }>(`/api/v1/workers/${enc(workerName!)}`);
-    const top = deployment ? [...deployment.versions].sort((a, b) => b.percentage - a.percentage)[0] : null;
+    // The version deployed (the larger share of a split), or the newest when none is.
+    const top = deployment ? [...deployment.versions].sort((a, b) => b.percentage - a.percentage)[0]!.version_id
+      : (await get<{ versions: Version[] }>(`/api/v1/workers/${enc(workerName!)}/versions`)).versions[0]?.id;
     if (top) {
-      base = (await get<{ version: Version }>(`/api/v1/workers/${enc(workerName!)}/versions/${enc(top.version_id)}`)).version;
-      const src = await get<Source>(`/api/v1/workers/${enc(workerName!)}/versions/${enc(top.version_id)}/source`);
+      base = (await get<{ version: Version }>(`/api/v1/workers/${enc(workerName!)}/versions/${enc(top)}`)).version;
+      const src = await get<Source>(`/api/v1/workers/${enc(workerName!)}/versions/${enc(top)}/source`);
       mainModule = src.main_module;
       mods = src.modules.filter((m) => m.content !== undefined).map((m) => ({ name: m.name, type: m.type, state: moduleState(m.name, m.content!, changed, !canWrite) }));
       binary = src.modules.filter((m) => m.content_base64 !== undefined);
@@ -158,7 +160,7 @@ export async function codeView(ctx: Ctx, main: HTMLElement, [workerName]: string
   function draftBody(): Record<string, unknown> {
     syncText();
     return {
-      main_module: mainModule,
+      [entryField(base)]: mainModule,
       modules: mods.map((m) => ({ name: m.name, content: m.state.doc.toString() })),
       ...(base ? { compatibility_date: base.compatibility_date, compatibility_flags: base.compatibility_flags, bindings: base.bindings, limits: base.limits } : {}),
     };
@@ -267,7 +269,7 @@ async function uploadForm(name: string, mods: Mod[], binary: Module[], mainModul
   for (const m of binary) types[m.name] = m.type;
   const today = new Date().toISOString().slice(0, 10);
   const metadata = {
-    main_module: mainModule,
+    [entryField(base)]: mainModule,
     compatibility_date: base?.compatibility_date ?? today,
     ...(base ? { compatibility_flags: base.compatibility_flags, bindings: base.bindings, limits: base.limits } : {}),
     message: message || `edited in the dashboard (${name})`,
@@ -285,4 +287,9 @@ function moduleType(name: string): string {
   if (/\.cjs$/.test(name)) return 'commonjs';
   if (/\.json$/.test(name)) return 'json';
   return 'text';
+}
+
+/** Where the metadata names the entry: a service-worker script is `body_part`. */
+function entryField(base: Version | null): 'main_module' | 'body_part' {
+  return base?.format === 'service-worker' ? 'body_part' : 'main_module';
 }

@@ -96,7 +96,7 @@ function versionSettings(name: string, version: Version, namespaces: Namespace[]
       const types = Object.fromEntries(src.modules.map((m) => [m.name, m.type]));
       const form = new FormData();
       form.append('metadata', new Blob([JSON.stringify({
-        main_module: version.main_module, compatibility_date: version.compatibility_date, compatibility_flags: version.compatibility_flags,
+        [version.format === 'service-worker' ? 'body_part' : 'main_module']: version.main_module, compatibility_date: version.compatibility_date, compatibility_flags: version.compatibility_flags,
         bindings, limits, message: message.value || 'settings changed in the dashboard', modules: types,
       })], { type: 'application/json' }));
       for (const m of src.modules) {
