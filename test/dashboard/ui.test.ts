@@ -82,6 +82,8 @@ describe('dashboard in a browser', () => {
   });
 
   test('sign in, write a worker, preview it, deploy it, and the edge serves it', async () => {
+    const ready = up.lines.find((l) => l.msg === 'atoll up ready')!;
+    assert.equal(ready.dashboard, `${up.api}/dashboard/`, 'atoll up says where the dashboard is');
     await signIn(page, up, up.token);
     assert.equal(await page.getByRole('link', { name: 'hello' }).count(), 1, 'the demo worker is listed');
     await page.getByRole('link', { name: 'New worker' }).click();

@@ -89,7 +89,7 @@ export const upCommand: CommandSpec = {
       });
     }
     log({
-      level: 'info', msg: 'atoll up ready', edge: platform.edge.url, ...(platform.edge.tlsUrl ? { edgeTls: platform.edge.tlsUrl } : {}), api: platform.api.url, data: platform.dataDir, location: platform.edge.location,
+      level: 'info', msg: 'atoll up ready', edge: platform.edge.url, ...(platform.edge.tlsUrl ? { edgeTls: platform.edge.tlsUrl } : {}), api: platform.api.url, dashboard: `${platform.api.url}/dashboard/`, data: platform.dataDir, location: platform.edge.location,
       ...(platform.token ? { demo: `curl http://localhost:${platform.edge.port}/` } : {}),
     });
     await new Promise<void>((resolve) => {
