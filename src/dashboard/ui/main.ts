@@ -70,7 +70,8 @@ async function render(): Promise<void> {
   }
   const s = session;
   const ctx: Ctx = { session: s, can: (scope) => s.token.scopes.includes('admin') || s.token.scopes.includes(scope) };
-  const path = decodeURI(location.hash.replace(/^#/, '')) || '/';
+  // Parameters are decoded one by one below; the path is matched as it is.
+  const path = location.hash.replace(/^#/, '') || '/';
   const route = ROUTES.find(([re]) => re.test(path));
   const main = h('main', { id: 'main', tabindex: '-1' });
   const link = (href: string, label: string, key: string) => h('a', { href, ...(route?.[2] === key ? { 'aria-current': 'page' } : {}) }, label);
