@@ -17,15 +17,18 @@ const HOST = 'faults-edges.test';
 const worker = (v: string) => `export default { fetch(req) { return new Response(${JSON.stringify(v)}); } };`;
 
 let c: Cluster;
+// Processes start slowly on a loaded 2-core machine: bounds far above the usual run.
+const SLOW = { timeout: 300_000 };
+
 before(async () => {
   c = await startCluster({ natsServers: 1, locations: ['ams', 'fra', 'sin'] });
   assert.equal((await c.deploy('site', worker('v1'))).status, 201);
   await routeHost(c, HOST, 'site');
   await c.waitServing(HOST, 'v1');
-});
+}, SLOW);
 after(() => c?.close());
 
-test('faults: an edge killed with kill -9 under load: the other edges answer every request', async (t) => {
+test('faults: an edge killed with kill -9 under load: the other edges answer every request', SLOW, async (t) => {
   const t0 = Date.now();
   const load = startLoad([1, 2].map((i) => ({ port: c.edges[i]!.port, host: HOST })), (b) => b === 'v1');
   await new Promise((r) => setTimeout(r, 1000));
@@ -47,7 +50,7 @@ test('faults: an edge killed with kill -9 under load: the other edges answer eve
   t.diagnostic(`deploy reached the others ${t1 - t0 - 3000} ms after; edge restart ${t2 - t1} ms to ready, ${Date.now() - t2} ms more to serve v2`);
 });
 
-test('faults: every control plane stopped: edges serve on with no error; deploys fail saying the API is unreachable', async (t) => {
+test('faults: every control plane stopped: edges serve on with no error; deploys fail saying the API is unreachable', SLOW, async (t) => {
   const load = startLoad(c.edges.map((e) => ({ port: e.port, host: HOST })), (b) => b === 'v2');
   for (const p of c.controls) await p.signal('SIGTERM');
   await new Promise((r) => setTimeout(r, 2000));
