@@ -325,7 +325,7 @@ describe('dashboard in a browser', () => {
     }
   });
 
-  test('a read-only token sees no Deploy button', async () => {
+  test('a read-only token sees no Deploy button; signing out ends the session', async () => {
     const made = await fetch(`${up.api}/api/v1/tokens`, {
       method: 'POST', headers: { authorization: `Bearer ${up.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'viewer', scopes: ['workers:read'] }),
@@ -343,6 +343,12 @@ describe('dashboard in a browser', () => {
       await viewer.getByRole('link', { name: 'Versions' }).click();
       await viewer.getByRole('row', { name: /second/ }).waitFor();
       assert.equal(await viewer.getByRole('button', { name: /Roll back/ }).count(), 0);
+
+      await viewer.getByRole('button', { name: 'Sign out' }).click();
+      await viewer.getByLabel('API token').waitFor();
+      await viewer.reload();
+      await viewer.getByLabel('API token').waitFor();
+      assert.equal((await context.cookies()).find((c) => c.name === 'atoll_session'), undefined, 'signing out removes the cookie');
     } finally {
       await context.close();
     }
