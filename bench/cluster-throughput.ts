@@ -2,7 +2,10 @@
 // hello-world worker, served by an `atoll edge` process (fed by 1 nats-server and an
 // `atoll control`; it publishes every invocation's event on NATS and sends heartbeats)
 // and by an `atoll up` process (control API and edge in one process, SQLite). wrk
-// (-t1 -c50) against each in turn, interleaved rounds, the median of each side.
+// (-t1 -c50) against each in turn, interleaved rounds, the median of each side. Also the
+// server's CPU per request (user + system of its process over a round, from /proc), which
+// other tenants of a shared machine do not inflate; for the edge it does not count the
+// nats-server that receives its events.
 //
 // Baseline (same run): `atoll up`. Target (issue 6): the edge >= 95% of it.
 //
@@ -11,7 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { command, machine, median, numFlag, NODE, report, ROOT, runWrk, startChild, type ResultRow } from './lib/harness.ts';
+import { command, machine, median, numFlag, NODE, procCpuMs, report, ROOT, runWrk, startChild, type ResultRow } from './lib/harness.ts';
 import { httpGet, routeHost, startCluster } from '../test/cluster/faults-cluster.ts';
 
 const SECONDS = numFlag('seconds', 10, 2);
@@ -55,24 +58,41 @@ try {
   await runWrk(`${targets.up}/`, { seconds: 1, connections: 50, threads: 1, headers: { Host: HOST } });
   const edgeRps: number[] = [];
   const upRps: number[] = [];
+  const edgeCpuUs: number[] = [];
+  const upCpuUs: number[] = [];
+  const pids = { edge: cluster.edges[0]!.proc.pid, up: up.pid };
+  // What the rest of the cluster spends on the edge's traffic (its events, heartbeats).
+  const others = [cluster.nats.pid(0)!, cluster.controls[0]!.pid];
+  const othersCpu = () => others.reduce((a, pid) => a + procCpuMs(pid), 0);
+  const othersCpuUs: number[] = [];
   const problems: string[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     // Alternate which goes first, so a drift in machine load does not favour one side.
     const order = r % 2 === 0 ? (['edge', 'up'] as const) : (['up', 'edge'] as const);
     for (const side of order) {
+      const cpu0 = procCpuMs(pids[side]);
+      const other0 = othersCpu();
       const w = await wrk(targets[side]);
+      (side === 'edge' ? edgeCpuUs : upCpuUs).push(((procCpuMs(pids[side]) - cpu0) * 1000) / w.requests);
+      if (side === 'edge') othersCpuUs.push(((othersCpu() - other0) * 1000) / w.requests);
       if (w.errors || w.non2xx) problems.push(`${side} round ${r + 1}: ${w.errors} socket errors, ${w.non2xx} non-2xx`);
       (side === 'edge' ? edgeRps : upRps).push(w.rps);
     }
   }
   const e = median(edgeRps);
   const u = median(upRps);
+  const ec = median(edgeCpuUs);
+  const uc = median(upCpuUs);
   const rows: ResultRow[] = [{
     bench: 'cluster-throughput', figure: 'Hello world req/s, one atoll edge in distributed mode (1 nats-server)', value: e, unit: 'req/s',
     baseline: 'atoll up (embedded), same worker', baselineValue: u, ratio: e / u, target: '>= 0.95 of atoll up', met: e / u >= 0.95, command: command('cluster-throughput'),
     notes: `wrk -t1 -c50, ${ROUNDS} x ${SECONDS} s interleaved, median; edge rounds ${edgeRps.map((x) => x.toFixed(0)).join(', ')}; atoll up rounds ${upRps.map((x) => x.toFixed(0)).join(', ')}${problems.length ? `; ${problems.join('; ')}` : ''}`,
+  }, {
+    bench: 'cluster-throughput', figure: 'Server CPU per hello-world request, one atoll edge in distributed mode', value: ec, unit: 'us',
+    baseline: 'atoll up (embedded), same worker', baselineValue: uc, ratio: ec / uc, target: '(report)', met: null, command: command('cluster-throughput'),
+    notes: `process user + system CPU over each round / its requests, median; edge ${edgeCpuUs.map((x) => x.toFixed(0)).join(', ')} us; atoll up ${upCpuUs.map((x) => x.toFixed(0)).join(', ')} us; meanwhile the nats-server and atoll control spent ${othersCpuUs.map((x) => x.toFixed(0)).join(', ')} us per edge request (they share the 2 cores here; in production they run elsewhere)`,
   }];
-  report('cluster-throughput', rows, { machine: machine(), edgeRps, upRps });
+  report('cluster-throughput', rows, { machine: machine(), edgeRps, upRps, edgeCpuUs, upCpuUs, othersCpuUs });
 } finally {
   await up.stop();
   await cluster.close();
