@@ -1,5 +1,5 @@
 // The dashboard in distributed mode: the control process of a real cluster (nats-server,
-// two edge locations) serves the same page and sign-in; a deploy made with the session
+// two edge locations) serves the same page, sign-in and preview; a deploy made with the session
 // reaches both locations, the workers list shows it live at both, and the last-hour
 // stats count the requests each location served.
 
@@ -26,7 +26,7 @@ after(async () => {
   await origin?.close();
 });
 
-test('distributed mode: sign in, deploy with the session, see it live at both locations with their stats', async () => {
+test('distributed mode: sign in, preview a draft, deploy with the session, see it live at both locations with their stats', async () => {
   const api = c.control.api.url;
   const page = await fetch(`${api}/dashboard/`);
   assert.equal(page.status, 200);
@@ -37,6 +37,14 @@ test('distributed mode: sign in, deploy with the session, see it live at both lo
   const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
   const { csrf } = await signIn.json() as { csrf: string };
   const session = { cookie, 'x-atoll-csrf': csrf };
+
+  const preview = await fetch(`${api}/api/v1/workers/shop/preview`, {
+    method: 'POST', headers: { ...session, 'content-type': 'application/json' },
+    body: JSON.stringify({ main_module: 'index.js', modules: [{ name: 'index.js', content: 'export default { fetch() { console.log("drafted"); return new Response("draft"); } };' }], request: { url: '/' } }),
+  });
+  const previewed = await preview.json() as { response: { body: string }; logs: { message: string }[] };
+  assert.equal(previewed.response.body, 'draft');
+  assert.deepEqual(previewed.logs.map((l) => l.message), ['drafted']);
 
   assert.equal((await c.h.call('POST', '/api/v1/zones', { json: { hostname: 'shop.test', origin: origin.url } })).status, 201);
   const form = new FormData();
