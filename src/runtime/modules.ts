@@ -89,17 +89,25 @@ export async function loadModules(
   const names = new Set(byName.keys());
   if (!byName.has(main)) throw new UserError(`main module "${main}" is not among the modules (${[...names].join(', ')})`);
   const compiled = new Map<string, ivm.Module>();
-  const compile = (name: string): ivm.Module => {
-    let mod = compiled.get(name);
-    if (mod) return mod;
-    const source = byName.get(name)!;
-    try {
-      mod = isolate.compileModuleSync(esmSource(source), { filename: `file:///${name}` });
-    } catch (err) {
-      throw new UserError(`${name}: ${(err as Error).message}`, 'syntax_error');
-    }
-    compiled.set(name, mod);
-    return mod;
+  const compiling = new Map<string, Promise<ivm.Module>>();
+  // Compiled on the isolate's thread: a large bundle does not hold up the main thread
+  // (every other worker's requests and the watchdog) for the length of its compile.
+  const compile = (name: string): Promise<ivm.Module> => {
+    let pending = compiling.get(name);
+    if (pending) return pending;
+    pending = (async () => {
+      try {
+        const mod = await isolate.compileModule(esmSource(byName.get(name)!), { filename: `file:///${name}` });
+        compiled.set(name, mod);
+        return mod;
+      } catch (err) {
+        throw new UserError(`${name}: ${(err as Error).message}`, 'syntax_error');
+      }
+    })();
+    // Whoever asked awaits it; a failure nobody is left to wait for is not a crash.
+    pending.catch(() => {});
+    compiling.set(name, pending);
+    return pending;
   };
   const binary = modules.filter((m) => m.type === 'data' || m.type === 'wasm');
   if (binary.length > 0) {
@@ -107,7 +115,7 @@ export async function loadModules(
     for (const m of binary) table[m.name] = asBytes(m);
     await context.global.set(BYTES_GLOBAL, new ivm.ExternalCopy(table).copyInto());
   }
-  const root = compile(main);
+  const root = await compile(main);
   if (modules.length === 1 && root.dependencySpecifiers.length === 0) onSingleModule?.(moduleText(byName.get(main)!), `file:///${main}`);
   await root.instantiate(context, (specifier, referrer) => {
     const refName = [...compiled].find(([, m]) => m === referrer)?.[0] ?? main;
