@@ -14,6 +14,7 @@ import { NodeBook, parseNodeReport } from './locations.ts';
 import { openNatsControl, type NatsControlStore } from './nats-control-store.ts';
 import { NatsKvStore, openValueStore } from './nats-kv.ts';
 import { natsPurgeChannel, type PurgeChannel } from './purge.ts';
+import { RolloutController } from './rollout.ts';
 import { FORGET_AFTER_MS, HEALTHY_WITHIN_MS, HEARTBEAT_SUBJECT } from './subjects.ts';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -71,7 +72,9 @@ export async function startClusterControl(opts: ClusterControlOptions): Promise<
     sweep.unref();
     closers.push(async () => clearInterval(sweep));
     const boot = await bootstrap(store);
-    const api = await startControlApi({ store, kv, keyring: opts.keyring, port: opts.apiPort, host: opts.ip, log: opts.log, locations: () => nodes.list() });
+    const rollouts = new RolloutController({ kv: buckets.control, store, telemetry: processTelemetry, log: opts.log });
+    closers.push(async () => rollouts.stop());
+    const api = await startControlApi({ store, kv, keyring: opts.keyring, port: opts.apiPort, host: opts.ip, log: opts.log, locations: () => nodes.list(), rollouts });
     closers.push(() => api.close());
     return { api, store, nodes, purges, token: boot?.token ?? null, close: closeAll };
   } catch (err) {

@@ -8,7 +8,7 @@ import type {
   Account, ControlChange, Deployment, KvNamespace, RouteRecord, SecretRecord, TokenRecord, Version, WorkerRecord, Zone,
 } from '../store/control.ts';
 import { controlKey, parseControlKey } from './keys.ts';
-import { decodeRecord, type ControlRecord, type IndexRecord, type ScheduleRecord } from './records.ts';
+import { decodeRecord, type ControlRecord, type IndexRecord, type RolloutRecord, type ScheduleRecord } from './records.ts';
 
 export interface Problem {
   /** What the problem is about: a bucket key, a bundle hash, a version. */
@@ -26,7 +26,7 @@ export interface Applied { key: string; before: ControlRecord | null; after: Con
 /** The value type of each record kind. */
 type ValueOf = {
   account: Account; token: TokenRecord; worker: WorkerRecord; version: Version; deployment: Deployment; kvns: KvNamespace;
-  secret: SecretRecord; zone: Zone; route: RouteRecord; schedule: ScheduleRecord;
+  secret: SecretRecord; zone: Zone; route: RouteRecord; schedule: ScheduleRecord; rollout: RolloutRecord;
   deploymentid: IndexRecord; kvtitle: IndexRecord; zonehost: IndexRecord; routepattern: IndexRecord;
 };
 
@@ -196,6 +196,9 @@ export class ControlState {
       .sort((a, b) => byName<ScheduleRecord>((s) => s.accountId)(a, b) || byName<ScheduleRecord>((s) => s.worker)(a, b))
       .map((s) => ({ accountId: s.accountId, worker: s.worker, crons: [...s.crons] }));
   }
+
+  getRollout(accountId: string, worker: string): RolloutRecord | null { return this.#value(controlKey.rollout(accountId, worker), 'rollout'); }
+  listRollouts(): RolloutRecord[] { return this.#all('rollout').map((x) => x.value); }
 
   /**
    * The ControlChange an applied entry means, as the SQLite engine announces them: a

@@ -77,7 +77,7 @@ export async function startClusterEdge(opts: ClusterEdgeOptions): Promise<Cluste
   const log: Log = (fields) => opts.log({ location: opts.location, node, ...fields });
   const mirror = new EdgeMirror(join(dataDir, 'mirror'));
   const localKv = await openSqliteKv(join(dataDir, 'kv'), { synchronous: 'normal' });
-  const source = new NatsEdgeSource({ mirror, keyring: opts.keyring, log });
+  const source = new NatsEdgeSource({ mirror, location: opts.location, keyring: opts.keyring, log });
   const kv = new EdgeKv(localKv, mirror, log);
   let edge: Edge;
   try {

@@ -39,15 +39,17 @@ export const controlKey = {
   /** Index: a route pattern is unique across accounts. */
   routePattern: (pattern: string) => `routepattern.${seg(pattern)}`,
   schedule: (acct: string, worker: string) => `schedule.${seg(acct)}.${seg(worker)}`,
+  /** A gradual rollout by location (rollout.ts), one per worker at a time. */
+  rollout: (acct: string, worker: string) => `rollout.${seg(acct)}.${seg(worker)}`,
 };
 
 export type ControlKind = 'account' | 'token' | 'worker' | 'version' | 'deployment' | 'deploymentid' | 'kvns' | 'kvtitle'
-  | 'secret' | 'zone' | 'zonehost' | 'route' | 'routepattern' | 'schedule';
+  | 'secret' | 'zone' | 'zonehost' | 'route' | 'routepattern' | 'schedule' | 'rollout';
 
 /** Tokens after the kind, by kind; a key with another count is malformed. */
 export const KEY_TOKENS: Record<ControlKind, number> = {
   account: 1, token: 1, worker: 2, version: 3, deployment: 3, deploymentid: 1, kvns: 2, kvtitle: 2,
-  secret: 3, zone: 2, zonehost: 1, route: 2, routepattern: 1, schedule: 2,
+  secret: 3, zone: 2, zonehost: 1, route: 2, routepattern: 1, schedule: 2, rollout: 2,
 };
 
 /** A control key split into its kind and decoded parts, or null when no kind has that shape. */

@@ -236,6 +236,7 @@ export class NatsControlStore implements ControlStore {
     }
     for (const s of this.state.getSecrets(accountId, name)) await this.#delete(controlKey.secret(accountId, name, s.name));
     if (this.state.getSchedules(accountId, name).length > 0) await this.#delete(controlKey.schedule(accountId, name));
+    if (this.state.getRollout(accountId, name)) await this.#delete(controlKey.rollout(accountId, name));
     for (const d of this.state.deploymentsOf(accountId, name)) await this.#delete(d.key, controlKey.deploymentId(d.deployment.id));
     for (const v of versions) await this.#delete(controlKey.version(accountId, name, v.id));
     await this.#settle();

@@ -12,21 +12,20 @@ import { workerDefinition } from '../control/definition.ts';
 import type { Keyring } from '../control/secrets.ts';
 import type { EdgeChange, EdgeConfigSource, EdgeDeployment, EdgeRouting } from '../edge/config-source.ts';
 import type { WorkerDefinition } from '../runtime/worker-isolate.ts';
-import type { ControlListener, ControlStore, Deployment, StoredModule, Version } from '../store/control.ts';
+import type { ControlListener, ControlStore, StoredModule, Version } from '../store/control.ts';
 import { BundleHashMismatch, verifyBundle } from './bundle-codec.ts';
 import type { Log } from './connection.ts';
 import { ControlState, type Applied, type Problem } from './control-state.ts';
 import type { EdgeMirror } from './edge-mirror.ts';
 import { watchBucket } from './nats-control-store.ts';
+import { servedDeployment } from './rollout.ts';
 
 const workerKey = (accountId: string, worker: string) => `${accountId}/${worker}`;
 
-function edgeDeployment(d: Deployment): EdgeDeployment {
-  return { accountId: d.accountId, worker: d.worker, versions: d.versions.map((s) => ({ versionId: s.versionId, percentage: s.percentage })) };
-}
-
 export interface NatsEdgeSourceOptions {
   mirror: EdgeMirror;
+  /** This edge's location, for rollouts staged by location. */
+  location: string;
   keyring: Keyring;
   log: Log;
 }
@@ -34,6 +33,7 @@ export interface NatsEdgeSourceOptions {
 export class NatsEdgeSource implements EdgeConfigSource {
   readonly state: ControlState;
   readonly #mirror: EdgeMirror;
+  readonly #location: string;
   readonly #keyring: Keyring;
   readonly #log: Log;
   readonly #served: Map<string, EdgeDeployment>;
@@ -51,6 +51,7 @@ export class NatsEdgeSource implements EdgeConfigSource {
 
   constructor(opts: NatsEdgeSourceOptions) {
     this.#mirror = opts.mirror;
+    this.#location = opts.location;
     this.#keyring = opts.keyring;
     this.#log = opts.log;
     this.state = new ControlState((p) => opts.log({ level: 'warn', msg: 'control record skipped', code: p.code, key: p.subject, error: p.message }));
@@ -122,6 +123,9 @@ export class NatsEdgeSource implements EdgeConfigSource {
       case 'deployment':
         if (a.after) await this.#reconcile(rec.value.accountId, rec.value.worker);
         return;
+      case 'rollout':
+        await this.#reconcile(rec.value.accountId, rec.value.worker);
+        return;
       case 'worker':
         if (!a.after) {
           const k = workerKey(rec.value.accountId, rec.value.name);
@@ -145,8 +149,11 @@ export class NatsEdgeSource implements EdgeConfigSource {
   async #reconcile(accountId: string, worker: string): Promise<void> {
     const d = this.state.getDeployment(accountId, worker);
     const k = workerKey(accountId, worker);
-    if (!d || this.#served.get(k) && JSON.stringify(this.#served.get(k)) === JSON.stringify(edgeDeployment(d))) return;
-    for (const split of d.versions) {
+    if (!d) return;
+    // A rollout by location that has not reached this one yet keeps the previous versions here.
+    const target = servedDeployment(this.#location, d, this.state.getRollout(accountId, worker));
+    if (this.#served.get(k) && JSON.stringify(this.#served.get(k)) === JSON.stringify(target)) return;
+    for (const split of target.versions) {
       const version = this.state.getVersion(accountId, worker, split.versionId);
       if (!version) {
         this.#problem({ subject: split.versionId, code: 'bundle_unavailable', message: `deployment "${d.id}" of worker "${worker}" names version "${split.versionId}", which is not in the control bucket; still serving the previous deployment` });
@@ -165,7 +172,7 @@ export class NatsEdgeSource implements EdgeConfigSource {
       }
       this.#problems.delete(version.id);
     }
-    const ed = edgeDeployment(d);
+    const ed = target;
     // A deployment applied supersedes what was refused or missing for the worker before.
     for (const subject of this.#problems.keys()) if (this.state.getVersion(accountId, worker, subject)) this.#problems.delete(subject);
     this.#pending.delete(k);

@@ -9,6 +9,27 @@ import type {
 import type { ControlKind } from './keys.ts';
 
 export interface ScheduleRecord { accountId: string; worker: string; crons: string[]; updatedAt: number }
+
+/** A gradual rollout by location: `to` reaches `locations[0..stage]` first, the rest serve `from`. */
+export interface RolloutRecord {
+  id: string;
+  accountId: string;
+  worker: string;
+  /** The versions served before, which locations not reached yet keep serving. */
+  from: { versionId: string; percentage: number }[];
+  to: string;
+  /** The deployment (of `to` at 100%) the rollout stages. */
+  deploymentId: string;
+  locations: string[];
+  /** Index into `locations` of the last location reached. */
+  stage: number;
+  state: 'running' | 'complete' | 'rolled_back';
+  stageSince: number;
+  stageMs: number;
+  minRequests: number;
+  reason: string;
+  updatedAt: number;
+}
 /** Index records point at the record they keep unique. */
 export interface IndexRecord { key: string }
 
@@ -23,6 +44,7 @@ export type ControlRecord =
   | { kind: 'zone'; value: Zone }
   | { kind: 'route'; value: RouteRecord }
   | { kind: 'schedule'; value: ScheduleRecord }
+  | { kind: 'rollout'; value: RolloutRecord }
   | { kind: 'deploymentid' | 'kvtitle' | 'zonehost' | 'routepattern'; value: IndexRecord };
 
 const encoder = new TextEncoder();
@@ -53,6 +75,10 @@ const SHAPES: Record<ControlKind, Shape> = {
   zone: { id: 'string', accountId: 'string', hostname: 'string', origin: 'string', createdAt: 'number' },
   route: { id: 'string', accountId: 'string', zoneId: 'string', pattern: 'string', worker: 'string', createdAt: 'number' },
   schedule: { accountId: 'string', worker: 'string', crons: 'array', updatedAt: 'number' },
+  rollout: {
+    id: 'string', accountId: 'string', worker: 'string', from: 'array', to: 'string', deploymentId: 'string', locations: 'array', stage: 'number',
+    state: 'string', stageSince: 'number', stageMs: 'number', minRequests: 'number', reason: 'string', updatedAt: 'number',
+  },
   deploymentid: { key: 'string' },
   kvtitle: { key: 'string' },
   zonehost: { key: 'string' },

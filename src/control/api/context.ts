@@ -3,6 +3,7 @@
 
 import type { Context } from 'hono';
 import type { LocationsProvider } from '../../cluster/locations.ts';
+import type { Rollouts } from '../../cluster/rollout.ts';
 import type { ControlStore, TokenRecord } from '../../store/control.ts';
 import type { KvStore } from '../../store/kv.ts';
 import type { ZonePurge } from '../../cache/purge.ts';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   purgeCache?: (purge: ZonePurge) => Promise<number | null>;
   /** Every edge node's report, for GET .../locations (none: no edge reports here). */
   locations?: LocationsProvider;
+  /** Gradual rollouts by location (distributed mode only). */
+  rollouts?: Rollouts;
 }
 
 export type ApiEnv = { Variables: { token: TokenRecord } };

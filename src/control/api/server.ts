@@ -4,6 +4,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { LocationsProvider } from '../../cluster/locations.ts';
+import type { Rollouts } from '../../cluster/rollout.ts';
 import type { ControlStore } from '../../store/control.ts';
 import type { KvStore } from '../../store/kv.ts';
 import type { ZonePurge } from '../../cache/purge.ts';
@@ -28,6 +29,8 @@ export interface ControlApiOptions {
   purgeCache?: (purge: ZonePurge) => Promise<number | null>;
   /** Edge nodes' reports (`atoll up`: its one edge; `atoll control`: heartbeats). */
   locations?: LocationsProvider;
+  /** Gradual rollouts by location (`atoll control` only). */
+  rollouts?: Rollouts;
 }
 
 export interface ControlApi {
@@ -43,7 +46,7 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
   const app = createControlApp({
     store: options.store, kv: options.kv, keyring: options.keyring, bundleLimit: options.bundleLimit ?? DEFAULT_BUNDLE_LIMIT,
     purgeCache: options.purgeCache,
-    log: options.log ?? stderrLog, now: options.now ?? Date.now, locations: options.locations,
+    log: options.log ?? stderrLog, now: options.now ?? Date.now, locations: options.locations, rollouts: options.rollouts,
   });
   const host = options.host ?? '127.0.0.1';
   const server: ServerType = await new Promise((resolve, reject) => {

@@ -1,0 +1,87 @@
+// Gradual rollouts by location: a new version reaches the first location only; when
+// its error rate there rises above the previous version's, it is rolled back by itself
+// everywhere; a healthy one moves on to the next location and completes. `atoll up`
+// (one location) refuses a rollout naming the plain deploy.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertError, startHarness, upload } from '../control/harness.ts';
+import { edgeRequest, eventually, startOrigin, type Origin } from '../edge/helpers.ts';
+import { startTestCluster, type TestCluster } from './cluster-harness.ts';
+
+let c: TestCluster;
+let origin: Origin;
+const WAIT = 30_000;
+const worker = (text: string, status = 200) => `export default { fetch() { return new Response(${JSON.stringify(text)}, { status: ${status} }); } };`;
+
+before(async () => {
+  c = await startTestCluster({ locations: ['ams', 'fra'] });
+  origin = await startOrigin();
+  assert.equal((await c.h.call('POST', '/api/v1/zones', { json: { hostname: 'ro.test', origin: origin.url } })).status, 201);
+  await upload(c.h, 'app', { source: worker('v1') });
+  assert.equal((await c.h.call('POST', '/api/v1/routes', { json: { pattern: 'ro.test/*', worker: 'app' } })).status, 201);
+  for (const e of c.edges) await eventually(async () => assert.equal((await edgeRequest(e.edge, 'ro.test', '/')).text, 'v1'), WAIT);
+});
+
+after(async () => {
+  await c?.close();
+  await origin?.close();
+});
+
+const at = (location: string) => c.edges.find((e) => e.edge.location === location)!;
+const hit = (location: string) => edgeRequest(at(location).edge, 'ro.test', '/');
+
+test('cluster rollout: a failing version reaches the first location only, then is rolled back everywhere by itself', async () => {
+  const bad = (await upload(c.h, 'app', { source: worker('v2 broken', 500), deploy: false })).body.version.id;
+  const start = await c.h.call('POST', '/api/v1/workers/app/rollouts', { json: { version_id: bad, locations: ['ams', 'fra'], stage_seconds: 3600, min_requests: 5 } });
+  assert.equal(start.status, 201, start.text);
+  assert.deepEqual([start.body.rollout.state, start.body.rollout.reached], ['running', ['ams']]);
+  await eventually(async () => assert.equal((await hit('ams')).text, 'v2 broken'), WAIT);
+  assert.equal((await hit('fra')).text, 'v1', 'the next location keeps the previous version');
+
+  // Traffic at both: the new version errs at ams, the previous one is fine at fra.
+  await eventually(async () => {
+    for (let i = 0; i < 5; i++) {
+      await hit('fra');
+      await hit('ams');
+    }
+    const r = (await c.h.call('GET', '/api/v1/workers/app/rollout')).body.rollout;
+    assert.equal(r.state, 'rolled_back');
+    assert.match(r.reason, /error rate of ver_\w+ in ams was 100\.0% \(\d+ of \d+\), above the previous version's 0\.0%/);
+  }, WAIT);
+  for (const loc of ['ams', 'fra']) await eventually(async () => assert.equal((await hit(loc)).text, 'v1'), WAIT);
+  const current = (await c.h.call('GET', '/api/v1/workers/app')).body.deployment;
+  assert.match(current.message, /^automatic rollback: /);
+});
+
+test('cluster rollout: a healthy version moves on stage by stage and completes', async () => {
+  const good = (await upload(c.h, 'app', { source: worker('v3'), deploy: false })).body.version.id;
+  const start = await c.h.call('POST', '/api/v1/workers/app/rollouts', { json: { version_id: good, locations: ['fra', 'ams'], stage_seconds: 1, min_requests: 3 } });
+  assert.equal(start.status, 201, start.text);
+  const again = await c.h.call('POST', '/api/v1/workers/app/rollouts', { json: { version_id: good, locations: ['fra'] } });
+  assertError(again, 409, 'rollout_running', 'has a rollout running');
+  await eventually(async () => assert.equal((await hit('fra')).text, 'v3'), WAIT);
+  await eventually(async () => {
+    for (let i = 0; i < 3; i++) {
+      await hit('fra');
+      await hit('ams');
+    }
+    assert.equal((await c.h.call('GET', '/api/v1/workers/app/rollout')).body.rollout.state, 'complete');
+  }, WAIT);
+  for (const loc of ['ams', 'fra']) await eventually(async () => assert.equal((await hit(loc)).text, 'v3'), WAIT);
+});
+
+test('rollouts: bad input is a 400 naming the field; atoll up (one location) refuses a rollout naming the plain deploy', async () => {
+  assertError(await c.h.call('POST', '/api/v1/workers/app/rollouts', { json: { locations: ['ams'] } }), 400, 'invalid_rollout', '"version_id" is missing');
+  assertError(await c.h.call('POST', '/api/v1/workers/app/rollouts', { json: { version_id: 'x', locations: ['a b'] } }), 400, 'invalid_rollout', '"locations" must list');
+  assertError(await c.h.call('POST', '/api/v1/workers/app/rollouts', { json: { version_id: 'x', locations: ['ams'], stage_seconds: 0 } }), 400, 'invalid_rollout', '"stage_seconds"');
+  assertError(await c.h.call('POST', '/api/v1/workers/app/rollouts', { json: { version_id: 'ver_nope', locations: ['ams'] } }), 404, 'not_found', 'ver_nope');
+  const h = await startHarness();
+  try {
+    const v = (await upload(h, 'solo')).body.version.id;
+    assertError(await h.call('POST', '/api/v1/workers/solo/rollouts', { json: { version_id: v, locations: ['local'] } }), 400, 'rollouts_unavailable', 'POST /api/v1/workers/NAME/deployments');
+    assert.deepEqual((await h.call('GET', '/api/v1/workers/solo/rollout')).body, { rollout: null });
+  } finally {
+    await h.close();
+  }
+});
