@@ -10,6 +10,7 @@ import { ApiError, errorBody, tooLarge } from '../errors.ts';
 import { JSON_LIMIT, type ApiDeps, type ApiEnv } from './context.ts';
 import { mountKv } from './kv.ts';
 import { mountLocations } from './locations.ts';
+import { mountRollouts } from './rollouts.ts';
 import { mountSchedules } from './schedules.ts';
 import { mountSecrets } from './secrets.ts';
 import { mountSecretsKey } from './secrets-key.ts';
@@ -57,6 +58,7 @@ export function createControlApp(deps: ApiDeps): Hono<ApiEnv> {
   mountKv(app, deps);
   mountZones(app, deps);
   mountLocations(app, deps);
+  mountRollouts(app, deps);
   mountObserve(app, deps);
   mountDashboardAll(app, deps, sessions);
 
