@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startClusterControl } from '../../src/cluster/control-node.ts';
-import { upload } from '../control/harness.ts';
+import { assertError, secondAccount, upload } from '../control/harness.ts';
 import { edgeRequest, eventually, startOrigin, type Origin } from '../edge/helpers.ts';
 import { startTestCluster, type TestCluster } from './cluster-harness.ts';
 
@@ -100,4 +100,12 @@ test('cluster: two control processes share the state: each reads the other\'s wr
   } finally {
     await second.close();
   }
+});
+
+test('cluster: another account sees neither the worker\'s locations, its rollout, nor the nodes\' problems', async () => {
+  const other = await secondAccount(c.h, 'tenant-b');
+  assertError(await c.h.call('GET', '/api/v1/workers/hello/locations', { token: other.token }), 404, 'not_found', 'worker "hello"');
+  assertError(await c.h.call('GET', '/api/v1/workers/hello/rollout', { token: other.token }), 404, 'not_found');
+  assertError(await c.h.call('POST', '/api/v1/workers/hello/rollouts', { token: other.token, json: { version_id: 'ver_x', locations: ['ams'] } }), 404, 'not_found');
+  assertError(await c.h.call('GET', '/api/v1/locations', { token: other.token }), 403, 'forbidden', 'operator');
 });
