@@ -3,10 +3,11 @@
 // CC BY 4.0), shipped as CSV in the npm package @ip-location-db/asn: ~412,000 IPv4 and
 // ~103,000 IPv6 ranges.
 //
-// Parsing the CSV takes about a second of CPU, too long for the main thread (it serves
-// requests and runs the CPU-limit watchdog), so a worker thread parses it, once per
-// process, on the first public address looked up, and hands back typed arrays (a few
-// MB). Lookups are binary searches. IPv6 ranges are compared on their first 64 bits:
+// Parsing the CSV takes a second or more of CPU, too long for the main thread (it serves
+// requests and runs the CPU-limit watchdog) and too long for a request to wait: a worker
+// thread parses it, once per process, starting at the first public address looked up,
+// and hands back typed arrays (a few MB). Until it is ready, lookups answer null (those
+// first requests have no asn); after that they are binary searches. IPv6 ranges are compared on their first 64 bits:
 // routed prefixes are /64 or shorter.
 
 import { createRequire } from 'node:module';
@@ -25,6 +26,7 @@ export interface Asn {
 
 const require = createRequire(import.meta.url);
 let table: Promise<AsnTable | null> | null = null;
+let ready: AsnTable | null = null;
 
 /** The first 64 bits of an IPv6 address in text form. */
 export function v6High(ip: string): bigint {
@@ -60,12 +62,14 @@ function floor<T extends number | bigint>(starts: ArrayLike<T>, x: T): number {
   return found;
 }
 
-function load(): Promise<AsnTable | null> {
+/** Starts loading the table (once per process); resolves when it is ready, or null if it cannot be. */
+export function loadAsnTable(): Promise<AsnTable | null> {
   table ??= new Promise<AsnTable | null>((resolve) => {
     const files = { v4: require.resolve('@ip-location-db/asn/asn-ipv4-num.csv'), v6: require.resolve('@ip-location-db/asn/asn-ipv6.csv') };
     const worker = new Worker(new URL('./asn-worker.ts', import.meta.url), { workerData: files });
     worker.unref();
     worker.once('message', (t: AsnTable) => {
+      ready = t;
       resolve(t);
       // Its heap (the files as text) goes now, not whenever the thread winds down.
       void worker.terminate();
@@ -78,10 +82,18 @@ function load(): Promise<AsnTable | null> {
   return table;
 }
 
-/** The AS of a public address (`family` as net.isIP says), or null when the table has none. */
-export async function lookupAsn(ip: string, family: 4 | 6): Promise<Asn | null> {
-  const t = await load();
-  if (!t) return null;
+/** Whether lookups answer yet. */
+export function asnReady(): boolean {
+  return ready !== null;
+}
+
+/** The AS of a public address (`family` as net.isIP says); null when the table has none or is not loaded yet. */
+export function lookupAsn(ip: string, family: 4 | 6): Asn | null {
+  const t = ready;
+  if (!t) {
+    void loadAsnTable();
+    return null;
+  }
   let i: number;
   let part: AsnTable['v4'] | AsnTable['v6'];
   if (family === 4) {

