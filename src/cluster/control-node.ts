@@ -74,7 +74,10 @@ export async function startClusterControl(opts: ClusterControlOptions): Promise<
     const boot = await bootstrap(store);
     const rollouts = new RolloutController({ kv: buckets.control, store, telemetry: processTelemetry, log: opts.log });
     closers.push(async () => rollouts.stop());
-    const api = await startControlApi({ store, kv, keyring: opts.keyring, port: opts.apiPort, host: opts.ip, log: opts.log, locations: () => nodes.list(), rollouts });
+    const api = await startControlApi({ store, kv, keyring: opts.keyring, port: opts.apiPort, host: opts.ip, log: opts.log, locations: () => nodes.list(), rollouts,
+      // Every edge of every location hears it; how many entries each dropped is not collected.
+      purgeCache: async (purge) => { purges.publish(purge); return null; },
+    });
     closers.push(() => api.close());
     return { api, store, nodes, purges, token: boot?.token ?? null, close: closeAll };
   } catch (err) {

@@ -82,7 +82,7 @@ export async function startClusterEdge(opts: ClusterEdgeOptions): Promise<Cluste
   let edge: Edge;
   try {
     edge = await startEdge({
-      source, location: opts.location, port: opts.port, host: opts.ip, kv,
+      source, location: opts.location, port: opts.port, host: opts.ip, kv, cache: { dir: join(dataDir, 'cache') },
       maxIsolates: opts.maxIsolates, allowPrivateFetch: opts.allowPrivateFetch, log: opts.log,
     });
   } catch (err) {
@@ -133,6 +133,10 @@ export async function startClusterEdge(opts: ClusterEdgeOptions): Promise<Cluste
     stops.push(publishEvents(nc, processTelemetry));
     remotePurges = natsPurgeChannel(nc, log);
     stops.push(remotePurges.onPurge((m) => local.publish(m)));
+    // Every purge from any control process empties this location's cache as asked.
+    stops.push(local.onPurge((m) => {
+      edge.purgeCache(m).catch((err) => log({ level: 'error', msg: 'cache purge failed', zone: m.zoneId, error: (err as Error).message }));
+    }));
     following = true;
     lease = new Lease({
       kv: buckets.leases, name: 'cron', holder: `${opts.location}/${node}`, termMs: opts.cronLeaseMs ?? CRON_LEASE_MS, log,

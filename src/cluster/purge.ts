@@ -1,20 +1,14 @@
-// Cache purges reach every edge of every location. The cache code publishes a purge
-// on a PurgeChannel and subscribes to it: in `atoll up` the channel is in process
-// (localPurgeChannel), in distributed mode it is the NATS subject atoll.purge
-// (natsPurgeChannel), so the same code works in both.
+// Cache purges reach every edge of every location: a control process publishes each
+// purge (src/cache/purge.ts's ZonePurge) on the NATS subject atoll.purge and every edge
+// node applies it to its cache (edge.purgeCache). `localPurgeChannel` is the same
+// channel within one process.
 
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { ZonePurge } from '../cache/purge.ts';
 import { PURGE_SUBJECT } from './subjects.ts';
 
 /** What to drop from the cache: everything of a zone, or some URLs, prefixes or tags of it. */
-export interface PurgeMessage {
-  accountId: string;
-  zoneId: string;
-  everything?: boolean;
-  urls?: string[];
-  prefixes?: string[];
-  tags?: string[];
-}
+export type PurgeMessage = ZonePurge;
 
 export interface PurgeChannel {
   publish(message: PurgeMessage): void;

@@ -1,10 +1,12 @@
 // Distributed mode end to end over a real nats-server: a deploy reaches every edge, KV
 // writes (from the API or from a worker at one edge) become visible at every edge, and
-// the locations endpoint reports which version each edge serves, and several control
-// processes share the state.
+// the locations endpoint reports which version each edge serves, several control
+// processes share the state, and cache purges reach every edge.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startClusterControl } from '../../src/cluster/control-node.ts';
 import { assertError, secondAccount, upload } from '../control/harness.ts';
 import { edgeRequest, eventually, startOrigin, type Origin } from '../edge/helpers.ts';
@@ -108,4 +110,29 @@ test('cluster: another account sees neither the worker\'s locations, its rollout
   assertError(await c.h.call('GET', '/api/v1/workers/hello/rollout', { token: other.token }), 404, 'not_found');
   assertError(await c.h.call('POST', '/api/v1/workers/hello/rollouts', { token: other.token, json: { version_id: 'ver_x', locations: ['ams'] } }), 404, 'not_found');
   assertError(await c.h.call('GET', '/api/v1/locations', { token: other.token }), 403, 'forbidden', 'operator');
+});
+
+test('cluster: a cache purge through any control process empties the cache at every edge', async () => {
+  let served = 0;
+  const cacheable = createServer((_req, res) => {
+    served++;
+    res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'public, max-age=600' });
+    res.end(`copy ${served}`);
+  });
+  await new Promise<void>((r) => cacheable.listen(0, '127.0.0.1', () => r()));
+  try {
+    const zone = await c.h.call('POST', '/api/v1/zones', { json: { hostname: 'static.test', origin: `http://127.0.0.1:${(cacheable.address() as AddressInfo).port}` } });
+    assert.equal(zone.status, 201, zone.text);
+    const get = (e: TestCluster['edges'][number]) => edgeRequest(e.edge, 'static.test', '/app.css');
+    for (const e of c.edges) {
+      await eventually(async () => assert.equal((await get(e)).status, 200), WAIT);
+      await eventually(async () => assert.equal((await get(e)).headers['cf-cache-status'], 'HIT'), WAIT);
+    }
+    const purge = await c.h.call('POST', `/api/v1/zones/${zone.body.zone.id}/purge_cache`, { json: { purge_everything: true } });
+    assert.equal(purge.status, 200, purge.text);
+    assert.equal(purge.body.entries, null, 'a cluster does not count what each edge dropped');
+    for (const e of c.edges) await eventually(async () => assert.notEqual((await get(e)).headers['cf-cache-status'], 'HIT'), WAIT);
+  } finally {
+    await new Promise<void>((r) => { cacheable.closeAllConnections(); cacheable.close(() => r()); });
+  }
 });
