@@ -7,7 +7,7 @@
 //   without any of these is not stored (DYNAMIC), unless the fetch asked for
 //   cacheEverything (Cloudflare's default TTL for the status) or a cacheTtl.
 // - Not stored (BYPASS): no-store, private, Set-Cookie (unless private=Set-Cookie or
-//   no-cache=Set-Cookie name it, then stored without it), a request with
+//   no-cache=Set-Cookie name it; the fields they name are never stored), a request with
 //   Authorization unless the response says public, s-maxage or must-revalidate
 //   (section 3.5); Vary: *; a response fresh for 0 s with no validator.
 // - no-cache, or a freshness of 0 with an ETag or Last-Modified: stored, and
@@ -51,12 +51,11 @@ export function httpStoragePlan(status: number, headers: HeaderList, reqHeaders:
   if (status === 206 || status === 304 || status < 200) return { skip: 'DYNAMIC' };
   const cc = parseCacheControl(header(headers, 'cache-control'));
   // Cache-Tag is for purging (kept in the entry's tags), not for clients, as on Cloudflare.
-  let stored = headers.filter(([n]) => n !== 'cache-tag');
-  if (headers.some(([n]) => n === 'set-cookie')) {
-    const fields = `${cc.get('private') ?? ''},${cc.get('no-cache') ?? ''}`.toLowerCase().split(',').map((f) => f.trim());
-    if (!fields.includes('set-cookie')) return { skip: 'BYPASS' };
-    stored = stored.filter(([n]) => n !== 'set-cookie');
-  }
+  // private="a, b" and no-cache="a, b" name fields a shared cache must not keep (RFC 9111
+  // sections 5.2.2.4 and 5.2.2.7): the rest of the response is stored without them.
+  const named = new Set(`${cc.get('private') ?? ''},${cc.get('no-cache') ?? ''}`.toLowerCase().split(',').map((f) => f.trim()).filter(Boolean));
+  if (headers.some(([n]) => n === 'set-cookie') && !named.has('set-cookie')) return { skip: 'BYPASS' };
+  const stored = headers.filter(([n]) => n !== 'cache-tag' && !named.has(n));
   const tags = [...new Set([...splitTags(header(headers, 'cache-tag')), ...opts.cacheTags])];
   const byStatus = opts.cacheTtlByStatus.find(([from, to]) => status >= from && status <= to);
   const forced = byStatus ? byStatus[2] : opts.cacheTtl;

@@ -76,6 +76,24 @@ describe('HTTP cache: in front of the origin', () => {
     assert.equal((await s.get('/cookie')).headers['set-cookie']?.[0], 'session=1', 'the cookie still reaches the client');
   });
 
+  test('HTTP cache: origin headers that do not parse are read the safe way', async () => {
+    s.origin.on('/exp0', () => ({ headers: { expires: '0' } }));
+    s.origin.on('/neg-age', () => ({ headers: { 'cache-control': 'max-age=60', age: '-5' } }));
+    s.origin.on('/huge', () => ({ headers: { 'cache-control': 'max-age=99999999999999999999' } }));
+    s.origin.on('/long-tag', () => ({ headers: { 'cache-control': 'max-age=60', 'cache-tag': `ok, ${'t'.repeat(2000)}` } }));
+    s.origin.on('/dup-cc', () => ({ headers: { 'Cache-Control': ['max-age=60', 'no-store'] } }));
+    s.origin.on('/quoted', () => ({ headers: { 'cache-control': 'private="x-user, y", max-age=60', 'x-user': 'alice', 'x-other': 'kept' } }));
+    const twice = async (p: string) => [status(await s.get(p)), status(await s.get(p))];
+    assert.deepEqual(await twice('/exp0'), ['BYPASS', 'BYPASS'], 'an Expires that is not a date means already expired');
+    assert.deepEqual(await twice('/neg-age'), ['MISS', 'HIT'], 'an Age that is not a number is ignored');
+    assert.deepEqual(await twice('/huge'), ['MISS', 'HIT'], 'an enormous max-age is capped, not an error');
+    assert.deepEqual(await twice('/long-tag'), ['MISS', 'HIT'], 'an over-long tag is dropped, the response kept');
+    assert.deepEqual(await twice('/dup-cc'), ['BYPASS', 'BYPASS'], 'repeated Cache-Control lines are read together');
+    assert.deepEqual(await twice('/quoted'), ['MISS', 'HIT'], 'private with field names (quoted, with a comma) only hides those fields');
+    const hit = await s.get('/quoted');
+    assert.deepEqual([hit.headers['x-user'], hit.headers['x-other']], [undefined, 'kept'], 'a field private names is not stored');
+  });
+
   test('HTTP cache: a cookie named in private=Set-Cookie is dropped and the rest is stored', async () => {
     s.origin.on('/private-cookie', () => ({ headers: { 'cache-control': 'max-age=60, private="Set-Cookie"', 'set-cookie': 'a=1' } }));
     const a = await s.get('/private-cookie');
