@@ -7,7 +7,7 @@
 
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
-import type { QueuedIterator } from '@nats-io/nats-core';
+import type { QueuedIterator } from '@nats-io/transport-node';
 import type { KvEntry, KvListOptions, KvListPage, KvPutOptions, KvStore } from '../store/kv.ts';
 import type { SqliteKvStore } from '../store/sqlite-kv.ts';
 import type { Log } from './connection.ts';

@@ -10,7 +10,7 @@
 
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
-import type { QueuedIterator } from '@nats-io/nats-core';
+import type { QueuedIterator } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import {
   ControlConflictError, type Account, type ControlListener, type ControlStore, type Deployment, type KvNamespace, type NewVersion,
@@ -21,6 +21,8 @@ import type { ClusterBuckets, Log } from './connection.ts';
 import { ControlState, type Problem } from './control-state.ts';
 import { controlKey } from './keys.ts';
 import { encodeRecord } from './records.ts';
+import { guarded } from './unavailable.ts';
+import { StoreUnavailableError } from '../store/unavailable.ts';
 
 /** A key no record kind uses: writing it gives a revision to wait for after deletes. */
 const BARRIER_PREFIX = 'barrier.';
@@ -63,8 +65,8 @@ export class NatsControlStore implements ControlStore {
 
   /** Use openNatsControl(). */
   constructor(buckets: ClusterBuckets, log: Log) {
-    this.#kv = buckets.control;
-    this.#bundles = buckets.bundles;
+    this.#kv = guarded(buckets.control, 'the control bucket');
+    this.#bundles = guarded(buckets.bundles, 'the bundle store');
     this.#log = log;
     this.state = new ControlState((p: Problem) => log({ level: 'warn', msg: 'control record skipped', code: p.code, key: p.subject, error: p.message }));
   }
@@ -102,7 +104,7 @@ export class NatsControlStore implements ControlStore {
       const timer = setTimeout(() => {
         const i = this.#waiters.indexOf(waiter);
         if (i >= 0) this.#waiters.splice(i, 1);
-        reject(new Error(`the control bucket's watch did not deliver revision ${revision} within ${SEEN_TIMEOUT_MS} ms; check the NATS servers`));
+        reject(new StoreUnavailableError(`the control bucket's watch did not deliver revision ${revision} within ${SEEN_TIMEOUT_MS} ms; the write is stored, but this process cannot read it back yet: check the NATS servers`));
       }, SEEN_TIMEOUT_MS);
       const waiter = { revision, resolve: () => { clearTimeout(timer); resolve(); } };
       this.#waiters.push(waiter);

@@ -7,7 +7,7 @@
 
 import type { KvWatchEntry } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
-import type { QueuedIterator } from '@nats-io/nats-core';
+import type { QueuedIterator } from '@nats-io/transport-node';
 import { workerDefinition } from '../control/definition.ts';
 import type { Keyring } from '../control/secrets.ts';
 import type { EdgeChange, EdgeConfigSource, EdgeDeployment, EdgeRouting } from '../edge/config-source.ts';

@@ -12,6 +12,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import { compareKeys, decodeCursor, encodeCursor, type Clock, type KvEntry, type KvListOptions, type KvListPage, type KvPutOptions, type KvStore } from '../store/kv.ts';
 import { kvDataKey, parseKvDataKey, seg } from './keys.ts';
+import { guarded } from './unavailable.ts';
 
 export const KV_VALUES_BUCKET = 'atoll_kv_values';
 /** Values up to this size travel inside the KV entry. */
@@ -72,8 +73,8 @@ export class NatsKvStore implements KvStore {
   readonly #clock: Clock;
 
   constructor(kv: KV, values: ObjectStore, options: NatsKvOptions = {}) {
-    this.#kv = kv;
-    this.#values = values;
+    this.#kv = guarded(kv, 'the KV bucket');
+    this.#values = guarded(values, 'the KV value store');
     this.#clock = options.clock ?? Date.now;
   }
 

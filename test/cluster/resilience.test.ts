@@ -13,7 +13,7 @@ import { waitForLocations } from '../../src/cli/deploy-wait.ts';
 import { encodeBundle } from '../../src/cluster/bundle-codec.ts';
 import { BUNDLE_BUCKET, CONTROL_BUCKET, KV_BUCKET } from '../../src/cluster/keys.ts';
 import { EVENTS_SUBJECT, HEARTBEAT_SUBJECT, PURGE_SUBJECT } from '../../src/cluster/subjects.ts';
-import { upload } from '../control/harness.ts';
+import { assertError, upload } from '../control/harness.ts';
 import { edgeRequest, eventually, startOrigin, type Origin } from '../edge/helpers.ts';
 import { startTestCluster, type TestCluster } from './cluster-harness.ts';
 
@@ -127,6 +127,8 @@ test('cluster: an edge restarted while NATS is down serves its last state (worke
   await c.nats.stopAll();
   await ams.close();
   c.edges.splice(0, 1);
+  // The API stays up and says why a change cannot be made now.
+  assertError(await c.h.call('POST', '/api/v1/zones', { json: { hostname: 'down.test', origin: origin.url } }), 503, 'store_unavailable', 'retry in a few seconds');
   const again = await c.startEdge('ams');
   assert.equal(again.connected(), false);
   assert.equal((await edgeRequest(again.edge, 'r.test', '/')).text, 'after garbage', 'the worker serves from the local copy');
