@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { randomBytes } from 'node:crypto';
 import { ControlConflictError } from '../../store/control.ts';
+import { StoreUnavailableError } from '../../store/unavailable.ts';
 import { ApiError, errorBody, tooLarge } from '../errors.ts';
 import { JSON_LIMIT, type ApiDeps, type ApiEnv } from './context.ts';
 import { mountKv } from './kv.ts';
@@ -66,6 +67,7 @@ export function createControlApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status as 400);
+    if (err instanceof StoreUnavailableError) return c.json(errorBody('store_unavailable', err.message), 503);
     if (err instanceof ControlConflictError) {
       return c.json(errorBody('conflict', 'another request changed the same record at the same time; fetch the current state and retry'), 409);
     }
