@@ -62,8 +62,18 @@ try {
   const launch = async (dataDir: string, port: number) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, ['--no-node-snapshot', join(import.meta.dirname, '../bin/atoll.js'), 'edge', '--nats', c.nats.url, '--location', 'ams',
-      '--ip', '127.0.0.1', '--port', String(port), '--data', dataDir], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      '--ip', '127.0.0.1', '--port', String(port), '--data', dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     killOnExit(child);
+    // Its log, to say why a worker failed.
+    const log: string[] = [];
+    let rest = '';
+    const keep = (d: Buffer) => {
+      const parts = (rest + d.toString('utf8')).split('\n');
+      rest = parts.pop()!;
+      log.push(...parts);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     let readyCpuMs = NaN;
     const readyMs = await new Promise<number>((resolve, reject) => {
       let buf = '';
@@ -77,7 +87,7 @@ try {
       });
       child.once('exit', (code) => reject(new Error(`atoll edge exited (${code}) before it was ready`)));
     });
-    return { t0, readyMs, readyCpuMs, child, stop: async () => { child.kill('SIGKILL'); if (child.exitCode === null) await new Promise((r) => child.once('exit', r)); } };
+    return { t0, readyMs, readyCpuMs, child, log, stop: async () => { child.kill('SIGKILL'); if (child.exitCode === null) await new Promise((r) => child.once('exit', r)); } };
   };
 
   const baseline: number[] = [];
@@ -105,7 +115,10 @@ try {
     first.push(performance.now() - p.t0);
     await pool(WORKERS, 8, async (i) => {
       const r = await httpGet(edge.port, HOST, `/w${i}/`, 30_000);
-      if (r.status !== 200 || r.text !== `w${i}`) throw new Error(`w${i} after the restart: ${r.status} ${r.text.slice(0, 100)}`);
+      if (r.status !== 200 || r.text !== `w${i}`) {
+        const why = p.log.filter((l) => l.includes(`"w${i}"`) && /error|fail/i.test(l)).slice(0, 3).join('\n');
+        throw new Error(`w${i} after the restart: ${r.status} ${r.text.slice(0, 100)}\nthe edge logged:\n${why}`);
+      }
     });
     all.push(performance.now() - p.t0);
     await p.stop();
