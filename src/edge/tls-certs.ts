@@ -51,7 +51,7 @@ function listPairs(dir: string): { pairs: Pair[]; problems: string[] } {
       continue;
     }
     if (ext === 'key') continue;
-    const name = base.startsWith(WILDCARD_PREFIX) ? `*.${base.slice(WILDCARD_PREFIX.length)}` : base.toLowerCase();
+    const name = (base.startsWith(WILDCARD_PREFIX) ? `*.${base.slice(WILDCARD_PREFIX.length)}` : base).toLowerCase();
     pairs.push({ name, crt: join(dir, `${base}.crt`), key: join(dir, `${base}.key`) });
   }
   return { pairs, problems };
