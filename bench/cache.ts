@@ -93,6 +93,6 @@ rows.push({
   bench: 'cache', figure: `cache disk tier load at start (${m.objects} objects)`, value: Math.round(m.loadMs), unit: 'ms',
   baseline: 'none', baselineValue: null, ratio: null,
   target: 'report (issue 4)', met: null, command: command('cache'),
-  notes: 'synchronous scan of the cache folder, metadata of each file read back (src/cache/disk.ts), before the edge listens',
+  notes: 'the cache folder scanned and the metadata of each file read back, 32 files at a time (src/cache/disk.ts), before the edge listens',
 });
 report('cache', rows);

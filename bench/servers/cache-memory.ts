@@ -43,10 +43,10 @@ let diskIndex: number;
 let loadMs: number;
 try {
   const options = { dir, maxMemoryBytes: 1, maxDiskBytes: 1024 * 1024 * 1024, maxEntryBytes: 64 * 1024 };
-  diskIndex = await measure(new CacheStore(options));
+  diskIndex = await measure(await CacheStore.open(options));
   // A restart: the disk tier's files scanned and their metadata read back.
   const t0 = performance.now();
-  const again = new CacheStore(options);
+  const again = await CacheStore.open(options);
   loadMs = performance.now() - t0;
   if (again.stats().entries !== N) throw new Error(`loaded ${again.stats().entries} of ${N}`);
 } finally {

@@ -2,18 +2,20 @@
 // folder (fanned out by the first two hex digits of its id), written to a temporary
 // name and renamed, so a crash leaves either the old file or the new one. A file is
 // "ATC1", the metadata's length (uint32), the metadata as JSON, then the body.
-// On start the folder is scanned and only the metadata is read back: bodies stay on
-// disk until a request needs them.
+// On start the folder is scanned and only the metadata is read back (asynchronously, a
+// batch of files at a time): bodies stay on disk until a request needs them.
 
-import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 const MAGIC = Buffer.from('ATC1');
 const HEAD = 8;
 /** Metadata larger than this is not ours (or is damaged): the file is dropped on load. */
 const MAX_META = 1024 * 1024;
+/** Files whose metadata is read at once when a store loads. */
+const LOAD_BATCH = 32;
 
 export interface LoadedFile<M> {
   id: string;
@@ -68,43 +70,44 @@ export class DiskTier<M> {
   }
 
   /**
-   * Every stored file's metadata (synchronous: it runs once, when the location starts).
-   * Leftover temporary files and files that do not parse are deleted.
+   * Every stored file's metadata, read a few files at a time so the event loop stays
+   * free. Leftover temporary files and files that do not parse are deleted.
    */
-  load(parse: (meta: unknown) => M | null): LoadedFile<M>[] {
-    const out: LoadedFile<M>[] = [];
-    for (const sub of readdirSync(this.dir)) {
+  async load(parse: (meta: unknown) => M | null): Promise<LoadedFile<M>[]> {
+    const paths: string[] = [];
+    for (const sub of await readdir(this.dir)) {
       const subdir = join(this.dir, sub);
-      if (!/^[0-9a-f]{2}$/.test(sub) || !statSync(subdir).isDirectory()) continue;
-      for (const name of readdirSync(subdir)) {
-        const path = join(subdir, name);
-        const meta = /^[0-9a-f]{64}$/.test(name) ? readMeta(path, parse) : null;
-        if (meta === null) {
-          rmSync(path, { force: true });
-          continue;
-        }
-        out.push({ id: name, meta: meta.meta, bodySize: meta.bodySize });
-      }
+      if (!/^[0-9a-f]{2}$/.test(sub) || !(await stat(subdir)).isDirectory()) continue;
+      for (const name of await readdir(subdir)) paths.push(join(subdir, name));
+    }
+    const out: LoadedFile<M>[] = [];
+    for (let i = 0; i < paths.length; i += LOAD_BATCH) {
+      await Promise.all(paths.slice(i, i + LOAD_BATCH).map(async (path) => {
+        const name = basename(path);
+        const meta = /^[0-9a-f]{64}$/.test(name) ? await readMeta(path, parse) : null;
+        if (meta === null) await rm(path, { force: true });
+        else out.push({ id: name, meta: meta.meta, bodySize: meta.bodySize });
+      }));
     }
     return out;
   }
 }
 
-function readMeta<M>(path: string, parse: (meta: unknown) => M | null): { meta: M; bodySize: number } | null {
-  let fd: number;
+async function readMeta<M>(path: string, parse: (meta: unknown) => M | null): Promise<{ meta: M; bodySize: number } | null> {
+  let file;
   try {
-    fd = openSync(path, 'r');
+    file = await open(path, 'r');
   } catch {
     return null;
   }
   try {
-    const size = statSync(path).size;
+    const size = (await file.stat()).size;
     const head = Buffer.alloc(HEAD);
-    if (readSync(fd, head, 0, HEAD, 0) !== HEAD || !head.subarray(0, 4).equals(MAGIC)) return null;
+    if ((await file.read(head, 0, HEAD, 0)).bytesRead !== HEAD || !head.subarray(0, 4).equals(MAGIC)) return null;
     const len = head.readUInt32BE(4);
     if (len > MAX_META || HEAD + len > size) return null;
     const json = Buffer.alloc(len);
-    if (readSync(fd, json, 0, len, HEAD) !== len) return null;
+    if ((await file.read(json, 0, len, HEAD)).bytesRead !== len) return null;
     let raw: unknown;
     try {
       raw = JSON.parse(json.toString('utf8'));
@@ -114,6 +117,6 @@ function readMeta<M>(path: string, parse: (meta: unknown) => M | null): { meta: 
     const meta = parse(raw);
     return meta === null ? null : { meta, bodySize: size - HEAD - len };
   } finally {
-    closeSync(fd);
+    await file.close();
   }
 }

@@ -57,7 +57,10 @@ export interface CacheEntry extends EntryMeta {
 }
 
 export interface CacheStoreOptions {
-  /** The disk tier's folder; without one the cache lives in memory only. */
+  /**
+   * The disk tier's folder; without one the cache lives in memory only. A store with a
+   * folder is made with `CacheStore.open`, which loads what the folder holds.
+   */
   dir?: string | null;
   /** Memory tier size (default 64 MiB). */
   maxMemoryBytes?: number;
@@ -122,7 +125,13 @@ export class CacheStore {
     this.maxEntryBytes = Math.min(options.maxEntryBytes ?? Math.min(32 * MiB, Math.floor(largest / 4)), largest);
     this.#clock = options.clock ?? Date.now;
     this.#log = options.log ?? (() => {});
-    if (this.#disk) this.#load(this.#disk);
+  }
+
+  /** A store with its disk tier's entries loaded (without a folder, the same as `new`). */
+  static async open(options: CacheStoreOptions = {}): Promise<CacheStore> {
+    const store = new CacheStore(options);
+    await store.#load();
+    return store;
   }
 
   now(): number {
@@ -134,9 +143,12 @@ export class CacheStore {
     return { entries: this.#all.size, memoryBytes: this.#memoryBytes, diskBytes: this.#diskBytes };
   }
 
-  #load(disk: DiskTier<EntryMeta>): void {
+  // Before anything else uses the store (open() awaits it), so nothing races the load.
+  async #load(): Promise<void> {
+    const disk = this.#disk;
+    if (!disk) return;
     const now = this.#clock();
-    const files = disk.load(parseMeta).sort((a, b) => a.meta.storedAt - b.meta.storedAt);
+    const files = (await disk.load(parseMeta)).sort((a, b) => a.meta.storedAt - b.meta.storedAt);
     for (const f of files) {
       if (f.meta.removeAt <= now) {
         this.#queue(f.id, () => disk.remove(f.id));

@@ -25,10 +25,10 @@ export interface EdgeCache {
   flush(): Promise<void>;
 }
 
-export function openEdgeCache(options: EdgeCacheOptions, log: (fields: Record<string, unknown>) => void): EdgeCache {
+export async function openEdgeCache(options: EdgeCacheOptions, log: (fields: Record<string, unknown>) => void): Promise<EdgeCache> {
   let store: CacheStore;
   try {
-    store = new CacheStore({ ...options, log });
+    store = await CacheStore.open({ ...options, log });
   } catch (err) {
     if (err instanceof RangeError) throw new UserError(err.message, 'cache_size');
     const e = err as NodeJS.ErrnoException;

@@ -112,7 +112,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   let routing = new RoutingTable();
   const outbound = opts.allowPrivateFetch ? outboundFetch : createOutboundFetch({ refuseAddress: isRefusedForTenants });
   const originFetch = createOutboundFetch();
-  const cache = openEdgeCache(opts.cache ?? {}, (fields) => log({ ...fields, location }));
+  const cache = await openEdgeCache(opts.cache ?? {}, (fields) => log({ ...fields, location }));
 
   const registry = new WorkerRegistry({
     maxIsolates: opts.maxIsolates ?? DEFAULT_MAX_ISOLATES,

@@ -126,7 +126,7 @@ test('CacheStore: namespaces: one account never sees another account\'s entries,
 
 test('CacheStore: disk tier: entries survive a restart, bodies read back from disk', async (t) => {
   const dir = tmp(t);
-  const first = new CacheStore({ dir, maxMemoryBytes: 1_000_000 });
+  const first = await CacheStore.open({ dir, maxMemoryBytes: 1_000_000 });
   const bytes = new Uint8Array(50_000).map((_, i) => i % 251);
   first.put(meta('example.com/a', { tags: ['t1'], headers: [['etag', '"v1"']] }), bytes);
   first.put(meta('example.com/b'), new Uint8Array([1, 2, 3]));
@@ -138,7 +138,7 @@ test('CacheStore: disk tier: entries survive a restart, bodies read back from di
   writeFileSync(join(dir, sub, 'x'.repeat(64) + '.tmp-1234'), 'partial');
   mkdirSync(join(dir, 'ff'), { recursive: true });
   writeFileSync(join(dir, 'ff', 'f'.repeat(64)), 'not a cache file');
-  const second = new CacheStore({ dir, maxMemoryBytes: 1_000_000 });
+  const second = await CacheStore.open({ dir, maxMemoryBytes: 1_000_000 });
   assert.equal(second.stats().entries, 2, 'the expired entry was dropped on load');
   const a = second.find('acc', 'http', null, 'example.com/a', []);
   assert.ok(a);
@@ -147,14 +147,14 @@ test('CacheStore: disk tier: entries survive a restart, bodies read back from di
   assert.deepEqual(new Uint8Array((await second.body(a))!), bytes);
   assert.equal(second.purge({ accountId: 'acc', zone: 'example.com', tags: ['T1'] }), 1);
   await second.flush();
-  const third = new CacheStore({ dir });
+  const third = await CacheStore.open({ dir });
   assert.equal(third.stats().entries, 1, 'a purge removes the file too');
   assert.equal(readdirSync(join(dir, 'ff')).length, 0);
 });
 
 test('CacheStore: disk tier: bounded by maxDiskBytes, memory tier by maxMemoryBytes', async (t) => {
   const dir = tmp(t);
-  const store = new CacheStore({ dir, maxMemoryBytes: 100_000, maxDiskBytes: 300_000, maxEntryBytes: 60_000 });
+  const store = await CacheStore.open({ dir, maxMemoryBytes: 100_000, maxDiskBytes: 300_000, maxEntryBytes: 60_000 });
   for (let i = 0; i < 20; i++) store.put(meta(`example.com/${i}`), new Uint8Array(20_000));
   const s = store.stats();
   assert.ok(s.diskBytes <= 300_000 && s.memoryBytes <= 100_000, JSON.stringify(s));
