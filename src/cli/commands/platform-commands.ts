@@ -30,7 +30,6 @@ import { tokenCreateCommand } from './token/create.ts';
 import { tokenListCommand } from './token/list.ts';
 import { tokenRevokeCommand } from './token/revoke.ts';
 import { versionsDeployCommand } from './versions/deploy.ts';
-import { versionsDeployCommand } from './versions/deploy.ts';
 import { versionsListCommand } from './versions/list.ts';
 import { versionsViewCommand } from './versions/view.ts';
 import { whoamiCommand } from './whoami.ts';
