@@ -58,12 +58,6 @@ const recent = new Map<string, Geo | null>();
 
 const require = createRequire(import.meta.url);
 const readers: Partial<Record<4 | 6, Promise<Reader<Response> | null>>> = {};
-let onLoadError: (message: string) => void = (message) => process.stderr.write(`${message}\n`);
-
-/** Where a failure to load the database is reported (once per family); stderr by default. */
-export function setGeoErrorLog(log: (message: string) => void): void {
-  onLoadError = log;
-}
 
 function reader(family: 4 | 6): Promise<Reader<Response> | null> {
   readers[family] ??= (async () => {
@@ -73,7 +67,7 @@ function reader(family: 4 | 6): Promise<Reader<Response> | null> {
       return await open(require.resolve(file), { cache: { max: 1 } });
     } catch (err) {
       // Serving goes on without geo (country "XX"), as it would for an unknown address.
-      onLoadError(`atoll: the IP database ${file} could not be loaded, so request.cf has no location: ${(err as Error).message}. Reinstall the npm dependencies (npm ci).`);
+      process.stderr.write(`atoll: the IP database ${file} could not be loaded, so request.cf has no location: ${(err as Error).message}. Reinstall the npm dependencies (npm ci).\n`);
       return null;
     }
   })();
