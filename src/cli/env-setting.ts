@@ -1,5 +1,5 @@
 // A flag's value, else its environment variable's (checked by the same parser), else a
-// default: how the long-running commands (`atoll edge`, `atoll control`) read settings.
+// default: how the long-running commands (`atoll up`, `atoll edge`, `atoll control`) read settings.
 
 import { UserError } from '../runtime/errors.ts';
 

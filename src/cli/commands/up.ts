@@ -6,26 +6,16 @@ import { DEFAULT_MAX_ISOLATES } from '../../edge/server.ts';
 import { startEmbedded } from '../../edge/embedded.ts';
 import { UserError } from '../../runtime/errors.ts';
 import type { CommandSpec } from '../command.ts';
+import { setting as settingOf } from '../env-setting.ts';
 import { integerIn, ipAddress, locationId, port } from '../values.ts';
 
 const MiB = 1024 * 1024;
+const setting = <T>(flag: T | undefined, env: string, parse: (v: string) => T, fallback: T): T => settingOf('up', flag, env, parse, fallback);
 
 function log(fields: Record<string, unknown>): void {
   const line = `${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`;
   if (fields.level === 'error' || fields.level === 'warn' || fields.level === 'fatal') process.stderr.write(line);
   else process.stdout.write(line);
-}
-
-/** A flag's value, else the environment variable's (checked by the same parser), else the default. */
-function setting<T>(flag: T | undefined, env: string, parse: (v: string) => T, fallback: T): T {
-  if (flag !== undefined) return flag;
-  const raw = process.env[env];
-  if (raw === undefined || raw === '') return fallback;
-  try {
-    return parse(raw);
-  } catch (err) {
-    throw new UserError(`atoll up: ${env}=${JSON.stringify(raw)}: ${(err as Error).message}.`, 'bad_env');
-  }
 }
 
 // A yes/no environment variable.
