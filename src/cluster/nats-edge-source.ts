@@ -21,6 +21,7 @@ import { watchBucket } from './nats-control-store.ts';
 import { servedDeployment } from './rollout.ts';
 
 const workerKey = (accountId: string, worker: string) => `${accountId}/${worker}`;
+const FETCH_TIMEOUT_MS = 20_000;
 
 export interface NatsEdgeSourceOptions {
   mirror: EdgeMirror;
@@ -43,6 +44,8 @@ export class NatsEdgeSource implements EdgeConfigSource {
   /** Workers whose deployment waits for a bundle that could not be fetched. */
   readonly #pending = new Set<string>();
   readonly #controlListeners = new Set<ControlListener>();
+  /** Bundle loads in flight, by version and hash, so a prefetch and a deployment share one. */
+  readonly #loading = new Map<string, Promise<StoredModule[]>>();
   #bundles: ObjectStore | null = null;
   #iter: QueuedIterator<KvWatchEntry> | null = null;
   #queue: Promise<void> = Promise.resolve();
@@ -126,6 +129,12 @@ export class NatsEdgeSource implements EdgeConfigSource {
       case 'rollout':
         await this.#reconcile(rec.value.accountId, rec.value.worker);
         return;
+      case 'version':
+        // Fetched as soon as the version lands, so a deployment of it (`atoll deploy`
+        // activates after the upload) finds the bundle on disk. Not awaited: the watch
+        // goes on; a failure here is reported when a deployment needs the bundle.
+        if (a.after) this.#modules(rec.value).catch(() => {});
+        return;
       case 'worker':
         if (!a.after) {
           const k = workerKey(rec.value.accountId, rec.value.name);
@@ -191,12 +200,28 @@ export class NatsEdgeSource implements EdgeConfigSource {
     await this.#queue;
   }
 
-  /** The version's modules from local disk, else fetched; checked against its hash either way. */
-  async #modules(version: Version): Promise<StoredModule[]> {
+  /** The version's modules from local disk, else fetched (once at a time per bundle); checked against its hash either way. */
+  #modules(version: Version): Promise<StoredModule[]> {
+    const key = `${version.id}/${version.hash}`;
+    let p = this.#loading.get(key);
+    if (!p) {
+      p = this.#load(version).finally(() => this.#loading.delete(key));
+      this.#loading.set(key, p);
+    }
+    return p;
+  }
+
+  async #load(version: Version): Promise<StoredModule[]> {
     const local = await this.#mirror.readBundle(version.hash);
     if (local) return verifyBundle(version, local);
     if (!this.#bundles) throw new Error('NATS is not reachable and the bundle is not on local disk');
-    const bytes = await this.#bundles.getBlob(version.hash);
+    // Bounded: a read racing a rewrite of the same object was seen never to settle, and
+    // the watch waits on a deployment's bundles. A timeout is retried like any failure.
+    let timer: NodeJS.Timeout | undefined;
+    const bytes = await Promise.race([
+      this.#bundles.getBlob(version.hash),
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`fetching it took over ${FETCH_TIMEOUT_MS / 1000} s`)), FETCH_TIMEOUT_MS); }),
+    ]).finally(() => clearTimeout(timer));
     if (bytes === null) throw new Error(`no bundle ${version.hash} in the bundle store`);
     const modules = verifyBundle(version, bytes);
     await this.#mirror.writeBundle(version.hash, bytes);

@@ -11,6 +11,7 @@ import { Objm } from '@nats-io/obj';
 import { ApiClient } from '../../src/cli/api-client.ts';
 import { waitForLocations } from '../../src/cli/deploy-wait.ts';
 import { encodeBundle } from '../../src/cluster/bundle-codec.ts';
+import { bundleHash } from '../../src/control/upload.ts';
 import { BUNDLE_BUCKET, CONTROL_BUCKET, KV_BUCKET } from '../../src/cluster/keys.ts';
 import { EVENTS_SUBJECT, HEARTBEAT_SUBJECT, PURGE_SUBJECT } from '../../src/cluster/subjects.ts';
 import { assertError, upload } from '../control/harness.ts';
@@ -46,10 +47,13 @@ const problems = async () => {
 };
 
 test('cluster: a bundle whose bytes do not match its hash is refused; the edges keep the previous version and report it', async () => {
-  const v2 = (await upload(c.h, 'app', { source: source('v2'), deploy: false })).body.version;
-  // Someone with access to the bucket swaps the bundle's bytes for other code.
+  // Someone with access to the bucket put other code under the hash of v2's bundle
+  // (edges fetch a bundle as soon as its version lands, so it is there from the start).
+  const v2Modules = [{ name: 'index.js', type: 'esm' as const, content: new TextEncoder().encode(source('v2')) }];
   const store = await new Objm(nc).open(BUNDLE_BUCKET);
-  await store.putBlob({ name: v2.hash }, encodeBundle([{ name: 'index.js', type: 'esm', content: new TextEncoder().encode(source('evil')) }]));
+  await store.putBlob({ name: bundleHash({ format: 'modules', mainModule: 'index.js' }, v2Modules) },
+    encodeBundle([{ name: 'index.js', type: 'esm', content: new TextEncoder().encode(source('evil')) }]));
+  const v2 = (await upload(c.h, 'app', { source: source('v2'), deploy: false })).body.version;
   const dep = await c.h.call('POST', '/api/v1/workers/app/deployments', { json: { versions: [{ version_id: v2.id, percentage: 100 }] } });
   assert.equal(dep.status, 201, dep.text);
 
