@@ -18,7 +18,7 @@
 //   Cache-Control says; Set-Cookie still keeps a response out of the cache.
 
 import type { HeaderList } from '../shared/ops.ts';
-import { DEFAULT_TTL, header, parseCacheControl } from '../runtime/cache-policy.ts';
+import { DEFAULT_TTL, header, parseCacheControl, seconds, statedLifetime } from '../runtime/cache-policy.ts';
 import type { CacheOptions } from './fetch-options.ts';
 import { splitTags } from './purge.ts';
 
@@ -42,10 +42,6 @@ export interface HttpPlan {
 
 export type HttpDecision = HttpPlan | { skip: 'BYPASS' | 'DYNAMIC' };
 
-function seconds(value: string | undefined): number | null {
-  if (value === undefined || !/^\d+$/.test(value)) return null;
-  return Math.min(Number(value), 2 ** 31);
-}
 
 export function httpStoragePlan(status: number, headers: HeaderList, reqHeaders: HeaderList, opts: CacheOptions, nowMs: number): HttpDecision {
   if (status === 206 || status === 304 || status < 200) return { skip: 'DYNAMIC' };
@@ -67,15 +63,9 @@ export function httpStoragePlan(status: number, headers: HeaderList, reqHeaders:
   if (cc.has('no-store') || cc.get('private') === '' || header(headers, 'vary')?.includes('*')) return { skip: 'BYPASS' };
   if (header(reqHeaders, 'authorization') !== null && !cc.has('public') && !cc.has('s-maxage') && !cc.has('must-revalidate')) return { skip: 'BYPASS' };
   const age = seconds(header(headers, 'age') ?? undefined) ?? 0;
-  let ttl = seconds(cc.get('s-maxage')) ?? seconds(cc.get('max-age'));
+  let ttl = statedLifetime(cc, headers, nowMs);
   if (ttl === null) {
-    const expires = header(headers, 'expires');
-    if (expires !== null) {
-      const at = Date.parse(expires);
-      const date = Date.parse(header(headers, 'date') ?? '');
-      // An Expires that does not parse (often "0") means already expired (section 5.3).
-      ttl = Number.isNaN(at) ? 0 : Math.max(0, Math.floor((at - (Number.isNaN(date) ? nowMs : date)) / 1000));
-    } else if (opts.cacheEverything && DEFAULT_TTL[status] !== undefined) {
+    if (opts.cacheEverything && DEFAULT_TTL[status] !== undefined) {
       ttl = DEFAULT_TTL[status]!;
     } else if (!cc.has('no-cache')) {
       return { skip: 'DYNAMIC' };

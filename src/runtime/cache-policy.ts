@@ -35,9 +35,25 @@ export function parseCacheControl(value: string | null): Map<string, string> {
   return out;
 }
 
-function seconds(value: string | undefined): number | null {
+/** A delta-seconds value (RFC 9111 section 1.2.2), capped at 2^31; null when it is not one. */
+export function seconds(value: string | undefined): number | null {
   if (value === undefined || !/^\d+$/.test(value)) return null;
-  return Number(value);
+  return Math.min(Number(value), 2 ** 31);
+}
+
+/**
+ * The freshness lifetime the response states (RFC 9111 section 4.2.1): s-maxage, else
+ * max-age, else Expires less Date, in whole seconds; null when it states none. An
+ * Expires that does not parse (often "0") means already expired (section 5.3).
+ */
+export function statedLifetime(cc: Map<string, string>, headers: HeaderList, nowMs: number): number | null {
+  const ttl = seconds(cc.get('s-maxage')) ?? seconds(cc.get('max-age'));
+  if (ttl !== null) return ttl;
+  const expires = header(headers, 'expires');
+  if (expires === null) return null;
+  const at = Date.parse(expires);
+  const date = Date.parse(header(headers, 'date') ?? '');
+  return Number.isNaN(at) ? 0 : Math.max(0, Math.floor((at - (Number.isNaN(date) ? nowMs : date)) / 1000));
 }
 
 export interface StoragePlan {
@@ -61,18 +77,7 @@ export function storagePlan(status: number, headers: HeaderList, nowMs: number):
     if (!fields.includes('set-cookie')) return null;
     stored = headers.filter(([n]) => n !== 'set-cookie');
   }
-  let ttl = seconds(cc.get('s-maxage')) ?? seconds(cc.get('max-age'));
-  if (ttl === null) {
-    const expires = header(headers, 'expires');
-    if (expires !== null) {
-      const at = Date.parse(expires);
-      const date = Date.parse(header(headers, 'date') ?? '');
-      // An invalid Expires (often "0") means already expired (RFC 9111 section 5.3).
-      ttl = Number.isNaN(at) ? 0 : Math.floor((at - (Number.isNaN(date) ? nowMs : date)) / 1000);
-    } else {
-      ttl = DEFAULT_TTL[status] ?? 0;
-    }
-  }
+  let ttl = statedLifetime(cc, headers, nowMs) ?? DEFAULT_TTL[status] ?? 0;
   const age = seconds(header(headers, 'age') ?? undefined) ?? 0;
   ttl -= age;
   return ttl > 0 ? { headers: stored, ttl } : null;
