@@ -101,7 +101,7 @@ test('cluster CLI: atoll deploy against atoll control waits until both edge loca
   await eventually(async () => {
     const res = await fetch(`${api}/api/v1/locations`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(((await res.json()) as { locations: unknown[] }).locations.length, 2);
-  }, 30_000);
+  }, 60_000);
   const project = join(dir, 'project');
   mkdirSync(join(project, 'src'), { recursive: true });
   writeFileSync(join(project, 'wrangler.toml'), 'name = "hello"\nmain = "src/index.js"\ncompatibility_date = "2026-01-01"\nroutes = ["cli.test/*"]\n');
@@ -119,7 +119,7 @@ test('cluster CLI: atoll deploy against atoll control waits until both edge loca
     const res = await fetch(`${api}/api/v1/workers/hello/metrics`, { headers: { authorization: `Bearer ${token}` } });
     const { metrics } = (await res.json()) as { metrics: { location: string; requests: number }[] };
     assert.deepEqual(metrics.map((m) => [m.location, m.requests >= 1]).sort(), [['ams', true], ['fra', true]]);
-  }, 30_000);
+  }, 60_000);
 });
 
 test('cluster CLI: bad input to atoll edge and atoll control is a one-line error naming the fix', async () => {

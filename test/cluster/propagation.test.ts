@@ -14,7 +14,7 @@ import { startTestCluster, type TestCluster } from './cluster-harness.ts';
 
 let c: TestCluster;
 let origin: Origin;
-const WAIT = 20_000;
+const WAIT = 60_000;
 
 before(async () => {
   c = await startTestCluster({ locations: ['ams', 'fra'] });

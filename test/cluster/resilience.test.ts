@@ -21,7 +21,7 @@ import { startTestCluster, type TestCluster } from './cluster-harness.ts';
 let c: TestCluster;
 let origin: Origin;
 let nc: NatsConnection;
-const WAIT = 20_000;
+const WAIT = 60_000;
 const source = (text: string) => `export default { fetch() { return new Response(${JSON.stringify(text)}); } };`;
 
 before(async () => {
@@ -139,10 +139,10 @@ test('cluster: an edge restarted while NATS is down serves its last state (worke
   assert.equal((await edgeRequest(again.edge, 'r.test', '/kv')).text, 'kv=kept', 'KV reads come from the local copy');
 
   await c.nats.startAll();
-  await eventually(() => assert.equal(again.connected(), true), 30_000);
+  await eventually(() => assert.equal(again.connected(), true), 60_000);
   await eventually(async () => {
     const reply = await upload(c.h, 'app', { source: source('after the outage') });
     assert.equal(reply.status, 201);
-  }, 30_000);
-  for (const e of c.edges) await eventually(async () => assert.equal((await edgeRequest(e.edge, 'r.test', '/')).text, 'after the outage'), 30_000);
+  }, 60_000);
+  for (const e of c.edges) await eventually(async () => assert.equal((await edgeRequest(e.edge, 'r.test', '/')).text, 'after the outage'), 60_000);
 });

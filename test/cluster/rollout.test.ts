@@ -11,7 +11,7 @@ import { startTestCluster, type TestCluster } from './cluster-harness.ts';
 
 let c: TestCluster;
 let origin: Origin;
-const WAIT = 30_000;
+const WAIT = 60_000;
 const worker = (text: string, status = 200) => `export default { fetch() { return new Response(${JSON.stringify(text)}, { status: ${status} }); } };`;
 
 before(async () => {
