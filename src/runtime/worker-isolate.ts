@@ -487,6 +487,9 @@ export class WorkerIsolate implements watchdog.Watched {
     if (slot !== this.#seenSlot) {
       this.#seenSlot = slot;
       this.#seenSlotProcessCpu = processCpuNs();
+      // The wall-clock backstop is per task too, or a batch of legitimate tasks on a
+      // starved machine could add up past it.
+      this.#taskStartWall = performance.now();
     }
     let start = slot > 0 ? Atomics.load(this.#board, 2 + slot) : b.startCpu;
     if (start < b.startCpu) start = b.startCpu;
@@ -511,10 +514,15 @@ export class WorkerIsolate implements watchdog.Watched {
   // watchdog.Watched
   ownerCpuNs(): bigint {
     if (this.isolate.isDisposed) return 0n;
-    if (performance.now() - this.#taskStartWall > this.#wallBackstopMs()) return this.ownerLimitNs() + 1n;
-    if (this.#bootStartCpu !== null) return this.#taskCpuNs(this.#bootStartCpu, this.#bootStartProcessCpu);
+    const backstop = (): boolean => performance.now() - this.#taskStartWall > this.#wallBackstopMs();
+    if (this.#bootStartCpu !== null) {
+      if (backstop()) return this.ownerLimitNs() + 1n;
+      return this.#taskCpuNs(this.#bootStartCpu, this.#bootStartProcessCpu);
+    }
     const used = this.#current()?.cpuNs ?? 0n;
-    return used + this.#runningCpuNs(this.ownerLimitNs() - used);
+    // Reading the running task's CPU first notices a new task (and restarts its wall clock).
+    const cpu = used + this.#runningCpuNs(this.ownerLimitNs() - used);
+    return backstop() ? this.ownerLimitNs() + 1n : cpu;
   }
 
   ownerLimitNs(): bigint {
