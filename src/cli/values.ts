@@ -72,3 +72,12 @@ export function natsUrls(value: string): string[] {
     return full;
   });
 }
+
+/** Location ids, comma-separated, distinct, in order (`atoll deploy --stage ams,fra`). */
+export function locationList(value: string): string[] {
+  const ids = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (ids.length === 0) throw new Error('no location: list one or more, comma-separated, such as ams,fra');
+  for (const id of ids) locationId(id);
+  if (new Set(ids).size !== ids.length) throw new Error(`"${value}" names a location twice: list each once, in the order to reach them`);
+  return ids;
+}

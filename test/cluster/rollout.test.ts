@@ -1,10 +1,14 @@
 // Gradual rollouts by location: a new version reaches the first location only; when
 // its error rate there rises above the previous version's, it is rolled back by itself
 // everywhere; a healthy one moves on to the next location and completes. `atoll up`
-// (one location) refuses a rollout naming the plain deploy.
+// (one location) refuses a rollout naming the plain deploy. `atoll deploy --stage` starts one.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runAtoll } from '../cli/platform-harness.ts';
 import { assertError, startHarness, upload } from '../control/harness.ts';
 import { edgeRequest, eventually, startOrigin, type Origin } from '../edge/helpers.ts';
 import { startTestCluster, type TestCluster } from './cluster-harness.ts';
@@ -83,5 +87,27 @@ test('rollouts: bad input is a 400 naming the field; atoll up (one location) ref
     assert.deepEqual((await h.call('GET', '/api/v1/workers/solo/rollout')).body, { rollout: null });
   } finally {
     await h.close();
+  }
+});
+
+test('cluster rollout: atoll deploy --stage starts a rollout by location, and refuses a bad location list', async () => {
+  const project = mkdtempSync(join(tmpdir(), 'atoll-rollout-cli-'));
+  try {
+    writeFileSync(join(project, 'wrangler.toml'), 'name = "app"\nmain = "index.js"\ncompatibility_date = "2026-01-01"\n');
+    writeFileSync(join(project, 'index.js'), worker('v4 staged'));
+    const env = { ATOLL_API_URL: c.control.api.url, ATOLL_API_TOKEN: c.h.token };
+    const r = await runAtoll(['deploy', '--stage', 'fra,ams', '--stage-seconds', '3600', '--min-requests', '1000'], { cwd: project, env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Rolling out app: version ver_\w+ serves in fra now, then ams, 3600 s and at least 1000 requests a stage; rolled back by itself/);
+    assert.doesNotMatch(r.stderr, /Waiting for the edge locations/);
+    await eventually(async () => assert.equal((await hit('fra')).text, 'v4 staged'), WAIT);
+    assert.equal((await hit('ams')).text, 'v3', 'the location not reached yet keeps the previous version');
+    assert.equal((await c.h.call('GET', '/api/v1/workers/app/rollout')).body.rollout.state, 'running');
+
+    const bad = await runAtoll(['deploy', '--stage', 'fra,fra'], { cwd: project, env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /"fra,fra" names a location twice/);
+  } finally {
+    rmSync(project, { recursive: true, force: true });
   }
 });

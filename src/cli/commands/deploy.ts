@@ -2,7 +2,8 @@
 // esbuild, uploads the bundle as a new version (docs/api.md, PUT /workers/:name with
 // ?deploy=false), activates it at 100%, then binds the config's routes and sets its
 // cron triggers (triggers.crons), and waits until every healthy edge location serves
-// the new version (--wait-timeout). Everything the
+// the new version (--wait-timeout); with --stage it starts a rollout by location instead
+// (src/cluster/rollout.ts). Everything the
 // API could refuse about routes is checked before the upload, so a refused route leaves
 // the running version alone.
 
@@ -18,7 +19,7 @@ import { ApiClient, seg } from '../api-client.ts';
 import type { CommandSpec } from '../command.ts';
 import { waitForLocations } from '../deploy-wait.ts';
 import { JSON_OPTION, platformCommand, print, printJson, progress } from '../platform.ts';
-import { integerIn } from '../values.ts';
+import { integerIn, locationList } from '../values.ts';
 
 const CONTENT_TYPES: Record<ModuleType, string> = {
   esm: 'application/javascript+module', commonjs: 'application/javascript', text: 'text/plain',
@@ -78,6 +79,9 @@ export const deployCommand: CommandSpec = platformCommand({
     { flags: '-e, --env <name>', help: 'use the config\'s [env.NAME] section, as wrangler does' },
     { flags: '--compatibility-date <date>', help: 'YYYY-MM-DD (default: compatibility_date in the config)' },
     { flags: '-m, --message <text>', help: 'a note kept with the version and the deployment' },
+    { flags: '--stage <locations>', help: 'roll out location by location in this order (comma-separated), rolled back by itself if its error rate rises above the previous version\'s (distributed mode)', parse: locationList },
+    { flags: '--stage-seconds <n>', help: 'with --stage: how long each location runs the version before the next gets it', parse: integerIn(1, 86_400, 'seconds'), default: 300 },
+    { flags: '--min-requests <n>', help: 'with --stage: requests a stage needs before it is judged', parse: integerIn(1, 1_000_000, 'requests'), default: 100 },
     { flags: '--wait-timeout <seconds>', help: 'seconds to wait for every healthy edge location to serve the new version (0: do not wait)', parse: integerIn(0, 3600, 'seconds'), default: 30 },
     JSON_OPTION,
   ],
@@ -132,10 +136,18 @@ export const deployCommand: CommandSpec = platformCommand({
     progress(`Uploading ${name}...`);
     const { version } = await api.call('PUT', `/workers/${seg(name)}`, { body: form, query: { deploy: 'false' } });
     progress(`Uploaded version ${version.id}`);
-    progress(`Activating ${version.id}...`);
+    progress(o.stage ? `Rolling out ${version.id} to ${o.stage[0]} first...` : `Activating ${version.id}...`);
     let deployment;
+    let rollout = null;
     try {
-      ({ deployment } = await api.call('POST', `/workers/${seg(name)}/deployments`, { json: { versions: [{ version_id: version.id, percentage: 100 }], message: o.message ?? '' } }));
+      if (o.stage) {
+        ({ rollout } = await api.call('POST', `/workers/${seg(name)}/rollouts`, {
+          json: { version_id: version.id, locations: o.stage, stage_seconds: o.stageSeconds, min_requests: o.minRequests, message: o.message ?? '' },
+        }));
+        deployment = { id: rollout.deployment_id };
+      } else {
+        ({ deployment } = await api.call('POST', `/workers/${seg(name)}/deployments`, { json: { versions: [{ version_id: version.id, percentage: 100 }], message: o.message ?? '' } }));
+      }
     } catch (err) {
       throw new UserError(`version ${version.id} was uploaded but not activated: ${(err as Error).message}; activate it with atoll rollback ${version.id} --name ${name}`, (err as UserError).code);
     }
@@ -156,15 +168,21 @@ export const deployCommand: CommandSpec = platformCommand({
       throw new UserError(`version ${version.id} is serving, but its cron triggers were not set: ${(err as Error).message}`, (err as UserError).code);
     }
     let locations: { location: string; node: string; healthy: boolean }[] = [];
-    if (o.waitTimeout > 0) {
+    // A rollout reaches the other locations later, so there is nothing to wait for now.
+    if (o.waitTimeout > 0 && !rollout) {
       progress('Waiting for the edge locations...');
       ({ locations } = await waitForLocations(api, name, version.id, o.waitTimeout * 1000, progress));
     }
     if (o.json) {
-      printJson({ worker: name, version, deployment, routes: bound, crons, locations });
+      printJson({ worker: name, version, deployment, routes: bound, crons, locations, ...(rollout ? { rollout } : {}) });
       return 0;
     }
-    print(`Deployed ${name}: version ${version.id} is serving 100% (deployment ${deployment.id}).`);
+    if (rollout) {
+      print(`Rolling out ${name}: version ${version.id} serves in ${rollout.reached.join(', ')} now, then ${rollout.locations.slice(rollout.reached.length).join(', ') || 'nowhere else'}, ${o.stageSeconds} s and at least ${o.minRequests} requests a stage; rolled back by itself if its error rate rises above the previous version's.`);
+      print(`Follow it: GET /api/v1/workers/${name}/rollout (rollout ${rollout.id}).`);
+    } else {
+      print(`Deployed ${name}: version ${version.id} is serving 100% (deployment ${deployment.id}).`);
+    }
     const serving = locations.filter((l) => l.healthy);
     if (serving.length > 0) print(`Serving at ${serving.length} edge node${serving.length === 1 ? '' : 's'}: ${serving.map((l) => `${l.location}/${l.node}`).join(', ')}`);
     print(bound.length === 0 ? 'Routes: none (add routes to the config, or atoll route create PATTERN --worker NAME)' : `Routes:\n${bound.map((p) => `  ${p}`).join('\n')}`);
