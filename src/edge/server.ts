@@ -25,10 +25,10 @@ import { RoutingTable } from './routing.ts';
 import { openCertStore, type CertStore } from './tls-certs.ts';
 import { edgeServices } from './services.ts';
 import { serviceCaller, type ServiceBindingOptions } from './service-bindings.ts';
+import { DEFAULT_MAX_ISOLATES } from './defaults.ts';
 
 /** Workers' request body limit on the free plan. */
 const MAX_BODY_BYTES = 100 * 1024 * 1024;
-export const DEFAULT_MAX_ISOLATES = 1000;
 /** How long close() lets requests in flight finish before it cuts their connections. */
 const CLOSE_GRACE_MS = 10_000;
 

@@ -2,7 +2,6 @@
 // same /api/v1 REST API as `atoll up`, with the state in NATS JetStream. Several can run
 // behind any load balancer. Runs until interrupted; every line it prints is JSON.
 
-import { startClusterControl } from '../../cluster/control-node.ts';
 import { loadClusterKeyring } from '../../cluster/keyring.ts';
 import { UserError } from '../../runtime/errors.ts';
 import type { CommandSpec } from '../command.ts';
@@ -35,6 +34,8 @@ export const controlCommand: CommandSpec = {
     const apiPort = setting<number>('control', o.apiPort, 'ATOLL_API_PORT', port, 8788);
     let control;
     try {
+      // Loaded here, not at the top: the other commands' starts do not pay for it.
+      const { startClusterControl } = await import('../../cluster/control-node.ts');
       control = await startClusterControl({ nats, ip: o.ip, apiPort, keyring, log: jsonLog });
     } catch (err) {
       const e = ((err as Error).cause ?? err) as NodeJS.ErrnoException;

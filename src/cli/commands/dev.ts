@@ -1,7 +1,6 @@
 // `atoll dev [ENTRY]`: runs one worker locally, as `wrangler dev` does, reloading it when
 // its files change. Runs until interrupted (Ctrl-C, SIGTERM).
 
-import { startDevServer } from '../../dev/server.ts';
 import type { LogFormat } from '../../dev/log.ts';
 import type { CommandSpec } from '../command.ts';
 import { httpUrl, integerIn, ipAddress, keyValue, locationId, oneOf, port } from '../values.ts';
@@ -31,6 +30,8 @@ export const devCommand: CommandSpec = {
     { command: 'dev --var API_HOST:api.example.com --origin http://127.0.0.1:3000', explain: 'with a variable, in front of a local origin' },
   ],
   async run([entry], o) {
+    // Loaded here, not at the top: the other commands' starts do not pay for the runtime.
+    const { startDevServer } = await import('../../dev/server.ts');
     const server = await startDevServer({
       cwd: process.cwd(),
       entry: entry ?? null,

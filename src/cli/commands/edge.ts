@@ -2,9 +2,8 @@
 // serves from its local copy at once and follows the cluster through NATS when it can
 // reach it. Runs until interrupted; every line it prints is one JSON object.
 
-import { startClusterEdge } from '../../cluster/edge-node.ts';
 import { loadClusterKeyring } from '../../cluster/keyring.ts';
-import { DEFAULT_MAX_ISOLATES } from '../../edge/server.ts';
+import { DEFAULT_MAX_ISOLATES } from '../../edge/defaults.ts';
 import { UserError } from '../../runtime/errors.ts';
 import type { CommandSpec } from '../command.ts';
 import { requiredSetting, setting } from '../env-setting.ts';
@@ -36,6 +35,8 @@ export const edgeCommand: CommandSpec = {
     } catch (err) {
       throw new UserError(`atoll edge: ${(err as Error).message}.`, 'secrets_key');
     }
+    // Loaded here, not at the top: the other commands' starts do not pay for the runtime.
+    const { startClusterEdge } = await import('../../cluster/edge-node.ts');
     const node = await startClusterEdge({
       nats: requiredSetting('edge', o.nats, '--nats', 'ATOLL_NATS', natsUrls),
       location: requiredSetting('edge', o.location, '--location', 'ATOLL_LOCATION', locationId),

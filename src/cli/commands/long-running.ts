@@ -1,4 +1,4 @@
-// What the long-running commands (`atoll edge`, `atoll control`) share: one JSON object
+// What the long-running commands (`atoll up`, `atoll edge`, `atoll control`) share: one JSON object
 // per line (errors and warnings on stderr), and running until a signal.
 
 export function jsonLog(fields: Record<string, unknown>): void {

@@ -2,21 +2,16 @@
 // location (:8787), state in ./.atoll. Runs until interrupted (Ctrl-C, SIGTERM). Every
 // line it prints is one JSON object; errors and warnings go to stderr.
 
-import { DEFAULT_MAX_ISOLATES } from '../../edge/server.ts';
-import { startEmbedded } from '../../edge/embedded.ts';
+import { DEFAULT_MAX_ISOLATES } from '../../edge/defaults.ts';
 import { UserError } from '../../runtime/errors.ts';
 import type { CommandSpec } from '../command.ts';
 import { setting as settingOf } from '../env-setting.ts';
+import { jsonLog as log, untilSignal } from './long-running.ts';
 import { integerIn, ipAddress, locationId, port } from '../values.ts';
 
 const MiB = 1024 * 1024;
 const setting = <T>(flag: T | undefined, env: string, parse: (v: string) => T, fallback: T): T => settingOf('up', flag, env, parse, fallback);
 
-function log(fields: Record<string, unknown>): void {
-  const line = `${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`;
-  if (fields.level === 'error' || fields.level === 'warn' || fields.level === 'fatal') process.stderr.write(line);
-  else process.stdout.write(line);
-}
 
 // A yes/no environment variable.
 function flag(value: string): boolean {
@@ -56,6 +51,8 @@ export const upCommand: CommandSpec = {
         ? 'atoll up: --tls-cert-dir names the certificates, but no --tls-port (or ATOLL_TLS_PORT) says where to serve HTTPS; give both, or neither.'
         : 'atoll up: --tls-port asks for HTTPS, but no --tls-cert-dir (or ATOLL_TLS_CERT_DIR) names the folder of NAME.crt / NAME.key files; give both, or neither.', 'usage');
     }
+    // Loaded here, not at the top: the other commands' starts do not pay for the runtime.
+    const { startEmbedded } = await import('../../edge/embedded.ts');
     const platform = await startEmbedded({
       dataDir: setting<string>(o.data, 'ATOLL_DATA', (v) => v, '.atoll'),
       ip: o.ip,
@@ -82,9 +79,7 @@ export const upCommand: CommandSpec = {
       level: 'info', msg: 'atoll up ready', edge: platform.edge.url, ...(platform.edge.tlsUrl ? { edgeTls: platform.edge.tlsUrl } : {}), api: platform.api.url, dashboard: `${platform.api.url}/dashboard/`, data: platform.dataDir, location: platform.edge.location,
       ...(platform.token ? { demo: `curl http://localhost:${platform.edge.port}/` } : {}),
     });
-    await new Promise<void>((resolve) => {
-      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, () => resolve());
-    });
+    await untilSignal();
     await platform.close();
     return 0;
   },
