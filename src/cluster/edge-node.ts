@@ -36,6 +36,10 @@ export interface ClusterEdgeOptions {
   keyring: Keyring;
   maxIsolates?: number;
   allowPrivateFetch?: boolean;
+  /** Believe X-Forwarded-For (behind a proxy the operator runs). */
+  trustForwardedFor?: boolean;
+  /** HTTPS beside HTTP, certificates from a folder (src/edge/tls-certs.ts). */
+  tls?: { port: number; certDir: string };
   heartbeatMs?: number;
   /** The cron lease's term (tests shorten it). */
   cronLeaseMs?: number;
@@ -83,7 +87,7 @@ export async function startClusterEdge(opts: ClusterEdgeOptions): Promise<Cluste
   try {
     edge = await startEdge({
       source, location: opts.location, port: opts.port, host: opts.ip, kv, cache: { dir: join(dataDir, 'cache') },
-      maxIsolates: opts.maxIsolates, allowPrivateFetch: opts.allowPrivateFetch, log: opts.log,
+      maxIsolates: opts.maxIsolates, allowPrivateFetch: opts.allowPrivateFetch, trustForwardedFor: opts.trustForwardedFor, tls: opts.tls, log: opts.log,
     });
   } catch (err) {
     await localKv.close();

@@ -136,6 +136,12 @@ test('cluster CLI: bad input to atoll edge and atoll control is a one-line error
   const noKey = await runAtoll(['control', '--nats', nats.url, '--data', join(dir, 'empty')], { cwd: dir });
   assert.equal(noKey.code, 1);
   assert.match(noKey.stderr, /no secrets key: set ATOLL_SECRETS_KEY .*openssl rand -base64 32/);
+  const tlsHalf = await run(['edge', '--nats', nats.url, '--location', 'ams', '--data', join(dir, 'x'), '--tls-port', '0']);
+  assert.equal(tlsHalf.code, 1);
+  assert.match(tlsHalf.stderr, /^atoll edge: --tls-port asks for HTTPS, but no --tls-cert-dir .*give both, or neither\.\n$/);
+  const badTrust = await run(['edge', '--nats', nats.url, '--location', 'ams', '--data', join(dir, 'x')], { ATOLL_TRUST_FORWARDED_FOR: 'maybe' });
+  assert.equal(badTrust.code, 1);
+  assert.match(badTrust.stderr, /ATOLL_TRUST_FORWARDED_FOR="maybe": "maybe" is neither true nor false/);
   const unreachable = await run(['control', '--nats', 'nats://127.0.0.1:1', '--api-port', '0']);
   assert.equal(unreachable.code, 1);
   assert.match(unreachable.stderr, /cannot reach NATS at nats:\/\/127\.0\.0\.1:1: .*start nats-server/);

@@ -6,6 +6,7 @@ import { loadClusterKeyring } from '../../cluster/keyring.ts';
 import { DEFAULT_MAX_ISOLATES } from '../../edge/defaults.ts';
 import { UserError } from '../../runtime/errors.ts';
 import type { CommandSpec } from '../command.ts';
+import { EDGE_SERVING_OPTIONS, edgeServing } from '../edge-serving.ts';
 import { requiredSetting, setting } from '../env-setting.ts';
 import { integerIn, ipAddress, locationId, natsUrls, port } from '../values.ts';
 import { jsonLog, untilSignal } from './long-running.ts';
@@ -23,12 +24,14 @@ export const edgeCommand: CommandSpec = {
     { flags: '--data <dir>', help: 'folder for the local copy and secrets.key (default: $ATOLL_DATA, else .atoll-edge)' },
     { flags: '--max-isolates <n>', help: `isolates kept warm before the least recently used go (default ${DEFAULT_MAX_ISOLATES})`, parse: integerIn(1, 1_000_000, 'isolates') },
     { flags: '--allow-private-fetch', help: 'let workers fetch loopback and private addresses (zone origins always may)' },
+    ...EDGE_SERVING_OPTIONS,
   ],
   examples: [
     { command: 'edge --nats nats://10.0.0.1:4222,nats://10.0.0.2:4222 --location ams', explain: 'an edge in location "ams"; ATOLL_SECRETS_KEY holds the cluster\'s secrets key' },
   ],
   async run(_args, o) {
     const data = setting<string>('edge', o.data, 'ATOLL_DATA', (v) => v, '.atoll-edge');
+    const serving = edgeServing('edge', o);
     let keyring;
     try {
       keyring = loadClusterKeyring(data);
@@ -47,9 +50,10 @@ export const edgeCommand: CommandSpec = {
       keyring,
       maxIsolates: o.maxIsolates,
       allowPrivateFetch: o.allowPrivateFetch === true,
+      ...serving,
       log: jsonLog,
     });
-    jsonLog({ level: 'info', msg: 'atoll edge ready', edge: node.edge.url, location: node.edge.location, node: node.node, data });
+    jsonLog({ level: 'info', msg: 'atoll edge ready', edge: node.edge.url, ...(node.edge.tlsUrl ? { edgeTls: node.edge.tlsUrl } : {}), location: node.edge.location, node: node.node, data });
     await untilSignal();
     await node.close();
     return 0;
