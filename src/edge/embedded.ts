@@ -18,6 +18,7 @@ import { deployDemo } from './demo.ts';
 import { startEdge, type Edge } from './server.ts';
 import type { ZonePurge } from '../cache/purge.ts';
 import type { EdgeCacheOptions } from './edge-cache.ts';
+import { setCodeCacheDir } from '../runtime/code-cache.ts';
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -69,6 +70,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     } catch (err) {
       throw new UserError(`atoll up: cannot use ${dataDir} as the data folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; pick another with --data DIR.`, 'data_dir');
     }
+    // Compiled tenant code (V8 code cache) survives restarts here; see src/runtime/code-cache.ts.
+    setCodeCacheDir(join(dataDir, 'code-cache'));
     let keyring;
     try {
       keyring = loadKeyring(dataDir);
