@@ -14,10 +14,21 @@ export function isTransient(err: unknown): boolean {
 }
 
 /**
- * `target` with every method that returns a promise turned into one whose transient
- * failures reject with StoreUnavailableError naming `what` (other failures pass as they are).
+ * How long one store call may take before the caller gets a 503: the client's own
+ * request timeouts bound most calls, but not all (a call caught on a connection to a
+ * server that was just killed waited more than 30 s in a fault test).
  */
-export function guarded<T extends object>(target: T, what: string): T {
+export const CALL_DEADLINE_MS = 15_000;
+
+const unavailable = (what: string, why: string, cause?: unknown) =>
+  new StoreUnavailableError(`${what} did not answer (${why}); NATS JetStream is unreachable or electing a leader: retry in a few seconds, and check the NATS servers if it persists`, { cause });
+
+/**
+ * `target` with every method that returns a promise turned into one whose transient
+ * failures reject with StoreUnavailableError naming `what` (other failures pass as they
+ * are), as does a call still pending after `deadlineMs`.
+ */
+export function guarded<T extends object>(target: T, what: string, deadlineMs = CALL_DEADLINE_MS): T {
   return new Proxy(target, {
     get(t, prop) {
       const value = Reflect.get(t, prop, t) as unknown;
@@ -25,10 +36,15 @@ export function guarded<T extends object>(target: T, what: string): T {
       return (...args: unknown[]) => {
         const result = (value as (...a: unknown[]) => unknown).apply(t, args);
         if (!(result instanceof Promise)) return result;
-        return result.catch((err: unknown) => {
-          if (!isTransient(err)) throw err;
-          throw new StoreUnavailableError(`${what} did not answer (${(err as Error).message}); NATS JetStream is unreachable or electing a leader: retry in a few seconds, and check the NATS servers if it persists`, { cause: err });
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(unavailable(what, `no answer within ${deadlineMs / 1000} s`)), deadlineMs);
         });
+        const settled = result.catch((err: unknown) => {
+          if (!isTransient(err)) throw err;
+          throw unavailable(what, (err as Error).message, err);
+        });
+        return Promise.race([settled, deadline]).finally(() => clearTimeout(timer));
       };
     },
   });
