@@ -9,6 +9,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { BUNDLE_BUCKET, CONTROL_BUCKET, KV_BUCKET } from './keys.ts';
 import { LEASE_BUCKET } from './lease.ts';
+import { natsAuth } from './nats-auth.ts';
 
 export type Log = (fields: Record<string, unknown>) => void;
 
@@ -24,7 +25,7 @@ export interface ClusterBuckets {
 }
 
 export interface ConnectOptions {
-  /** nats://host:port URLs of one or more cluster members. */
+  /** nats://host:port URLs of one or more cluster members, with credentials in them if the servers want some (nats-auth.ts). */
   servers: string[];
   /** Shown in the server's connection list (`atoll-edge ams 1a2b`). */
   name: string;
@@ -35,8 +36,9 @@ export interface ConnectOptions {
 
 /** Connects; reconnects forever afterwards, so a node rides out a NATS restart. */
 export async function connectNats(opts: ConnectOptions): Promise<NatsConnection> {
+  const { servers, auth } = natsAuth(opts.servers);
   const nc = await connect({
-    servers: opts.servers, name: opts.name, maxReconnectAttempts: -1, reconnectTimeWait: 500,
+    servers, ...auth, name: opts.name, maxReconnectAttempts: -1, reconnectTimeWait: 500,
     waitOnFirstConnect: opts.waitOnFirstConnect === true, timeout: 5000,
   });
   void (async () => {

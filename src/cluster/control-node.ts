@@ -8,6 +8,7 @@ import { startControlApi, type ControlApi } from '../control/api/server.ts';
 import { bootstrap } from '../control/bootstrap.ts';
 import type { Keyring } from '../control/secrets.ts';
 import { processTelemetry } from '../observe/telemetry.ts';
+import { redactNatsUrl } from './nats-auth.ts';
 import { connectNats, openBuckets, type Log } from './connection.ts';
 import { receiveEvents } from './events.ts';
 import { NodeBook, parseNodeReport } from './locations.ts';
@@ -42,7 +43,7 @@ export async function startClusterControl(opts: ClusterControlOptions): Promise<
   try {
     nc = await connectNats({ servers: opts.nats, name: 'atoll-control', log: opts.log });
   } catch (err) {
-    throw new Error(`cannot reach NATS at ${opts.nats.join(',')}: ${(err as Error).message}; start nats-server (scripts/cluster-up) or fix --nats`);
+    throw new Error(`cannot reach NATS at ${opts.nats.map(redactNatsUrl).join(',')}: ${(err as Error).message}; start nats-server (scripts/cluster-up) or fix --nats`);
   }
   const closers: (() => Promise<void>)[] = [async () => { await nc.close(); }];
   const closeAll = async () => { for (const c of closers.reverse()) await c().catch(() => {}); };

@@ -14,6 +14,7 @@ import { startEdgeCron, type EdgeCron } from '../edge/cron.ts';
 import { startEdge, type Edge } from '../edge/server.ts';
 import { processTelemetry } from '../observe/telemetry.ts';
 import { openSqliteKv } from '../store/sqlite-kv.ts';
+import { redactNatsUrl } from './nats-auth.ts';
 import { connectNats, openBuckets, type Log } from './connection.ts';
 import { EdgeKv } from './edge-kv.ts';
 import { EdgeMirror } from './edge-mirror.ts';
@@ -125,7 +126,7 @@ export async function startClusterEdge(opts: ClusterEdgeOptions): Promise<Cluste
         nc = await connectNats({ servers: opts.nats, name: `atoll-edge ${opts.location} ${node}`, log });
         break;
       } catch (err) {
-        if (attempt === 0) log({ level: 'warn', msg: 'NATS not reachable; serving the local copy and retrying', nats: opts.nats, error: (err as Error).message });
+        if (attempt === 0) log({ level: 'warn', msg: 'NATS not reachable; serving the local copy and retrying', nats: opts.nats.map(redactNatsUrl), error: (err as Error).message });
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
@@ -155,7 +156,7 @@ export async function startClusterEdge(opts: ClusterEdgeOptions): Promise<Cluste
       },
     });
     lease.start();
-    log({ level: 'info', msg: 'edge following the cluster', nats: opts.nats });
+    log({ level: 'info', msg: 'edge following the cluster', nats: opts.nats.map(redactNatsUrl) });
     beat();
   })();
   ready.catch((err) => log({ level: 'error', msg: 'edge could not join the cluster; serving the local copy', error: (err as Error).stack }));

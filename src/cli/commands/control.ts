@@ -4,6 +4,7 @@
 
 import { loadClusterKeyring } from '../../cluster/keyring.ts';
 import { UserError } from '../../runtime/errors.ts';
+import { redactNatsUrl } from '../../cluster/nats-auth.ts';
 import type { CommandSpec } from '../command.ts';
 import { requiredSetting, setting } from '../env-setting.ts';
 import { ipAddress, natsUrls, port } from '../values.ts';
@@ -45,7 +46,7 @@ export const controlCommand: CommandSpec = {
     if (control.token) {
       jsonLog({ level: 'info', msg: 'admin API token created; it is shown only this once, so keep it now (send it as "Authorization: Bearer TOKEN")', token: control.token });
     }
-    jsonLog({ level: 'info', msg: 'atoll control ready', api: control.api.url, nats });
+    jsonLog({ level: 'info', msg: 'atoll control ready', api: control.api.url, nats: nats.map(redactNatsUrl) });
     await untilSignal();
     await control.close();
     return 0;
