@@ -74,7 +74,8 @@ test('cluster messages: KV entries, heartbeats, events and purges with the wrong
   assert.throws(() => decodeEntry(encodeEntry({ e: 'x' } as never, bytes(''))), /lacks e \(expiration\)/);
   assert.throws(() => parseNodeReport(bytes('{"location":"ams","node":"n","at":1,"connected":true,"serving":[{}],"problems":[]}')), /field "serving"/);
   assert.throws(() => parseNodeReport(bytes('{"location":""}')), /field "location"/);
-  assert.throws(() => parseEventMessage(bytes('{"origin":"x","event":{"time":"t"}}')), /event field "location"/);
+  assert.throws(() => parseEventMessage(bytes('{"origin":"x","events":[{"time":"t"}]}')), /event 0 field "location"/);
+  assert.throws(() => parseEventMessage(bytes('{"origin":"x","event":{}}')), /lacks origin or a list of events/);
   assert.throws(() => parsePurge(bytes('{"accountId":"a","zoneId":"z","urls":[1]}')), /field "urls" is not a list of strings/);
   assert.deepEqual(parsePurge(bytes('{"accountId":"a","zoneId":"z","everything":true}')), { accountId: 'a', zoneId: 'z', everything: true });
 });
