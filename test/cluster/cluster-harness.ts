@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startClusterControl, type ClusterControl } from '../../src/cluster/control-node.ts';
 import { startClusterEdge, type ClusterEdge } from '../../src/cluster/edge-node.ts';
 import { loadKeyring, type Keyring } from '../../src/control/secrets.ts';
-import type { CallInit, Harness, Reply } from '../control/harness.ts';
+import { apiCaller, type Harness } from '../control/harness.ts';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats.ts';
 
 export interface TestCluster {
@@ -43,19 +43,7 @@ export async function startTestCluster(options: { locations: string[]; servers?:
     control = await startClusterControl({ nats: nats.urls, ip: '127.0.0.1', apiPort: 0, keyring, log });
     const token = control.token!;
     const api = control.api;
-    const call = async (method: string, path: string, init: CallInit = {}): Promise<Reply> => {
-      const headers: Record<string, string> = { ...init.headers };
-      const t = init.token === undefined ? token : init.token;
-      if (t !== null) headers.authorization = `Bearer ${t}`;
-      let body = init.body;
-      if (init.json !== undefined) {
-        body = JSON.stringify(init.json);
-        headers['content-type'] = 'application/json';
-      }
-      const res = await fetch(api.url + path, { method, headers, body, signal: AbortSignal.timeout(30_000) });
-      const text = await res.text();
-      return { status: res.status, headers: res.headers, body: (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : null, text };
-    };
+    const call = apiCaller(api.url, token);
     const h = { call, token, api } as unknown as Harness;
     const startEdge = async (location: string, name = location) => {
       const edge = await startClusterEdge({

@@ -40,6 +40,27 @@ export interface Reply {
   text: string;
 }
 
+/**
+ * Calls the REST API at `url` as a test does: `token` unless the call names another (or
+ * null for none), JSON bodies from `json`, the answer's JSON parsed.
+ */
+export function apiCaller(url: string, token: string): Harness['call'] {
+  return async (method, path, init = {}) => {
+    const headers: Record<string, string> = { ...init.headers };
+    const t = init.token === undefined ? token : init.token;
+    if (t !== null) headers.authorization = `Bearer ${t}`;
+    let body = init.body;
+    if (init.json !== undefined) {
+      body = JSON.stringify(init.json);
+      headers['content-type'] = 'application/json';
+    }
+    const res = await fetch(url + path, { method, headers, body, signal: AbortSignal.timeout(30_000) });
+    const text = await res.text();
+    const parsed: unknown = (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : null;
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  };
+}
+
 export async function startHarness(options: { bundleLimit?: number; now?: () => number } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'atoll-control-'));
   const store = await openSqliteControl(join(dir, 'control'));
@@ -49,21 +70,7 @@ export async function startHarness(options: { bundleLimit?: number; now?: () => 
   const api = await startControlApi({ store, kv, keyring, port: 0, log: (f) => logs.push(f), ...options });
   const boot = await bootstrap(store);
   assert.ok(boot);
-  const call = async (method: string, path: string, init: CallInit = {}): Promise<Reply> => {
-    const headers: Record<string, string> = { ...init.headers };
-    const token = init.token === undefined ? boot.token : init.token;
-    if (token !== null) headers.authorization = `Bearer ${token}`;
-    let body = init.body;
-    if (init.json !== undefined) {
-      body = JSON.stringify(init.json);
-      headers['content-type'] = 'application/json';
-    }
-    const res = await fetch(api.url + path, { method, headers, body, signal: AbortSignal.timeout(30_000) });
-    const text = await res.text();
-    let parsed: unknown = null;
-    if ((res.headers.get('content-type') ?? '').includes('json')) parsed = JSON.parse(text);
-    return { status: res.status, headers: res.headers, body: parsed, text };
-  };
+  const call = apiCaller(api.url, boot.token);
   return {
     dir, api, store, kv, keyring, token: boot.token, logs, call,
     async close() {
