@@ -9,8 +9,10 @@ const sleep = (ms: number) => `await new Promise((r) => setTimeout(r, ${ms}));`;
 test('setTimeout: runs callbacks with their arguments, in delay order, and returns distinct positive ids', async () => {
   const out = await runInIsolate<Record<string, unknown>>(`
     const order = [];
-    const ids = [setTimeout((a, b) => order.push('30:' + a + b), 30, 'x', 'y'), setTimeout(() => order.push('0'), 0), setTimeout(() => order.push('10'), 10), setTimeout(() => order.push('neg'), -5), setTimeout(() => order.push('nan'), 'abc')];
-    ${sleep(80)}
+    // Deadlines far apart: a timer's deadline counts from its own creation, so on a slow
+    // host a 0 ms timer made more than the gap after another can rightly come after it.
+    const ids = [setTimeout((a, b) => order.push('30:' + a + b), 300, 'x', 'y'), setTimeout(() => order.push('0'), 0), setTimeout(() => order.push('10'), 150), setTimeout(() => order.push('neg'), -5), setTimeout(() => order.push('nan'), 'abc')];
+    ${sleep(450)}
     return { order, ids: ids.every((id) => Number.isInteger(id) && id > 0) && new Set(ids).size === ids.length };
   `);
   assert.deepEqual(out, { order: ['0', 'neg', 'nan', '10', '30:xy'], ids: true });
