@@ -303,8 +303,11 @@ async function writeResponse(worker: WorkerIsolate, inv: Invocation, req: Incomi
       // A HEAD answer keeps the Content-Length the worker (or its origin) reported.
       writeHead(res, head, headOnly ? null : 0);
     } else if (encoder) {
-      // The encoded length is unknown until the end: the body goes chunked.
+      // The encoded length is unknown until the end: the body goes chunked. The head goes
+      // out now: the encoder may hold its first bytes, and a body that fails before any
+      // must still reach the client as a status and a cut, not as a closed connection.
       writeHead(res, { ...head, headers: head.headers.filter(([n]) => n !== 'content-length') }, null);
+      res.flushHeaders();
     } else if ('bytes' in head.body) {
       writeHead(res, head, head.body.bytes.byteLength);
     } else {
