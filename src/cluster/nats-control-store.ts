@@ -6,7 +6,11 @@
 // create() (fails if the key exists) and updates use compare-and-set on the record's
 // revision, so two writers never both win. A change that spans records (a version with
 // its deployment, a worker deletion) is several writes in an order chosen so that a
-// crash between them leaves nothing a reader would act on, and a failed one is undone.
+// crash between them leaves nothing a reader would act on, and a failed one is undone
+// unless it may have taken effect: a write whose acknowledgement was lost (its server
+// killed mid-call) is read back, and when that cannot tell, nothing is undone and the
+// caller hears that the outcome is unknown (an undo after a write that did land would
+// leave, say, a live deployment of a version that was deleted).
 
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
@@ -28,9 +32,30 @@ import { StoreUnavailableError } from '../store/unavailable.ts';
 const BARRIER_PREFIX = 'barrier.';
 /** How long a write waits for the watch to see it before it reports NATS as too slow. */
 const SEEN_TIMEOUT_MS = 15_000;
+/**
+ * A write not seen by the watch this long after NATS acknowledged it means the watch's
+ * consumer is stuck (its server died; the client's own recovery waits for missed
+ * heartbeats, 10 s or more): the watch is started again from the last revision it delivered.
+ */
+const WATCH_STALL_MS = 2_000;
+/** A claim (unique title, hostname, pattern) whose record never appeared may be taken over after this long. */
+const DANGLING_CLAIM_MS = 60_000;
 
 export function isCasConflict(err: unknown): boolean {
   return /wrong last sequence|key exists/i.test((err as Error)?.message ?? '');
+}
+
+/**
+ * A failed write the server answered (JetStream not enabled on it yet, no responders) was
+ * not stored; one that timed out or lost its connection may have been, or may still be.
+ */
+function mayHaveLanded(err: unknown): boolean {
+  return !/jetstream is not enabled|no responders|temporarily unavailable/i.test((err as Error)?.message ?? '');
+}
+
+/** Is `err` a failure after which this call's earlier writes must stay (see the header)? */
+function keepWrites(err: unknown): boolean {
+  return err instanceof StoreUnavailableError && err.mayHaveWritten;
 }
 
 /** Watches a bucket after revision `from`; resolves once every entry stored before the call was delivered. */
@@ -62,10 +87,22 @@ export class NatsControlStore implements ControlStore {
   readonly #waiters: { revision: number; resolve: () => void }[] = [];
   readonly #barrierKey = `${BARRIER_PREFIX}${randomBytes(6).toString('hex')}`;
   #iter: QueuedIterator<KvWatchEntry> | null = null;
+  /** The highest revision a watch delivered: a restarted watch resumes after it and skips what it delivers again. */
+  #delivered = 0;
+  #restarting: Promise<void> | null = null;
+  #closed = false;
+  /** False between a disconnect and the reconnect: the client would buffer a write and send it whenever NATS returns. */
+  #connected = true;
 
   /** Use openNatsControl(). */
   constructor(buckets: ClusterBuckets, log: Log) {
     this.#kv = guarded(buckets.control, 'the control bucket');
+    void (async () => {
+      for await (const s of buckets.nc.status()) {
+        if (s.type === 'disconnect') this.#connected = false;
+        else if (s.type === 'reconnect') this.#connected = true;
+      }
+    })();
     this.#bundles = guarded(buckets.bundles, 'the bundle store');
     this.#log = log;
     this.state = new ControlState((p: Problem) => log({ level: 'warn', msg: 'control record skipped', code: p.code, key: p.subject, error: p.message }));
@@ -76,6 +113,8 @@ export class NatsControlStore implements ControlStore {
   }
 
   #onEntry(e: KvWatchEntry): void {
+    if (e.revision <= this.#delivered) return;
+    this.#delivered = e.revision;
     if (!e.key.startsWith(BARRIER_PREFIX)) {
       const applied = this.state.apply(e.key, e.operation === 'PUT' ? e.value : null, e.revision);
       if (applied) for (const change of this.state.changesOf(applied)) this.#emit(change);
@@ -101,14 +140,37 @@ export class NatsControlStore implements ControlStore {
   #seen(revision: number): Promise<void> {
     if (this.state.revision >= revision) return Promise.resolve();
     return new Promise((resolve, reject) => {
+      const stall = setTimeout(() => this.#restartWatch(), WATCH_STALL_MS);
       const timer = setTimeout(() => {
+        clearTimeout(stall);
         const i = this.#waiters.indexOf(waiter);
         if (i >= 0) this.#waiters.splice(i, 1);
-        reject(new StoreUnavailableError(`the control bucket's watch did not deliver revision ${revision} within ${SEEN_TIMEOUT_MS} ms; the write is stored, but this process cannot read it back yet: check the NATS servers`));
+        reject(new StoreUnavailableError(`the control bucket's watch did not deliver revision ${revision} within ${SEEN_TIMEOUT_MS} ms; the write is stored, but this process cannot read it back yet: check the NATS servers`, { mayHaveWritten: true }));
       }, SEEN_TIMEOUT_MS);
-      const waiter = { revision, resolve: () => { clearTimeout(timer); resolve(); } };
+      const waiter = { revision, resolve: () => { clearTimeout(timer); clearTimeout(stall); resolve(); } };
       this.#waiters.push(waiter);
     });
+  }
+
+  /** Replaces the watch with a new one that resumes after the last delivered revision. */
+  #restartWatch(): void {
+    if (this.#restarting || this.#closed) return;
+    const from = this.#delivered;
+    this.#log({ level: 'warn', msg: 'control watch stalled; starting it again', after: from });
+    this.#restarting = (async () => {
+      try {
+        const iter = await watchBucket(this.#kv, from, (e) => this.#onEntry(e));
+        if (this.#closed) {
+          iter.stop();
+          return;
+        }
+        this.#iter?.stop();
+        this.#iter = iter;
+      } catch (err) {
+        // The next write that waits too long tries again.
+        this.#log({ level: 'warn', msg: 'control watch could not be started again', error: (err as Error).message });
+      }
+    })().finally(() => { this.#restarting = null; });
   }
 
   /** After deletes (which return no revision): a write of our own, then wait for it. */
@@ -116,17 +178,68 @@ export class NatsControlStore implements ControlStore {
     await this.#seen(await this.#kv.put(this.#barrierKey, new Uint8Array(0)));
   }
 
-  async #create(key: string, value: unknown, what: string): Promise<number> {
+  /**
+   * `write` of `bytes` to `key`, returning the revision. When the write fails in a way that
+   * may have stored it, the key is read back: records carry unique ids and times, so the
+   * same bytes there are this write. When that cannot tell either, the error says the
+   * outcome is unknown (StoreUnavailableError with mayHaveWritten).
+   */
+  async #write(key: string, bytes: Uint8Array, write: () => Promise<number>, what: string): Promise<number> {
+    if (!this.#connected) throw new StoreUnavailableError(`${what} was not written: this control process is not connected to NATS; retry in a few seconds, and check the NATS servers if it persists`);
     try {
-      return await this.#kv.create(key, encodeRecord(value));
+      return await write();
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError) || !mayHaveLanded(err)) throw err;
+      let stored;
+      try {
+        stored = await this.#kv.get(key);
+      } catch {
+        throw new StoreUnavailableError(`${what} may or may not have been stored: the write did not complete (${(err as Error).message}) and reading it back failed; look for it once the NATS servers answer before writing it again`, { cause: err, mayHaveWritten: true });
+      }
+      if (stored?.operation === 'PUT' && Buffer.from(stored.value).equals(bytes)) return stored.revision;
+      throw new StoreUnavailableError(`${what} was not stored yet, but may still be: the write did not complete (${(err as Error).message}); look for it once the NATS servers answer before writing it again`, { cause: err, mayHaveWritten: true });
+    }
+  }
+
+  async #create(key: string, value: unknown, what: string): Promise<number> {
+    const bytes = encodeRecord(value);
+    try {
+      return await this.#write(key, bytes, () => this.#kv.create(key, bytes), what);
     } catch (err) {
       if (isCasConflict(err)) throw new ControlConflictError(`${what} already exists`);
       throw err;
     }
   }
 
-  async #put(key: string, value: unknown): Promise<number> {
-    return this.#kv.put(key, encodeRecord(value));
+  /**
+   * Claims a unique index key (a title, hostname or pattern) for the record at `recordKey`.
+   * A claim left by a call whose record write had an unknown outcome and never landed
+   * would block the name for good: one older than DANGLING_CLAIM_MS whose record does
+   * not exist is taken over.
+   */
+  async #claim(claimKey: string, recordKey: string, what: string): Promise<void> {
+    try {
+      await this.#create(claimKey, { key: recordKey }, what);
+    } catch (err) {
+      if (!(err instanceof ControlConflictError)) throw err;
+      const held = await this.#kv.get(claimKey);
+      const claimed = held?.operation === 'PUT' ? (held.json() as { key?: string }).key : undefined;
+      if (!held || !claimed || this.state.has(claimed) || Date.now() - held.created.getTime() < DANGLING_CLAIM_MS) throw err;
+      if ((await this.#kv.get(claimed))?.operation === 'PUT') throw err;
+      const bytes = encodeRecord({ key: recordKey });
+      try {
+        await this.#write(claimKey, bytes, () => this.#kv.update(claimKey, bytes, held.revision), what);
+      } catch (takeover) {
+        if (isCasConflict(takeover)) throw err;
+        throw takeover;
+      }
+      this.#log({ level: 'warn', msg: 'dangling claim taken over', key: claimKey, claimedFor: claimed });
+    }
+  }
+
+  async #put(key: string, value: unknown, what: string): Promise<number> {
+    const bytes = encodeRecord(value);
+    return this.#write(key, bytes, () => this.#kv.put(key, bytes), what);
   }
 
   async #delete(...keys: string[]): Promise<void> {
@@ -152,7 +265,8 @@ export class NatsControlStore implements ControlStore {
       if (token.revokedAt !== null) return true;
       const key = controlKey.token(id);
       try {
-        await this.#seen(await this.#kv.update(key, encodeRecord({ ...token, revokedAt: at }), this.state.revisionOf(key)));
+        const bytes = encodeRecord({ ...token, revokedAt: at });
+        await this.#seen(await this.#write(key, bytes, () => this.#kv.update(key, bytes, this.state.revisionOf(key)), `the revocation of token "${id}"`));
         return true;
       } catch (err) {
         if (!isCasConflict(err)) throw err;
@@ -166,14 +280,14 @@ export class NatsControlStore implements ControlStore {
     const key = controlKey.worker(accountId, name);
     const existing = this.state.getWorker(accountId, name);
     if (existing) {
-      if (touch) await this.#put(key, { ...existing, updatedAt: at });
+      if (touch) await this.#put(key, { ...existing, updatedAt: at }, `worker "${name}"`);
       return false;
     }
     try {
-      await this.#kv.create(key, encodeRecord({ accountId, name, createdAt: at, updatedAt: at }));
+      await this.#create(key, { accountId, name, createdAt: at, updatedAt: at }, `worker "${name}"`);
       return true;
     } catch (err) {
-      if (!isCasConflict(err)) throw err;
+      if (!(err instanceof ControlConflictError)) throw err;
       return false;
     }
   }
@@ -186,11 +300,11 @@ export class NatsControlStore implements ControlStore {
     await this.#create(idKey, { key: key() }, `deployment "${d.id}"`);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#kv.create(key(), encodeRecord(d));
+        return await this.#create(key(), d, `deployment "${d.id}"`);
       } catch (err) {
         // Another control process took this number: take the next.
-        if (!isCasConflict(err) || attempt >= 20) {
-          await this.#kv.delete(idKey).catch(() => {});
+        if (!(err instanceof ControlConflictError) || attempt >= 20) {
+          if (!keepWrites(err)) await this.#kv.delete(idKey).catch(() => {});
           throw err;
         }
         seq++;
@@ -216,7 +330,9 @@ export class NatsControlStore implements ControlStore {
       if (input.deployment) revision = await this.#insertDeployment(input.deployment);
       await this.#seen(revision);
     } catch (err) {
-      // Undo what this call wrote, so a failure leaves none of it.
+      // Undo what this call wrote, so a failure leaves none of it; unless the last write
+      // may have landed, when an undo could leave a deployment of a deleted version.
+      if (keepWrites(err)) throw err;
       if (versionWritten) await this.#kv.delete(versionKey).catch(() => {});
       if (newWorker) await this.#kv.delete(controlKey.worker(v.accountId, v.worker)).catch(() => {});
       if (newBundle) await this.#bundles.delete(v.hash).catch(() => {});
@@ -268,11 +384,11 @@ export class NatsControlStore implements ControlStore {
   async createKvNamespace(ns: KvNamespace): Promise<void> {
     const titleKey = controlKey.kvTitle(ns.accountId, ns.title);
     const key = controlKey.kvNamespace(ns.accountId, ns.id);
-    await this.#create(titleKey, { key }, `KV namespace titled "${ns.title}"`);
+    await this.#claim(titleKey, key, `KV namespace titled "${ns.title}"`);
     try {
       await this.#seen(await this.#create(key, ns, `KV namespace "${ns.id}"`));
     } catch (err) {
-      await this.#kv.delete(titleKey).catch(() => {});
+      if (!keepWrites(err)) await this.#kv.delete(titleKey).catch(() => {});
       throw err;
     }
   }
@@ -288,7 +404,7 @@ export class NatsControlStore implements ControlStore {
 
   async putSecret(secret: SecretRecord): Promise<void> {
     await this.#ensureWorker(secret.accountId, secret.worker, secret.updatedAt, false);
-    await this.#seen(await this.#put(controlKey.secret(secret.accountId, secret.worker, secret.name), secret));
+    await this.#seen(await this.#put(controlKey.secret(secret.accountId, secret.worker, secret.name), secret, `secret "${secret.name}" of worker "${secret.worker}"`));
   }
   async getSecrets(accountId: string, worker: string) { return this.state.getSecrets(accountId, worker); }
   async deleteSecret(accountId: string, worker: string, name: string): Promise<boolean> {
@@ -303,11 +419,11 @@ export class NatsControlStore implements ControlStore {
   async createZone(zone: Zone): Promise<void> {
     const hostKey = controlKey.zoneHost(zone.hostname);
     const key = controlKey.zone(zone.accountId, zone.id);
-    await this.#create(hostKey, { key }, `zone for hostname "${zone.hostname}"`);
+    await this.#claim(hostKey, key, `zone for hostname "${zone.hostname}"`);
     try {
       await this.#seen(await this.#create(key, zone, `zone "${zone.id}"`));
     } catch (err) {
-      await this.#kv.delete(hostKey).catch(() => {});
+      if (!keepWrites(err)) await this.#kv.delete(hostKey).catch(() => {});
       throw err;
     }
   }
@@ -328,11 +444,11 @@ export class NatsControlStore implements ControlStore {
   async createRoute(route: RouteRecord): Promise<void> {
     const patternKey = controlKey.routePattern(route.pattern);
     const key = controlKey.route(route.accountId, route.id);
-    await this.#create(patternKey, { key }, `route with pattern "${route.pattern}"`);
+    await this.#claim(patternKey, key, `route with pattern "${route.pattern}"`);
     try {
       await this.#seen(await this.#create(key, route, `route "${route.id}"`));
     } catch (err) {
-      await this.#kv.delete(patternKey).catch(() => {});
+      if (!keepWrites(err)) await this.#kv.delete(patternKey).catch(() => {});
       throw err;
     }
   }
@@ -355,7 +471,7 @@ export class NatsControlStore implements ControlStore {
         await this.#settle();
       }
     } else {
-      await this.#seen(await this.#put(key, { accountId, worker, crons, updatedAt: at }));
+      await this.#seen(await this.#put(key, { accountId, worker, crons, updatedAt: at }, `the cron triggers of worker "${worker}"`));
     }
     return true;
   }
@@ -368,6 +484,7 @@ export class NatsControlStore implements ControlStore {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#listeners.clear();
     this.#iter?.stop();
     // The barrier key is ours alone; leaving it would leave one per process ever run.

@@ -67,7 +67,7 @@ export function createControlApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status as 400);
-    if (err instanceof StoreUnavailableError) return c.json(errorBody('store_unavailable', err.message), 503);
+    if (err instanceof StoreUnavailableError) return c.json(errorBody(err.mayHaveWritten ? 'store_outcome_unknown' : 'store_unavailable', err.message), 503);
     if (err instanceof ControlConflictError) {
       return c.json(errorBody('conflict', 'another request changed the same record at the same time; fetch the current state and retry'), 409);
     }
