@@ -77,7 +77,9 @@ export interface CacheStoreOptions {
 const MAX_VARIANTS = 16;
 const MiB = 1024 * 1024;
 
-const baseKey = (ns: string, kind: EntryKind, name: string | null, url: string) => JSON.stringify([ns, kind, name, url]);
+// Unambiguous: ids and kinds hold no NUL, a JSON string holds no raw control character,
+// and the URL comes last. Built on every lookup, so no JSON.stringify of the whole.
+const baseKey = (ns: string, kind: EntryKind, name: string | null, url: string) => `${ns}\0${kind}\0${name === null ? '' : JSON.stringify(name)}\0${url}`;
 const headersSize = (h: HeaderList) => h.reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
 
 function positive(options: CacheStoreOptions, name: 'maxMemoryBytes' | 'maxDiskBytes' | 'maxEntryBytes'): void {

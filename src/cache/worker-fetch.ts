@@ -22,7 +22,7 @@ export async function fetchThroughCache(cache: HttpCache, ns: string, init: Requ
   const res = await cache.fetch({ ns, method: init.method, url: init.url, headers: init.headers, options }, (method, headers, sig) => {
     // The cache asks for a GET of the full object; any other method goes as it was sent.
     const same = method === init.method;
-    return send({ ...target, method, headers: headers.filter(([n]) => n !== 'host'), body: same ? target.body : null }, same ? body : null, sig);
+    return send({ ...target, method, headers: headers.filter(([n]) => n !== 'host'), body: same ? target.body : null }, same ? body : null, sig ?? signal);
   }, signal);
   return { head: { ...res.head, url: res.head.url || target.url }, body: res.body, ...(res.webSocket ? { webSocket: res.webSocket } : {}) };
 }

@@ -16,6 +16,8 @@ import { compressedHead, mayCompress, negotiate, type ClientEncoding } from '../
 const brotli = promisify(brotliCompress);
 const gzipped = promisify(gzip);
 const encoded = new WeakMap<object, Map<ClientEncoding, Promise<Uint8Array>>>();
+// Whether an entry's full (200) answer may be compressed: the same for every request it answers.
+const compressible = new WeakMap<object, boolean>();
 
 function encode(bytes: Uint8Array, coding: ClientEncoding): Promise<Uint8Array> {
   if (coding === 'gzip') return gzipped(bytes);
@@ -26,12 +28,16 @@ function encode(bytes: Uint8Array, coding: ClientEncoding): Promise<Uint8Array> 
 /** The answer as this client should get it: compressed when it accepts an encoding and the body is worth it. */
 export async function encodeForClient(answer: CachedResponse, acceptEncoding: string | undefined): Promise<CachedResponse> {
   const bytes = answer.bytes;
+  const entry = answer.entry;
+  if (!bytes || !entry || answer.head.status !== 200) return answer;
   const head = { ...answer.head, body: null };
-  if (!bytes || !answer.entry || answer.head.status !== 200 || !mayCompress(head, bytes.byteLength)) return answer;
+  let may = compressible.get(entry);
+  if (may === undefined) compressible.set(entry, (may = mayCompress(head, bytes.byteLength)));
+  if (!may) return answer;
   const coding = negotiate(acceptEncoding);
   if (coding === null) return { ...answer, head: { ...answer.head, headers: compressedHead(head, null).headers } };
-  let forms = encoded.get(answer.entry);
-  if (!forms) encoded.set(answer.entry, (forms = new Map()));
+  let forms = encoded.get(entry);
+  if (!forms) encoded.set(entry, (forms = new Map()));
   let pending = forms.get(coding);
   if (!pending) {
     pending = encode(bytes, coding);

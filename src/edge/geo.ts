@@ -89,7 +89,11 @@ export async function lookupGeo(address: string): Promise<Geo | null> {
   const hit = recent.get(ip);
   if (hit !== undefined) return hit;
   const family = isIP(ip);
-  if (family === 0 || isPrivateAddress(ip)) return null;
+  if (family === 0 || isPrivateAddress(ip)) {
+    if (recent.size >= CACHE_ENTRIES) recent.clear();
+    recent.set(ip, null);
+    return null;
+  }
   const geo = await find(ip, family as 4 | 6);
   // An answer from before the AS table was ready is not kept: it lacks the AS.
   if (asnReady()) {

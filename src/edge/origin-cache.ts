@@ -36,15 +36,23 @@ export async function serveFromOrigin(cache: HttpCache, send: SendFetch, zone: E
   }
   // A GET's body, if a client sent one, is not forwarded.
   req.resume();
-  const ac = new AbortController();
-  res.once('close', () => { if (!res.writableFinished) ac.abort(); });
-  const target = originUrl(zone, req.url ?? '/').href;
-  const headers = [...requestHeaders(req), ['x-forwarded-host', req.headers.host ?? ''] as [string, string]];
+  // Made only when the origin is asked (a HIT never is): aborts that request when the client goes.
+  let clientGone: AbortSignal | null = null;
+  const onClientGone = (): AbortSignal => {
+    if (clientGone) return clientGone;
+    const ac = new AbortController();
+    res.once('close', () => { if (!res.writableFinished) ac.abort(); });
+    if (res.destroyed) ac.abort();
+    return (clientGone = ac.signal);
+  };
+  const headers = requestHeaders(req);
+  headers.push(['x-forwarded-host', req.headers.host ?? '']);
+  const urlKey = `${url.hostname}${url.pathname}${url.search}`;
   let answer;
   try {
-    answer = await cache.fetch({ ns: zone.accountId, method, url: url.href, headers, options: DEFAULT_CACHE_OPTIONS }, (m, h, signal) => send({
-      method: m, url: target, headers: h, body: null, redirect: 'manual', cf: null, cache: null, signal: null,
-    }, null, signal), ac.signal);
+    answer = await cache.fetch({ ns: zone.accountId, method, url: url.href, urlKey, headers, options: DEFAULT_CACHE_OPTIONS }, (m, h, signal) => send({
+      method: m, url: originUrl(zone, req.url ?? '/').href, headers: h, body: null, redirect: 'manual', cf: null, cache: null, signal: null,
+    }, null, signal ?? onClientGone()), null);
   } catch (err) {
     originUnreachable(zone, res, err as Error);
     return 'ERROR';

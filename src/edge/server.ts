@@ -99,9 +99,18 @@ function plain(res: ServerResponse, status: number, code: string, text: string):
 }
 
 // Host header from the client: a host name or address with an optional port, nothing else.
-function requestHost(raw: string | undefined): string | null {
-  if (!raw || raw.length > 300 || !/^[A-Za-z0-9.\-_:[\]]+$/.test(raw) || !URL.canParse(`http://${raw}/`)) return null;
-  return new URL(`http://${raw}/`).hostname === '' ? null : raw.toLowerCase();
+const HOST_CHARS = /^[A-Za-z0-9.\-_:[\]]+$/;
+
+// The request's URL from a Host header of HOST_CHARS and a target starting with "/" (so
+// the target cannot reach into the authority); null when the host does not parse.
+// Parsed once: it is on every request's path.
+function requestUrl(host: string, target: string, scheme: string): URL | null {
+  try {
+    const url = new URL(`${scheme}://${host}${target}`);
+    return url.hostname === '' ? null : url;
+  } catch {
+    return null;
+  }
 }
 
 export async function startEdge(opts: EdgeOptions): Promise<Edge> {
@@ -204,20 +213,22 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const host = requestHost(req.headers.host);
-    const fields: Record<string, unknown> = { level: 'info', msg: 'request', location, method: req.method, host: req.headers.host, path: req.url };
+    const rawHost = req.headers.host;
+    const fields: Record<string, unknown> = { level: 'info', msg: 'request', location, method: req.method, host: rawHost, path: req.url };
     const done = (extra: Record<string, unknown>) => log({ ...fields, status: res.statusCode, wallMs: Math.round((performance.now() - started) * 10) / 10, ...extra });
-    if (host === null) {
-      plain(res, 400, 'bad_host', req.headers.host === undefined
+    const badHost = () => {
+      plain(res, 400, 'bad_host', rawHost === undefined
         ? 'The request has no Host header; this atoll edge serves zones by host name, so send one.\n'
-        : `The Host header "${String(req.headers.host).slice(0, 100)}" is not a host name (with an optional port).\n`);
-      return done({ outcome: 'bad_host' });
-    }
+        : `The Host header "${String(rawHost).slice(0, 100)}" is not a host name (with an optional port).\n`);
+      done({ outcome: 'bad_host' });
+    };
+    if (!rawHost || rawHost.length > 300 || !HOST_CHARS.test(rawHost)) return badHost();
     if (!req.url?.startsWith('/')) {
       plain(res, 400, 'bad_target', `The request target "${String(req.url).slice(0, 100)}" is not a path; send one that starts with "/".\n`);
       return done({ outcome: 'bad_target' });
     }
-    const url = new URL(`${(req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http'}://${host}${req.url}`);
+    const url = requestUrl(rawHost, req.url, (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http');
+    if (url === null) return badHost();
     const zone = routing.zoneFor(url.hostname);
     if (!zone) {
       plain(res, 404, 'no_zone', `No zone on this atoll edge serves the host "${url.hostname}". Create one for it (POST /api/v1/zones) or check the Host header.\n`);
