@@ -113,6 +113,7 @@ export class CacheStore {
   #memoryBytes = 0;
   #diskBytes = 0;
   #generation = 0;
+  #lastTouched: CacheEntry | null = null;
   /** Disk writes and removals, chained per entry id so they land in order. */
   readonly #diskOps = new Map<string, Promise<void>>();
 
@@ -176,6 +177,7 @@ export class CacheStore {
   }
 
   #insert(entry: CacheEntry): void {
+    this.#lastTouched = entry;
     const list = this.#byBase.get(entry.base);
     if (list) list.push(entry);
     else this.#byBase.set(entry.base, [entry]);
@@ -197,6 +199,7 @@ export class CacheStore {
   /** Takes the entry out of the index; its file is removed unless `keepFile`. */
   #remove(entry: CacheEntry, keepFile = false): void {
     if (this.#all.get(entry.id) !== entry) return;
+    if (this.#lastTouched === entry) this.#lastTouched = null;
     this.#all.delete(entry.id);
     this.#dropBody(entry);
     const list = this.#byBase.get(entry.base);
@@ -242,6 +245,9 @@ export class CacheStore {
   }
 
   #touch(entry: CacheEntry): void {
+    // Used again right after its last use (a hot object): already the most recent.
+    if (this.#lastTouched === entry) return;
+    this.#lastTouched = entry;
     this.#all.delete(entry.id);
     this.#all.set(entry.id, entry);
     if (entry.body) {
@@ -258,17 +264,18 @@ export class CacheStore {
     const list = this.#byBase.get(baseKey(ns, kind, name, url));
     if (!list) return null;
     const now = this.#clock();
-    for (const e of [...list]) {
-      if (e.removeAt <= now) {
-        this.#remove(e);
-        continue;
-      }
-      if (varyMatches(e.vary, reqHeaders)) {
-        this.#touch(e);
-        return e;
+    let expired: CacheEntry[] | null = null;
+    let found: CacheEntry | null = null;
+    for (const e of list) {
+      if (e.removeAt <= now) (expired ??= []).push(e);
+      else if (varyMatches(e.vary, reqHeaders)) {
+        found = e;
+        break;
       }
     }
-    return null;
+    if (expired) for (const e of expired) this.#remove(e);
+    if (found) this.#touch(found);
+    return found;
   }
 
   /** The entry's body, from memory or disk; null when its file has gone (the entry is dropped). */
@@ -284,6 +291,7 @@ export class CacheStore {
     // Promoted into memory if it is small enough and still stored.
     if (this.#all.get(entry.id) === entry && !entry.body && entry.size <= this.maxMemoryBytes / 4) {
       entry.body = body;
+      this.#lastTouched = null;
       this.#inMemory.set(entry.id, entry);
       this.#memoryBytes += entry.size;
       this.#evict();

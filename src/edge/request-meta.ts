@@ -24,7 +24,8 @@ export interface ClientMeta {
   /** "https" when TLS ended at atoll, else "http". */
   proto: 'http' | 'https';
   geo: Geo | null;
-  cf: Record<string, unknown>;
+  /** request.cf; built when first read (a request no worker runs for never needs it). */
+  readonly cf: Record<string, unknown>;
 }
 
 /** An X-Forwarded-For the operator said to trust, but that does not hold addresses. */
@@ -85,18 +86,23 @@ export async function clientMeta(req: IncomingMessage, location: string, trustFo
   const address = chain === null ? peer : forwardedClient(chain);
   const geo = await lookupGeo(address);
   const proto = (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : chain === null ? 'http' : forwardedProto(req.headers['x-forwarded-proto']);
-  const cf: Record<string, unknown> = {
-    colo: location,
-    // "XX" is Cloudflare's code for a country it does not know.
-    country: 'XX',
-    ...geo,
-    httpProtocol: req.httpVersion === '2.0' ? 'HTTP/2' : `HTTP/${req.httpVersion}`,
-    ...tlsFields(req),
-    clientAcceptEncoding: req.headers['accept-encoding'] ?? '',
-    requestPriority: '',
-    edgeRequestKeepAliveStatus: 1,
+  let cf: Record<string, unknown> | null = null;
+  return {
+    address, forwardedFor: chain === null ? address : `${chain}, ${peer}`, proto, geo,
+    get cf() {
+      return cf ??= {
+        colo: location,
+        // "XX" is Cloudflare's code for a country it does not know.
+        country: 'XX',
+        ...geo,
+        httpProtocol: req.httpVersion === '2.0' ? 'HTTP/2' : `HTTP/${req.httpVersion}`,
+        ...tlsFields(req),
+        clientAcceptEncoding: req.headers['accept-encoding'] ?? '',
+        requestPriority: '',
+        edgeRequestKeepAliveStatus: 1,
+      };
+    },
   };
-  return { address, forwardedFor: chain === null ? address : `${chain}, ${peer}`, proto, geo, cf };
 }
 
 /**

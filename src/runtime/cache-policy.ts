@@ -16,8 +16,9 @@ import type { HeaderList } from '../shared/ops.ts';
 export const DEFAULT_TTL: Record<number, number> = { 200: 7200, 206: 7200, 301: 7200, 302: 1200, 303: 1200, 404: 180, 410: 180 };
 
 export function header(list: HeaderList, name: string): string | null {
-  const values = list.filter(([n]) => n === name).map(([, v]) => v);
-  return values.length === 0 ? null : values.join(', ');
+  let out: string | null = null;
+  for (const [n, v] of list) if (n === name) out = out === null ? v : `${out}, ${v}`;
+  return out;
 }
 
 /** Cache-Control directives, names lower-cased; a bare directive maps to ''. */
@@ -115,12 +116,16 @@ export function answer(stored: StoredResponse, requestHeaders: HeaderList, age: 
   const headers: HeaderList = [...stored.headers.filter(([n]) => !REPLACED_ON_ANSWER.has(n)), ['age', String(age)], ['cf-cache-status', status]];
   if (stored.status === 200) {
     const inm = header(requestHeaders, 'if-none-match');
-    const etag = header(stored.headers, 'etag');
-    const ims = Date.parse(header(requestHeaders, 'if-modified-since') ?? '');
-    const lastModified = Date.parse(header(stored.headers, 'last-modified') ?? '');
-    const notModified = inm !== null
-      ? etag !== null && (inm.trim() === '*' || inm.split(',').some((t) => weak(t) === weak(etag)))
-      : !Number.isNaN(ims) && !Number.isNaN(lastModified) && lastModified <= ims;
+    const since = inm === null ? header(requestHeaders, 'if-modified-since') : null;
+    let notModified = false;
+    if (inm !== null) {
+      const etag = header(stored.headers, 'etag');
+      notModified = etag !== null && (inm.trim() === '*' || inm.split(',').some((t) => weak(t) === weak(etag)));
+    } else if (since !== null) {
+      const ims = Date.parse(since);
+      const lastModified = Date.parse(header(stored.headers, 'last-modified') ?? '');
+      notModified = !Number.isNaN(ims) && !Number.isNaN(lastModified) && lastModified <= ims;
+    }
     if (notModified) {
       return { status: 304, statusText: 'Not Modified', headers: headers.filter(([n]) => n !== 'content-length' && n !== 'content-type'), body: new Uint8Array(0) };
     }
