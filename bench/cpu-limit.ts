@@ -11,23 +11,35 @@
 // of the delay added by the watchdog and the error path. The CPU charged past the limit,
 // from the runtime's own accounting, is the tighter measure and is reported too.
 // Baseline: a hello-world request to the same server, server-side time.
-// Last, what the CPU clock the limit is built on (isolate.cpuTime) charges for time an
-// isolate spends blocked without using CPU.
+// Last, what a request is charged when its isolate's thread waits for a core: a worker
+// computes ~10 ms while 3 busy processes share the machine's cores with it. The figure
+// is the CPU the runtime charged the invocation against the CPU the server process used
+// over the request (the request's own work and all the runtime's); isolated-vm's own
+// clock (isolate.cpuTime), which counts the waits, is in the notes. Tenant code cannot
+// block its thread itself: Atomics.wait throws and shared wasm memories are refused.
 //
 //   node_modules/.bin/node --no-node-snapshot bench/cpu-limit.ts [--quick] [--samples 30]
 
 import { Agent } from 'node:http';
-import ivm from '../src/runtime/ivm.ts';
 import { listen, quietServices, serveSlot, workerDef, WorkerSlot } from './lib/atoll-server.ts';
-import { command, flag, NODE, numFlag, report, ROOT, sleep, startChild, summary, timedGet, type ResultRow } from './lib/harness.ts';
+import { command, flag, median, NODE, numFlag, report, ROOT, sleep, startChild, summary, timedGet, type ResultRow } from './lib/harness.ts';
 import { warmPool } from '../src/runtime/isolate-pool.ts';
 
 const CPU_MS = 50;
 const KINDS = ['sync', 'microtask', 'timer'] as const;
-const WORKER = `export default {
+/** Iterations of the 'spin' worker: ~10 ms of CPU on this machine's cores when alone. */
+const SPIN = numFlag('spin', 1_500_000, 1_500_000);
+const HOGS = numFlag('hogs', 3, 3);
+const WORKER = `const SPIN = ${SPIN};
+export default {
   async fetch(request) {
     const kind = new URL(request.url).pathname.slice(1);
     if (kind === 'ok') return new Response('ok');
+    if (kind === 'spin') {
+      let x = 0;
+      for (let i = 0; i < SPIN; i++) x = (x * 31 + i) | 0;
+      return new Response(String(x));
+    }
     if (kind === 'microtask') await null;
     if (kind === 'timer') await new Promise((r) => setTimeout(r, 1));
     console.log('loop-start');
@@ -39,20 +51,6 @@ const role = flag('role', 'driver');
 if (role === 'server') await server();
 else await driver();
 
-/** isolate.cpuTime across a wait that uses no CPU, against the process's own CPU. */
-async function blockedClock(waitMs = 200): Promise<{ waitMs: number; isolateMs: number; processMs: number }> {
-  const iso = new ivm.Isolate({ memoryLimit: 32 });
-  const ctx = await iso.createContext();
-  const script = await iso.compileScript(`Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${waitMs}); 1`);
-  const c0 = iso.cpuTime;
-  const u0 = process.cpuUsage();
-  await script.run(ctx);
-  const u = process.cpuUsage(u0);
-  const isolateMs = Number(iso.cpuTime - c0) / 1e6;
-  iso.dispose();
-  return { waitMs, isolateMs, processMs: (u.user + u.system) / 1000 };
-}
-
 interface Sample {
   kind: string;
   status: number;
@@ -62,6 +60,10 @@ interface Sample {
   /** CPU charged to the invocation beyond the limit, ms. */
   cpuPastLimitMs: number;
   serverMs: number;
+  /** CPU charged to the invocation, the server process's CPU and isolate.cpuTime over the request, ms. */
+  chargedMs: number;
+  processMs: number;
+  isolateClockMs: number;
 }
 
 async function server(): Promise<void> {
@@ -78,6 +80,9 @@ async function server(): Promise<void> {
       return;
     }
     const t0 = performance.now();
+    const u0 = process.cpuUsage();
+    const isolate = (await slot.get()).isolate;
+    const c0 = isolate.cpuTime;
     const kind = (req.url ?? '/').slice(1);
     loopStart = 0;
     let finish = 0;
@@ -90,6 +95,9 @@ async function server(): Promise<void> {
         pastLimitMs: loopStart ? (finish || performance.now()) - loopStart - CPU_MS : NaN,
         cpuPastLimitMs: inv.cpuMs - CPU_MS,
         serverMs: (finish || performance.now()) - t0,
+        chargedMs: inv.cpuMs,
+        processMs: ((u) => (u.user + u.system) / 1000)(process.cpuUsage(u0)),
+        isolateClockMs: isolate.isDisposed ? NaN : Number(isolate.cpuTime - c0) / 1e6,
       });
     });
   });
@@ -119,6 +127,18 @@ async function driver(): Promise<void> {
         const ok = await timedGet(`${base}/ok`, agent);
         client.ok.push(ok.ms);
       }
+    }
+    // Starved: the spinning worker shares the cores with busy processes.
+    for (let i = 0; i < 5; i++) await timedGet(`${base}/spin`, agent);
+    const hogs = Array.from({ length: HOGS }, () => startChild(NODE, ['-e', 'for (;;) {}']));
+    try {
+      await sleep(500);
+      for (let i = 0; i < n; i++) {
+        const r = await timedGet(`${base}/spin`, agent);
+        if (r.status !== 200) throw new Error(`spin answered ${r.status}: ${r.body.slice(0, 200)}`);
+      }
+    } finally {
+      await Promise.all(hogs.map((h) => h.stop()));
     }
     samples = JSON.parse((await timedGet(`${base}/__bench/samples`, agent)).body);
     agent.destroy();
@@ -162,20 +182,27 @@ async function driver(): Promise<void> {
     command: cmd,
     notes: `p99 ${next.p99.toFixed(2)} ms over ${next.n} requests`,
   });
-  const clock = await blockedClock();
-  console.log(`isolate.cpuTime over ${clock.waitMs} ms blocked in Atomics.wait: ${clock.isolateMs.toFixed(1)} ms; process CPU meanwhile ${clock.processMs.toFixed(1)} ms`);
+  // The first 5 spins warm the worker up alone; the rest ran starved.
+  const starved = samples.filter((x) => x.kind === 'spin').slice(5);
+  const charged = summary(starved.map((x) => x.chargedMs));
+  const used = summary(starved.map((x) => x.processMs));
+  const clock = summary(starved.map((x) => x.isolateClockMs));
+  const wall = summary(starved.map((x) => x.serverMs));
+  const ratio = median(starved.map((x) => x.chargedMs / x.processMs));
+  console.log(`starved: charged ${JSON.stringify(charged)}; process CPU ${JSON.stringify(used)}; isolate clock ${JSON.stringify(clock)}`);
   rows.push({
     bench: 'cpu-limit',
-    figure: `What the CPU clock charges for ${clock.waitMs} ms of an isolate blocked (Atomics.wait, no CPU)`,
-    value: clock.isolateMs,
+    figure: `CPU charged to a request whose thread waits for a core (${HOGS} busy processes on the cores), p50`,
+    value: charged.p50,
     unit: 'ms',
-    baseline: 'CPU the whole process used meanwhile',
-    baselineValue: clock.processMs,
-    ratio: clock.processMs > 0 ? clock.isolateMs / clock.processMs : null,
-    target: '~0 ms (CPU time, not wall time)',
-    met: clock.isolateMs <= clock.processMs + 5,
+    baseline: 'CPU the server process used over the request, p50',
+    baselineValue: used.p50,
+    ratio,
+    ratioNote: 'charged / process CPU, median of per-request ratios',
+    target: '<= 1.0 (CPU time, not wall time)',
+    met: ratio <= 1.0,
     command: cmd,
-    notes: "isolated-vm's isolate.cpuTime advances with wall time while the isolate is entered (its in-progress reading is a steady clock, and this shows the total is too): time the isolate's thread waits, descheduled on a busy machine or blocked in a sync host call while the main thread is busy, reads as CPU. The runtime's accounting builds on this clock (bounded by the process's own CPU where worker-isolate.ts does so, which does not help while other threads of the process are busy)",
+    notes: `${charged.n} requests of ~10 ms of CPU each; wall time p50 ${wall.p50.toFixed(1)} ms; isolated-vm's own clock (isolate.cpuTime, which counts the waits) p50 ${clock.p50.toFixed(1)} ms, which atoll bounds by the process's CPU (worker-isolate.ts)`,
   });
-  report('cpu-limit', rows, { samples, client: { next, ok }, okServer, clock });
+  report('cpu-limit', rows, { samples, client: { next, ok }, okServer });
 }

@@ -191,3 +191,30 @@ test('Limits: wasm: a memory\'s charge is returned once it is garbage-collected'
   assert.equal(out.beforeGc, false, 'the first memory (no maximum) takes the whole budget until collected');
   assert.equal(out.afterGc, true, 'the budget comes back after the first memory is collected');
 });
+
+// A module whose own memory is shared (flags 0x03: a maximum, shared): 1 page.
+const SHARED_MEMORY_MODULE = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05, 0x04, 0x01, 0x03, 0x01, 0x01];
+
+test('Limits: waits: a worker cannot block its thread without CPU: Atomics.wait throws, shared wasm memories are refused', async () => {
+  const out = (await runInIsolate(`
+    const tryIt = async (f) => { try { await f(); return 'ok'; } catch (e) { return e.name + ': ' + e.message; } };
+    const started = Date.now();
+    const wait = await tryIt(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10000));
+    const waited = Date.now() - started;
+    const memory = await tryIt(() => new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
+    const bytes = new Uint8Array(${JSON.stringify(SHARED_MEMORY_MODULE)});
+    const module = await tryIt(() => new WebAssembly.Module(bytes));
+    const compiled = await tryIt(() => WebAssembly.compile(bytes));
+    const instantiated = await tryIt(() => WebAssembly.instantiate(bytes));
+    // Unshared memories and Atomics on plain buffers work as before.
+    const plain = new WebAssembly.Memory({ initial: 1, maximum: 1 }).buffer.byteLength;
+    const notify = Atomics.notify(new Int32Array(new SharedArrayBuffer(4)), 0);
+    return { wait, waited, memory, module, compiled, instantiated, plain, notify };
+  `)) as Record<string, string | number>;
+  assert.match(String(out.wait), /^TypeError: Atomics.wait cannot be called in a worker/);
+  assert.ok(Number(out.waited) < 1000, `Atomics.wait returned at once (${out.waited} ms)`);
+  assert.match(String(out.memory), /^TypeError: WebAssembly.Memory\(\): shared WebAssembly memories are not available to workers/);
+  for (const k of ['module', 'compiled', 'instantiated']) assert.match(String(out[k]), /^CompileError: WebAssembly.Module\(\): shared WebAssembly memories/, k);
+  assert.equal(out.plain, 65536);
+  assert.equal(out.notify, 0);
+});

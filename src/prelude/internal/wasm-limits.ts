@@ -5,6 +5,12 @@
 // equal to the heap limit. Growth from inside wasm code (`memory.grow`) cannot be
 // intercepted, which is why a memory counts at its maximum, not its current size; a
 // memory's charge is returned when it is garbage-collected. docs/limits.md has the rules.
+//
+// Shared memories are refused, and Atomics.wait with them: a wait (Atomics.wait, or
+// wasm's memory.atomic.wait) blocks the isolate's thread without using CPU, so a worker
+// could hold one of the threads every tenant's isolates run on for as long as the
+// wall-clock backstop allows, request after request. No other thread could ever wake
+// it anyway: a worker has one thread.
 
 import { WASM_MAX_PAGES } from '../../shared/ops.ts';
 
@@ -58,8 +64,11 @@ function bytesOf(source: unknown): Uint8Array | null {
   return null;
 }
 
+const SHARED = 'shared WebAssembly memories are not available to workers: a wait on one would hold a thread that other workers need, and a worker has no other thread to share it with';
+
 // https://webassembly.github.io/spec/core/binary/modules.html#memory-section: the pages
-// the module's own memories may reach (imported memories are charged where they are made).
+// the module's own memories may reach (imported memories are charged where they are made);
+// -1 when one of them is shared (flag bit 1, the threads proposal).
 function definedMemoryPages(bytes: Uint8Array): number {
   let p = 8;
   const leb = (): number => {
@@ -83,6 +92,7 @@ function definedMemoryPages(bytes: Uint8Array): number {
     let pages = 0;
     for (let count = leb(); count > 0 && p < bytes.length; count--) {
       const flags = bytes[p++];
+      if (flags & 2) return -1;
       leb(); // minimum
       const max = flags & 1 ? leb() : WASM_MAX_PAGES;
       pages += max < WASM_MAX_PAGES ? max : WASM_MAX_PAGES;
@@ -108,11 +118,23 @@ function replaceCtor(ns: WasmNamespace, name: 'Memory' | 'Module' | 'Instance', 
   DefineProperty(ns, name, { value: fn, writable: true, enumerable: false, configurable: true });
 }
 
+let CompileErrorCtor: new (message: string) => Error = TypeErrorCtor;
+
 /** Runs once, at boot (before any tenant code), with the isolate's heap limit. */
 export function installWasmLimits(memoryMb: number): void {
   limitMb = memoryMb;
   budgetPages = memoryMb * 16;
-  const ns = (globalThis as unknown as { WebAssembly: WasmNamespace }).WebAssembly;
+  const ns = (globalThis as unknown as { WebAssembly: WasmNamespace & { CompileError: new (message: string) => Error } }).WebAssembly;
+  CompileErrorCtor = ns.CompileError;
+  // A wait on a SharedArrayBuffer blocks the same way (see the top of this file).
+  DefineProperty(Atomics, 'wait', {
+    value: {
+      wait(): never {
+        throw new TypeErrorCtor('Atomics.wait cannot be called in a worker: it would block a thread that other workers need without using CPU; await a Promise instead');
+      },
+    }.wait,
+    writable: true, enumerable: false, configurable: true,
+  });
   const { Memory: NativeMemory, Module: NativeModule, Instance: NativeInstance } = ns;
 
   replaceCtor(ns, 'Memory', function Memory(this: unknown, descriptor: unknown): object {
@@ -122,6 +144,7 @@ export function installWasmLimits(memoryMb: number): void {
     const d = descriptor as Record<string, unknown>;
     const copy: Record<string, unknown> = { initial: d.initial, maximum: d.maximum, shared: d.shared, index: d.index };
     if (copy.index === undefined) delete copy.index;
+    if (copy.shared) throw new TypeErrorCtor(`WebAssembly.Memory(): ${SHARED}`);
     const max = copy.maximum === undefined ? WASM_MAX_PAGES : Number(copy.maximum);
     const pages = max >= 0 && max < WASM_MAX_PAGES ? Math.trunc(max) : WASM_MAX_PAGES;
     charge('WebAssembly.Memory()', pages);
@@ -140,7 +163,9 @@ export function installWasmLimits(memoryMb: number): void {
     if (!new.target) throw new TypeErrorCtor("WebAssembly.Module must be invoked with 'new'");
     const module = ReflectConstruct(NativeModule, [source], new.target);
     const bytes = bytesOf(source);
-    ReflectApplyFn(WeakMapSet, modulePages, [module, bytes ? definedMemoryPages(bytes) : WASM_MAX_PAGES]);
+    const pages = bytes ? definedMemoryPages(bytes) : WASM_MAX_PAGES;
+    if (pages < 0) throw new CompileErrorCtor(`WebAssembly.Module(): ${SHARED}`);
+    ReflectApplyFn(WeakMapSet, modulePages, [module, pages]);
     return module;
   });
 
