@@ -67,6 +67,22 @@ const PARTIAL = new Set(['range', 'if-range', 'if-none-match', 'if-modified-sinc
 
 type Filled = { entry: CacheEntry; status: CacheStatus } | null;
 
+/** Whether a request asks for less than the whole stored response (a validator or a range). */
+function conditional(headers: HeaderList): boolean {
+  for (const [n] of headers) if (n === 'if-none-match' || n === 'if-modified-since' || n === 'range') return true;
+  return false;
+}
+
+// An entry's stored headers without those each answer sets (answer() in cache-policy.ts
+// drops the same): computed once per entry, entries being immutable once stored.
+const ANSWER_SET = new Set(['age', 'cf-cache-status', 'content-length']);
+const plainHeaderLists = new WeakMap<CacheEntry, HeaderList>();
+function plainHeaders(entry: CacheEntry): HeaderList {
+  let list = plainHeaderLists.get(entry);
+  if (!list) plainHeaderLists.set(entry, (list = entry.headers.filter(([n]) => !ANSWER_SET.has(n))));
+  return list;
+}
+
 /**
  * The request headers Vary is matched on. Accept-Encoding is reduced to the coding the
  * edge would pick (br, gzip or none), as Cloudflare normalizes it: the stored body is
@@ -319,6 +335,18 @@ export class HttpCache {
   }
 
   #answer(meta: Pick<EntryMeta, 'status' | 'statusText' | 'headers'>, body: Uint8Array, req: CachedRequest, status: CacheStatus, age: number, entry?: CacheEntry): CachedResponse {
+    // The common case, a plain GET of a stored 200: the entry's headers with this answer's
+    // age, status and length, without answer()'s validator and range checks.
+    if (entry && meta.status === 200 && req.method === 'GET' && !conditional(req.headers)) {
+      const headers = plainHeaders(entry);
+      return {
+        head: { status: 200, statusText: meta.statusText, headers: [...headers, ['age', String(age)], ['cf-cache-status', status], ['content-length', String(body.byteLength)]], url: '', redirected: false },
+        body: body.byteLength === 0 ? null : bytesStream(body),
+        bytes: body,
+        cacheStatus: status,
+        entry,
+      };
+    }
     const out = answer({ status: meta.status, statusText: meta.statusText, headers: meta.headers, body }, req.headers, age, status);
     const bytes = req.method === 'HEAD' ? new Uint8Array(0) : out.body;
     return {

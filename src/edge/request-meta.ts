@@ -111,14 +111,17 @@ export async function clientMeta(req: IncomingMessage, location: string, trustFo
  * client's own values for these are dropped.
  */
 export function addClientHeaders(req: IncomingMessage, meta: ClientMeta): void {
-  const raw: string[] = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    if (!REPLACED.has(req.rawHeaders[i]!.toLowerCase())) raw.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  const raw = req.rawHeaders;
+  let kept = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (REPLACED.has(raw[i]!.toLowerCase())) continue;
+    raw[kept++] = raw[i]!;
+    raw[kept++] = raw[i + 1]!;
   }
+  raw.length = kept;
   raw.push('CF-Connecting-IP', meta.address, 'CF-IPCountry', meta.geo?.country ?? 'XX', 'X-Forwarded-For', meta.forwardedFor, 'X-Forwarded-Proto', meta.proto);
-  req.rawHeaders.splice(0, req.rawHeaders.length, ...raw);
   // node:http parsed req.headers already; keep the two views the same for later readers.
-  for (const name of REPLACED) delete req.headers[name];
+  for (const name of REPLACED) if (name in req.headers) delete req.headers[name];
   req.headers['cf-connecting-ip'] = meta.address;
   req.headers['cf-ipcountry'] = meta.geo?.country ?? 'XX';
   req.headers['x-forwarded-for'] = meta.forwardedFor;
