@@ -75,6 +75,11 @@ function reader(family: 4 | 6): Promise<Reader<Response> | null> {
 }
 
 /** The IPv4 address inside an IPv4-mapped IPv6 one (::ffff:1.2.3.4), else the address. */
+/** The answer for an address looked up lately, without waiting; undefined when there is none. */
+export function rememberedGeo(address: string): Geo | null | undefined {
+  return recent.get(address) ?? (address.startsWith('::ffff:') ? recent.get(unmapped(address)) : undefined);
+}
+
 function unmapped(address: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return m ? m[1]! : address;
@@ -85,9 +90,9 @@ function unmapped(address: string): string {
  * that is not public (loopback, private networks) or in neither table.
  */
 export async function lookupGeo(address: string): Promise<Geo | null> {
-  const ip = unmapped(address);
-  const hit = recent.get(ip);
+  const hit = rememberedGeo(address);
   if (hit !== undefined) return hit;
+  const ip = unmapped(address);
   const family = isIP(ip);
   if (family === 0 || isPrivateAddress(ip)) {
     if (recent.size >= CACHE_ENTRIES) recent.clear();

@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { isPrivateAddress } from '../runtime/outbound.ts';
-import { lookupGeo, type Geo } from './geo.ts';
+import { lookupGeo, rememberedGeo, type Geo } from './geo.ts';
 
 export interface ClientMeta {
   /** The client's address. */
@@ -78,31 +78,53 @@ function tlsFields(req: IncomingMessage): Record<string, unknown> {
  * Who sent `req` and `request.cf` for it. `location` is request.cf.colo. Throws
  * BadForwardedFor when a trusted X-Forwarded-For is malformed (answer 400 with its message).
  */
-export async function clientMeta(req: IncomingMessage, location: string, trustForwardedFor: boolean): Promise<ClientMeta> {
+export function clientMeta(req: IncomingMessage, location: string, trustForwardedFor: boolean): ClientMeta | Promise<ClientMeta> {
   const peer = peerAddress(req);
   // node:http joins repeated X-Forwarded-For lines with commas.
-  const header = String(req.headers['x-forwarded-for'] ?? '').trim();
-  const chain = trustForwardedFor && header !== '' ? header : null;
+  const forwarded = req.headers['x-forwarded-for'];
+  const header = trustForwardedFor && forwarded !== undefined ? String(forwarded).trim() : '';
+  const chain = header !== '' ? header : null;
   const address = chain === null ? peer : forwardedClient(chain);
-  const geo = await lookupGeo(address);
   const proto = (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : chain === null ? 'http' : forwardedProto(req.headers['x-forwarded-proto']);
-  let cf: Record<string, unknown> | null = null;
-  return {
-    address, forwardedFor: chain === null ? address : `${chain}, ${peer}`, proto, geo,
-    get cf() {
-      return cf ??= {
-        colo: location,
-        // "XX" is Cloudflare's code for a country it does not know.
-        country: 'XX',
-        ...geo,
-        httpProtocol: req.httpVersion === '2.0' ? 'HTTP/2' : `HTTP/${req.httpVersion}`,
-        ...tlsFields(req),
-        clientAcceptEncoding: req.headers['accept-encoding'] ?? '',
-        requestPriority: '',
-        edgeRequestKeepAliveStatus: 1,
-      };
-    },
-  };
+  const forwardedFor = chain === null ? address : `${chain}, ${peer}`;
+  // An address seen lately (the usual case) is answered without a turn of the event loop.
+  const known = rememberedGeo(address);
+  if (known !== undefined) return new RequestMeta(req, location, address, forwardedFor, proto, known);
+  return lookupGeo(address).then((geo) => new RequestMeta(req, location, address, forwardedFor, proto, geo));
+}
+
+class RequestMeta implements ClientMeta {
+  readonly address: string;
+  readonly forwardedFor: string;
+  readonly proto: 'http' | 'https';
+  readonly geo: Geo | null;
+  readonly #req: IncomingMessage;
+  readonly #location: string;
+  #cf: Record<string, unknown> | null = null;
+
+  constructor(req: IncomingMessage, location: string, address: string, forwardedFor: string, proto: 'http' | 'https', geo: Geo | null) {
+    this.#req = req;
+    this.#location = location;
+    this.address = address;
+    this.forwardedFor = forwardedFor;
+    this.proto = proto;
+    this.geo = geo;
+  }
+
+  get cf(): Record<string, unknown> {
+    const req = this.#req;
+    return this.#cf ??= {
+      colo: this.#location,
+      // "XX" is Cloudflare's code for a country it does not know.
+      country: 'XX',
+      ...this.geo,
+      httpProtocol: req.httpVersion === '2.0' ? 'HTTP/2' : `HTTP/${req.httpVersion}`,
+      ...tlsFields(req),
+      clientAcceptEncoding: req.headers['accept-encoding'] ?? '',
+      requestPriority: '',
+      edgeRequestKeepAliveStatus: 1,
+    };
+  }
 }
 
 /**

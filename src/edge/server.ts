@@ -236,7 +236,8 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     }
     let meta: ClientMeta;
     try {
-      meta = await clientMeta(req, location, opts.trustForwardedFor === true);
+      const m = clientMeta(req, location, opts.trustForwardedFor === true);
+      meta = m instanceof Promise ? await m : m;
     } catch (err) {
       if (!(err instanceof BadForwardedFor)) throw err;
       plain(res, 400, 'bad_forwarded_for', `${err.message}\n`);
