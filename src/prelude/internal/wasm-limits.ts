@@ -124,8 +124,6 @@ let CompileErrorCtor: new (message: string) => Error = TypeErrorCtor;
 export function installWasmLimits(memoryMb: number): void {
   limitMb = memoryMb;
   budgetPages = memoryMb * 16;
-  const ns = (globalThis as unknown as { WebAssembly: WasmNamespace & { CompileError: new (message: string) => Error } }).WebAssembly;
-  CompileErrorCtor = ns.CompileError;
   // A wait on a SharedArrayBuffer blocks the same way (see the top of this file).
   DefineProperty(Atomics, 'wait', {
     value: {
@@ -135,6 +133,11 @@ export function installWasmLimits(memoryMb: number): void {
     }.wait,
     writable: true, enumerable: false, configurable: true,
   });
+  const ns = (globalThis as unknown as { WebAssembly?: WasmNamespace & { CompileError: new (message: string) => Error } }).WebAssembly;
+  // Absent only where the snapshot warm-up boots the prelude (snapshot-warmup.ts): no
+  // WebAssembly there, so nothing to bound.
+  if (!ns) return;
+  CompileErrorCtor = ns.CompileError;
   const { Memory: NativeMemory, Module: NativeModule, Instance: NativeInstance } = ns;
 
   replaceCtor(ns, 'Memory', function Memory(this: unknown, descriptor: unknown): object {
