@@ -9,7 +9,7 @@ import ivm from './ivm.ts';
 import { setFlagsFromString } from 'node:v8';
 import { WASM_MAX_PAGES } from '../shared/ops.ts';
 import { preludeBundle } from './prelude-bundle.ts';
-import { SNAPSHOT_WARMUP } from './snapshot-warmup.ts';
+import { CONTEXT_WARMUP, SNAPSHOT_WARMUP } from './snapshot-warmup.ts';
 
 // isolated-vm's heap limit does not count WebAssembly memory, so V8 itself is told to
 // refuse any memory bigger than WASM_MAX_PAGES; the prelude adds a per-isolate budget on
@@ -81,9 +81,14 @@ export function newIsolate(memoryMb: number): ivm.Isolate {
   return isolate;
 }
 
-function fresh(memoryMb: number): FreshIsolate {
+function fresh(memoryMb: number, warm = false): FreshIsolate {
   const isolate = newIsolate(memoryMb);
-  const context = isolate.createContext();
+  // A spare's context runs the API warm-up while it waits; one made on demand does not
+  // make its cold start wait for it.
+  const context = warm ? isolate.createContext().then(async (c) => {
+    await c.eval(CONTEXT_WARMUP).catch(() => {});
+    return c;
+  }) : isolate.createContext();
   // A spare disposed before anyone took it rejects here; whoever takes one awaits it.
   context.catch(() => {});
   return { isolate, context };
@@ -95,7 +100,7 @@ function refill(delayMs: number): void {
   const timer = setTimeout(() => {
     refilling = false;
     if (spares.length < spareTarget) {
-      spares.push(fresh(DEFAULT_MEMORY_MB));
+      spares.push(fresh(DEFAULT_MEMORY_MB, true));
       if (spares.length < spareTarget) refill(0);
     }
   }, delayMs);

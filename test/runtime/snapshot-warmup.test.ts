@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import ivm from '../../src/runtime/ivm.ts';
 import { preludeBundle } from '../../src/runtime/prelude-bundle.ts';
-import { REQUEST_PATH_WARMUP } from '../../src/runtime/snapshot-warmup.ts';
+import { CONTEXT_WARMUP, REQUEST_PATH_WARMUP } from '../../src/runtime/snapshot-warmup.ts';
 
 test('snapshot warm-up: the request path (boot, a fetch task, its end) runs without an error where the snapshot warms up', async () => {
   const isolate = new ivm.Isolate({ memoryLimit: 64 });
@@ -17,6 +17,21 @@ test('snapshot warm-up: the request path (boot, a fetch task, its end) runs with
     await (await isolate.compileScript(preludeBundle().code, { filename: 'atoll:prelude.js' })).run(context);
     const outcome = await context.eval(`(() => { try { ${REQUEST_PATH_WARMUP}; return 'ok'; } catch (e) { return String(e && e.stack || e); } })()`);
     assert.equal(outcome, 'ok');
+  } finally {
+    isolate.dispose();
+  }
+});
+
+test('snapshot warm-up: the spare-context warm-up runs without an error and leaves no global behind', async () => {
+  const isolate = new ivm.Isolate({ memoryLimit: 64 });
+  try {
+    const context = await isolate.createContext();
+    await (await isolate.compileScript(preludeBundle().code, { filename: 'atoll:prelude.js' })).run(context);
+    const names = 'JSON.stringify(Reflect.ownKeys(globalThis).map(String).sort())';
+    const before = await context.eval(names);
+    const outcome = await context.eval(`(() => { try { ${CONTEXT_WARMUP}; return 'ok'; } catch (e) { return String(e && e.stack || e); } })()`);
+    assert.equal(outcome, 'ok');
+    assert.equal(await context.eval(names), before);
   } finally {
     isolate.dispose();
   }
