@@ -162,6 +162,18 @@ export class HttpCache {
     if (key !== null) this.store.delete(ns, 'http', null, key);
   }
 
+  /**
+   * The answer for a request a fresh entry in memory serves, at once; null when fetch()
+   * has more to do (a miss, a stale or on-disk entry, a method or option that skips the
+   * cache). The edge tries it first: most requests to a cached asset end here.
+   */
+  hit(req: CachedRequest): CachedResponse | null {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.options.bypass || req.options.revalidate) return null;
+    const entry = this.store.find(req.ns, 'http', null, HttpCache.key(req), varyHeaders(req.headers));
+    if (!entry?.body || this.store.now() >= entry.expiresAt) return null;
+    return this.#answer(entry, entry.body, req, 'HIT', this.#age(entry), entry);
+  }
+
   async fetch(req: CachedRequest, origin: OriginFetch, signal: AbortSignal | null): Promise<CachedResponse> {
     const o = req.options;
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -16,6 +16,8 @@ import { compressedHead, mayCompress, negotiate, type ClientEncoding } from '../
 const brotli = promisify(brotliCompress);
 const gzipped = promisify(gzip);
 const encoded = new WeakMap<object, Map<ClientEncoding, Promise<Uint8Array>>>();
+// The same bytes once compressed, so a HIT needs no turn of the event loop.
+const done = new WeakMap<object, Map<ClientEncoding, Uint8Array>>();
 // Whether an entry's full (200) answer may be compressed: the same for every request it answers.
 const compressible = new WeakMap<object, boolean>();
 
@@ -25,8 +27,11 @@ function encode(bytes: Uint8Array, coding: ClientEncoding): Promise<Uint8Array> 
   return brotli(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 6, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength } });
 }
 
-/** The answer as this client should get it: compressed when it accepts an encoding and the body is worth it. */
-export async function encodeForClient(answer: CachedResponse, acceptEncoding: string | undefined): Promise<CachedResponse> {
+/**
+ * The answer as this client should get it: compressed when it accepts an encoding and
+ * the body is worth it. At once when nothing is to be compressed or it was already.
+ */
+export function encodeForClient(answer: CachedResponse, acceptEncoding: string | undefined): CachedResponse | Promise<CachedResponse> {
   const bytes = answer.bytes;
   const entry = answer.entry;
   if (!bytes || !entry || answer.head.status !== 200) return answer;
@@ -36,16 +41,23 @@ export async function encodeForClient(answer: CachedResponse, acceptEncoding: st
   if (!may) return answer;
   const coding = negotiate(acceptEncoding);
   if (coding === null) return { ...answer, head: { ...answer.head, headers: compressedHead(head, null).headers } };
+  const withBody = (body: Uint8Array): CachedResponse => {
+    const headers: HeaderList = [...compressedHead(head, coding).headers, ['content-length', String(body.byteLength)]];
+    return { ...answer, head: { ...answer.head, headers }, bytes: body, body: null };
+  };
+  const ready = done.get(entry)?.get(coding);
+  if (ready) return withBody(ready);
   let forms = encoded.get(entry);
   if (!forms) encoded.set(entry, (forms = new Map()));
   let pending = forms.get(coding);
   if (!pending) {
     pending = encode(bytes, coding);
     forms.set(coding, pending);
-    // A failure is not remembered: the next request tries again.
-    pending.catch(() => forms.delete(coding));
+    pending.then((body) => {
+      let finished = done.get(entry);
+      if (!finished) done.set(entry, (finished = new Map()));
+      finished.set(coding, body);
+    }, () => forms.delete(coding)); // a failure is not remembered: the next request tries again
   }
-  const body = await pending;
-  const headers: HeaderList = [...compressedHead(head, coding).headers, ['content-length', String(body.byteLength)]];
-  return { ...answer, head: { ...answer.head, headers }, bytes: body, body: null };
+  return pending.then(withBody);
 }

@@ -6,7 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HeaderList } from '../shared/ops.ts';
-import type { HttpCache } from '../cache/http-cache.ts';
+import type { CachedRequest, HttpCache } from '../cache/http-cache.ts';
 import { DEFAULT_CACHE_OPTIONS } from '../cache/fetch-options.ts';
 import type { SendFetch } from '../cache/worker-fetch.ts';
 import type { EdgeZone } from './config-source.ts';
@@ -35,7 +35,7 @@ export async function serveFromOrigin(cache: HttpCache, send: SendFetch, zone: E
     return 'DYNAMIC';
   }
   // A GET's body, if a client sent one, is not forwarded.
-  req.resume();
+  if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) req.resume();
   // Made only when the origin is asked (a HIT never is): aborts that request when the client goes.
   let clientGone: AbortSignal | null = null;
   const onClientGone = (): AbortSignal => {
@@ -48,16 +48,22 @@ export async function serveFromOrigin(cache: HttpCache, send: SendFetch, zone: E
   const headers = requestHeaders(req);
   headers.push(['x-forwarded-host', req.headers.host ?? '']);
   const urlKey = `${url.hostname}${url.pathname}${url.search}`;
-  let answer;
-  try {
-    answer = await cache.fetch({ ns: zone.accountId, method, url: url.href, urlKey, headers, options: DEFAULT_CACHE_OPTIONS }, (m, h, signal) => send({
-      method: m, url: originUrl(zone, req.url ?? '/').href, headers: h, body: null, redirect: 'manual', cf: null, cache: null, signal: null,
-    }, null, signal ?? onClientGone()), null);
-  } catch (err) {
-    originUnreachable(zone, res, err as Error);
-    return 'ERROR';
+  const request: CachedRequest = { ns: zone.accountId, method, url: url.href, urlKey, headers, options: DEFAULT_CACHE_OPTIONS };
+  let answer = cache.hit(request);
+  if (!answer) {
+    try {
+      answer = await cache.fetch(request, (m, h, signal) => send({
+        method: m, url: originUrl(zone, req.url ?? '/').href, headers: h, body: null, redirect: 'manual', cf: null, cache: null, signal: null,
+      }, null, signal ?? onClientGone()), null);
+    } catch (err) {
+      originUnreachable(zone, res, err as Error);
+      return 'ERROR';
+    }
   }
-  if (method === 'GET') answer = await encodeForClient(answer, req.headers['accept-encoding']);
+  if (method === 'GET') {
+    const encoded = encodeForClient(answer, req.headers['accept-encoding']);
+    answer = encoded instanceof Promise ? await encoded : encoded;
+  }
   const flat: string[] = [];
   for (const [n, v] of answer.head.headers) flat.push(n, v);
   try {
