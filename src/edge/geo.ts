@@ -77,7 +77,10 @@ function reader(family: 4 | 6): Promise<Reader<Response> | null> {
 /** The IPv4 address inside an IPv4-mapped IPv6 one (::ffff:1.2.3.4), else the address. */
 /** The answer for an address looked up lately, without waiting; undefined when there is none. */
 export function rememberedGeo(address: string): Geo | null | undefined {
-  return recent.get(address) ?? (address.startsWith('::ffff:') ? recent.get(unmapped(address)) : undefined);
+  // A remembered null (nothing known for the address) is an answer too.
+  const hit = recent.get(address);
+  if (hit !== undefined || !address.startsWith('::ffff:')) return hit;
+  return recent.get(unmapped(address));
 }
 
 function unmapped(address: string): string {
