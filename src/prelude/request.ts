@@ -5,7 +5,7 @@ import { Body, bodyFromRef, initBody, bodyState, cloneBody, extractBody, registe
 import { Headers, getGuard, headersFromList, setGuard, type HeadersInit } from './headers.ts';
 import { AbortSignal, createSignal } from './abort.ts';
 import { URL } from './url.ts';
-import { TypeErrorCtor } from './internal/primordials.ts';
+import { ReflectConstruct, TypeErrorCtor } from './internal/primordials.ts';
 
 export interface RequestInit {
   method?: string;
@@ -30,7 +30,8 @@ interface RequestState {
   url: string;
   headers: Headers;
   redirect: 'follow' | 'manual' | 'error';
-  signal: AbortSignal;
+  /** Made on first read for an incoming request (nothing aborts it). */
+  signal: AbortSignal | null;
   cf: unknown;
   cache: string | null;
   integrity: string;
@@ -114,7 +115,7 @@ export class Request extends Body {
       if (stream || bytes) s.consumed = true;
     }
     initBody(this, bytes, stream);
-    const signal = init.signal !== undefined ? init.signal : base?.signal;
+    const signal = init.signal !== undefined ? init.signal : (input instanceof Request ? input.signal : undefined);
     stateOf.set(this, {
       method,
       url,
@@ -131,7 +132,10 @@ export class Request extends Body {
   get url(): string { return st(this).url; }
   get headers(): Headers { return st(this).headers; }
   get redirect(): string { return st(this).redirect; }
-  get signal(): AbortSignal { return st(this).signal; }
+  get signal(): AbortSignal {
+    const s = st(this);
+    return s.signal ??= createSignal();
+  }
   get cf(): unknown { return st(this).cf; }
   get cache(): string | undefined { return st(this).cache ?? undefined; }
   get integrity(): string { return st(this).integrity; }
@@ -146,7 +150,7 @@ export class Request extends Body {
   clone(): Request {
     const s = st(this);
     const { bytes, stream } = cloneBody(this);
-    const r = new Request(s.url, { method: s.method, headers: s.headers, redirect: s.redirect, signal: s.signal, cf: s.cf, integrity: s.integrity });
+    const r = new Request(s.url, { method: s.method, headers: s.headers, redirect: s.redirect, signal: this.signal, cf: s.cf, integrity: s.integrity });
     initBody(r, bytes, stream);
     st(r).cache = s.cache;
     setGuard(st(r).headers, getGuard(s.headers));
@@ -163,15 +167,38 @@ registerContentTypeLookup((b) => {
 
 /** The Request a handler receives for an incoming HTTP request (immutable headers). */
 export function requestFromIncoming(incoming: IncomingRequest): Request {
-  const r = new Request(incoming.url, { method: incoming.method });
-  const s = st(r);
-  s.headers = headersFromList(incoming.headers, 'immutable');
-  s.cf = incoming.cf;
   const { bytes, stream } = bodyFromRef(incoming.body);
+  if (!incoming.urlChecked) {
+    const r = new Request(incoming.url, { method: incoming.method });
+    const s = st(r);
+    s.headers = headersFromList(incoming.headers, 'immutable');
+    s.cf = incoming.cf;
+    initBody(r, bytes, stream);
+    return r;
+  }
+  // On every request's path: the host parsed the URL already, so the constructor (which
+  // would parse it again and make headers and a signal only to replace them) is skipped.
+  const m = String(incoming.method);
+  if (!TOKEN.test(m)) fail(`'${m}' is not a valid HTTP method.`);
+  const upper = m.toUpperCase();
+  if (FORBIDDEN_METHODS.has(upper)) fail(`'${m}' HTTP method is unsupported.`);
+  const r = ReflectConstruct(Body, [], Request) as Request;
   initBody(r, bytes, stream);
+  stateOf.set(r, {
+    method: NORMALIZED.has(upper) ? upper : m,
+    url: incoming.url,
+    headers: headersFromList(incoming.headers, 'immutable'),
+    redirect: 'follow',
+    signal: null,
+    cf: incoming.cf,
+    cache: null,
+    integrity: '',
+  });
   return r;
 }
 
-export function requestState(r: Request): RequestState {
-  return st(r);
+export function requestState(r: Request): RequestState & { signal: AbortSignal } {
+  const s = st(r);
+  s.signal ??= createSignal();
+  return s as RequestState & { signal: AbortSignal };
 }

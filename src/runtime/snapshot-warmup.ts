@@ -13,7 +13,7 @@ export const REQUEST_PATH_WARMUP = `
     const self = Object.create({ get cpuTime() { return 0n; } });
     const api = globalThis.__atoll_boot(noop, noop, noop, { format: 'modules', bindings: [], compatibilityDate: '2025-01-01', compatibilityFlags: [], dev: false, memoryMb: 128 }, self, new ArrayBuffer(8 * 10));
     api.setModule({ default: { fetch(request, env, ctx) { ctx.waitUntil(Promise.resolve()); return new Response('warm ' + request.url, { headers: { 'content-type': 'text/plain' } }); } } });
-    const request = { method: 'GET', url: 'https://example.com/warm?x=1', headers: [['host', 'example.com'], ['accept', '*/*'], ['user-agent', 'warm']], body: null, cf: { colo: 'WARM', country: 'XX' } };
+    const request = { method: 'GET', url: 'https://example.com/warm?x=1', urlChecked: true, headers: [['host', 'example.com'], ['accept', '*/*'], ['user-agent', 'warm']], body: null, cf: { colo: 'WARM', country: 'XX' } };
     const errors = [api.task({ kind: 'fetch', ctxId: 1, request }, 0), api.task({ kind: 'end', ctxId: 1 }, 0)].filter((e) => e !== null);
     if (errors.length > 0) throw new Error('request path warm-up: ' + JSON.stringify(errors));
 `;

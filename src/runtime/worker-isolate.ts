@@ -96,6 +96,22 @@ const POSTED = new Set<string>(POST_OPS);
  */
 const MAX_BATCH = 8;
 
+/**
+ * The request with its URL parsed here, where it is cheap, and marked so the prelude
+ * does not parse it again (an absolute URL without credentials, serialized). Anything
+ * else goes as it came, and the prelude's Request constructor reports it.
+ */
+function checkedUrl(request: IncomingRequest): IncomingRequest {
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    return request;
+  }
+  if (url.username !== '' || url.password !== '') return request;
+  return { ...request, url: url.href, urlChecked: true };
+}
+
 /** Tasks in flight in the isolate, and the clocks the split of their CPU time starts from. */
 interface Batch {
   tasks: QueuedTask[];
@@ -265,7 +281,7 @@ export class WorkerIsolate implements watchdog.Watched {
       inv.settle({ kind: 'error', outcome: 'canceled', error: { type: 'Error', message: 'worker isolate is gone' }, passThrough: false });
       return inv;
     }
-    this.#enqueue(inv, { kind: 'fetch', ctxId: inv.id, request });
+    this.#enqueue(inv, { kind: 'fetch', ctxId: inv.id, request: checkedUrl(request) });
     return inv;
   }
 

@@ -56,6 +56,11 @@ export type WebSocketEvent =
 export interface IncomingRequest {
   method: string;
   url: string;
+  /**
+   * Set by the host (WorkerIsolate.fetch) when it parsed `url` and sends its
+   * serialization, an absolute URL without credentials: the prelude does not parse it again.
+   */
+  urlChecked?: boolean;
   headers: HeaderList;
   body: BodyRef;
   cf: Record<string, unknown>;

@@ -36,6 +36,7 @@ export const TypeErrorCtor = TypeError;
 export const RangeErrorCtor = RangeError;
 export const Uint8ArrayCtor = Uint8Array;
 export const ReflectApply = Reflect.apply;
+export const ReflectConstruct = Reflect.construct;
 // For URL parsing (url.ts and internal/url-*.ts), which every Request goes through.
 export const ArrayPrototypePop = uncurry(Array.prototype.pop) as <T>(arr: T[]) => T | undefined;
 export const StringFromCharCode = String.fromCharCode;
