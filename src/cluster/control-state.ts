@@ -216,7 +216,10 @@ export class ControlState {
       case 'worker': return a.after ? [] : [{ kind: 'worker_deleted', accountId: rec.value.accountId, worker: rec.value.name }];
       case 'secret': return workerGone(rec.value.accountId, rec.value.worker) ? [] : [{ kind: 'secrets', accountId: rec.value.accountId, worker: rec.value.worker }];
       case 'zone': return [{ kind: 'zones', accountId: rec.value.accountId }];
-      case 'route': return workerGone(rec.value.accountId, rec.value.worker) ? [] : [{ kind: 'routes', accountId: rec.value.accountId }];
+      case 'route': return workerGone(rec.value.accountId, rec.value.worker) ? [] : [{
+        kind: 'routes', accountId: rec.value.accountId,
+        route: { before: a.before?.kind === 'route' ? a.before.value : null, after: a.after?.kind === 'route' ? a.after.value : null },
+      }];
       case 'kvns': return a.after ? [] : [{ kind: 'kv_namespace_deleted', accountId: rec.value.accountId, namespaceId: rec.value.id }];
       case 'schedule': {
         const s = rec.value;

@@ -10,7 +10,7 @@ import type { ObjectStore } from '@nats-io/obj';
 import type { QueuedIterator } from '@nats-io/transport-node';
 import { workerDefinition } from '../control/definition.ts';
 import type { Keyring } from '../control/secrets.ts';
-import type { EdgeChange, EdgeConfigSource, EdgeDeployment, EdgeRouting } from '../edge/config-source.ts';
+import type { EdgeChange, EdgeConfigSource, EdgeDeployment, EdgeRoute, EdgeRouting } from '../edge/config-source.ts';
 import type { WorkerDefinition } from '../runtime/worker-isolate.ts';
 import type { ControlListener, ControlStore, StoredModule, Version } from '../store/control.ts';
 import { BundleHashMismatch, verifyBundle } from './bundle-codec.ts';
@@ -120,9 +120,17 @@ export class NatsEdgeSource implements EdgeConfigSource {
     const rec = a.after ?? a.before!;
     switch (rec.kind) {
       case 'zone':
-      case 'route':
         this.#emit({ kind: 'routing' });
         return;
+      case 'route': {
+        const edgeRoute = (r: typeof a.before): EdgeRoute | null => {
+          if (r?.kind !== 'route') return null;
+          const { id, accountId, zoneId, pattern, worker } = r.value;
+          return { id, accountId, zoneId, pattern, worker };
+        };
+        this.#emit({ kind: 'routing', route: { before: edgeRoute(a.before), after: edgeRoute(a.after) } });
+        return;
+      }
       case 'deployment':
         if (a.after) await this.#reconcile(rec.value.accountId, rec.value.worker);
         return;

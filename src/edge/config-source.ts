@@ -44,8 +44,11 @@ export interface EdgeRouting {
 export type EdgeChange =
   /** The worker's deployment changed; null when the worker was deleted. */
   | { kind: 'deployment'; accountId: string; worker: string; deployment: EdgeDeployment | null }
-  /** Zones or routes changed: load the routing again. */
-  | { kind: 'routing' }
+  /**
+   * Zones or routes changed: load the routing again, or, when `route` says which one
+   * route was added or removed, apply just that.
+   */
+  | { kind: 'routing'; route?: { before: EdgeRoute | null; after: EdgeRoute | null } }
   /** Something inside the worker's definitions changed (its secrets): load them again. */
   | { kind: 'definitions'; accountId: string; worker: string };
 

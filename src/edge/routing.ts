@@ -1,7 +1,8 @@
 // The edge's routing table: a request's host picks its zone (the most specific zone
 // hostname at or above it), then the control plane's matchRoute picks the most specific
-// route among that zone's routes. Built whole from each routing snapshot and swapped in
-// at once, so a request never sees half of a change.
+// route among that zone's routes. Built whole from a routing snapshot and swapped in at
+// once; a change of one route (the usual change) is applied in place, in one synchronous
+// step, so a request never sees half of a change either way.
 //
 // matchRoute scans the routes it is given, so the table hands it only the candidates:
 // routes are indexed by their pattern's host (exact, or the suffix of a wildcard) and
@@ -30,6 +31,17 @@ class HostRoutes {
     push(this.bySegment, path.slice(1, end), route);
   }
 
+  remove(route: EdgeRoute, path: string): void {
+    const end = path.indexOf('/', 1);
+    if (end < 0) {
+      removeById(this.rest, route.id);
+      return;
+    }
+    const key = path.slice(1, end);
+    const list = this.bySegment.get(key);
+    if (list && removeById(list, route.id) && list.length === 0) this.bySegment.delete(key);
+  }
+
   candidates(segment: string | null, out: EdgeRoute[]): void {
     out.push(...this.rest);
     if (segment !== null) out.push(...(this.bySegment.get(segment) ?? []));
@@ -41,6 +53,13 @@ interface ZoneRoutes {
   exact: Map<string, HostRoutes>;
   /** Keyed by the suffix after `*.` or `*`. */
   wildcard: Map<string, HostRoutes>;
+}
+
+function removeById(list: EdgeRoute[], id: string): boolean {
+  const i = list.findIndex((r) => r.id === id);
+  if (i < 0) return false;
+  list.splice(i, 1);
+  return true;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -64,16 +83,29 @@ export class RoutingTable {
 
   constructor(routing: EdgeRouting = { zones: [], routes: [] }) {
     for (const z of routing.zones) this.#zones.set(z.hostname, z);
-    for (const r of routing.routes) {
-      let zone = this.#routes.get(r.zoneId);
-      if (!zone) {
-        zone = { all: [], exact: new Map(), wildcard: new Map() };
-        this.#routes.set(r.zoneId, zone);
-      }
-      zone.all.push(r);
-      const p = parsePattern(r.pattern);
-      hostRoutes(p.hostWildcard === 'none' ? zone.exact : zone.wildcard, p.host).add(r, p.path);
+    for (const r of routing.routes) this.addRoute(r);
+  }
+
+  /** Adds one route. */
+  addRoute(r: EdgeRoute): void {
+    let zone = this.#routes.get(r.zoneId);
+    if (!zone) {
+      zone = { all: [], exact: new Map(), wildcard: new Map() };
+      this.#routes.set(r.zoneId, zone);
     }
+    zone.all.push(r);
+    const p = parsePattern(r.pattern);
+    hostRoutes(p.hostWildcard === 'none' ? zone.exact : zone.wildcard, p.host).add(r, p.path);
+  }
+
+  /** Removes the route with `r`'s id, if the table has it. */
+  removeRoute(r: EdgeRoute): void {
+    const zone = this.#routes.get(r.zoneId);
+    const old = zone?.all.find((x) => x.id === r.id);
+    if (!zone || !old) return;
+    removeById(zone.all, old.id);
+    const p = parsePattern(old.pattern);
+    (p.hostWildcard === 'none' ? zone.exact : zone.wildcard).get(p.host)?.remove(old, p.path);
   }
 
   /** The zone with this id (cache purges name zones by id), or null. */

@@ -184,6 +184,18 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     if (change.kind === 'deployment') {
       setDeployment(change.accountId, change.worker, change.deployment);
     } else if (change.kind === 'routing') {
+      // One route added or removed: applied in place, instead of reading every route again
+      // (a route POST slowed from 45 to 349 ms between 1,000 and 10,000 routes). A load in
+      // flight may have read the store before this change, so it is left to load again.
+      if (change.route && !routingLoad) {
+        if (change.route.before) routing.removeRoute(change.route.before);
+        if (change.route.after) {
+          // Idempotent: a table already holding it keeps one copy.
+          routing.removeRoute(change.route.after);
+          routing.addRoute(change.route.after);
+        }
+        return;
+      }
       reloadRouting().catch((err) => log({ level: 'error', msg: 'routing reload failed; still serving the previous routes', location, error: (err as Error).message }));
     } else {
       // Definitions carry the secrets: the worker's isolates start again with the new ones.

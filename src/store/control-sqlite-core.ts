@@ -291,7 +291,7 @@ export class SqliteControlCore {
 
   createRoute(r: RouteRecord): void {
     this.#run('INSERT INTO routes VALUES (?, ?, ?, ?, ?, ?)', r.id, r.accountId, r.zoneId, r.pattern, r.worker, r.createdAt);
-    this.#emit({ kind: 'routes', accountId: r.accountId });
+    this.#emit({ kind: 'routes', accountId: r.accountId, route: { before: null, after: r } });
   }
 
   getRouteByPattern(pattern: string): RouteRecord | null {
@@ -307,9 +307,9 @@ export class SqliteControlCore {
   }
 
   deleteRoute(accountId: string, id: string): boolean {
-    const deleted = this.#run('DELETE FROM routes WHERE account_id = ? AND id = ?', accountId, id) > 0;
-    if (deleted) this.#emit({ kind: 'routes', accountId });
-    return deleted;
+    const row = this.#get('DELETE FROM routes WHERE account_id = ? AND id = ? RETURNING *', accountId, id);
+    if (row) this.#emit({ kind: 'routes', accountId, route: { before: toRoute(row), after: null } });
+    return row !== undefined;
   }
 
   setSchedules(accountId: string, worker: string, crons: string[], at: number): boolean {

@@ -148,7 +148,8 @@ export type ControlChange =
   | { kind: 'worker_deleted'; accountId: string; worker: string }
   | { kind: 'secrets'; accountId: string; worker: string }
   | { kind: 'zones'; accountId: string }
-  | { kind: 'routes'; accountId: string }
+  /** `route` when one route was added or removed (else the edge reads them all again). */
+  | { kind: 'routes'; accountId: string; route?: { before: RouteRecord | null; after: RouteRecord | null } }
   | { kind: 'kv_namespace_deleted'; accountId: string; namespaceId: string }
   | { kind: 'schedules'; accountId: string; worker: string; crons: string[] };
 

@@ -49,3 +49,30 @@ test('RoutingTable: zoneFor: picks the nearest zone; a parent zone\'s wildcard r
   assert.equal(table.route(child, 'a.shop.example.com', '/'), null);
   assert.equal(table.route(parent, 'www.example.com', '/x')?.pattern, '*example.com/*');
 });
+
+test('RoutingTable: routes added and removed one at a time pick what a table built whole from the same routes picks', () => {
+  const z = zone('z', 'example.com');
+  const patterns = ['example.com/*', '*.example.com/*', 'example.com/a*'];
+  for (let i = 0; i < 40; i++) patterns.push(`example.com/s${i}/*`, `*.example.com/s${i}/deep/*`, `h${i}.example.com/*`);
+  const all = routesOf('z', patterns);
+  const table = new RoutingTable({ zones: [z], routes: all.slice(0, 60) });
+  // The rest one by one; some of the first ones go, one comes back (its add twice: kept once).
+  for (const r of all.slice(60)) table.addRoute(r);
+  const gone = [all[0]!, all[5]!, all[9]!, all[61]!, all[2]!];
+  for (const r of gone) table.removeRoute(r);
+  table.addRoute(all[5]!);
+  table.addRoute(all[5]!);
+  table.removeRoute({ ...all[7]!, id: 'not-there' });
+  const kept = all.filter((r) => !gone.includes(r) || r === all[5]);
+  const whole = new RoutingTable({ zones: [z], routes: kept });
+  const hosts = ['example.com', 'h4.example.com', 'x.example.com', 'h39.example.com'];
+  const paths = ['/', '/a', '/abc', '/s1/x', '/s3/deep/y', '/s0/z', '/s39/deep/', '/other'];
+  for (const host of hosts) {
+    for (const path of paths) {
+      assert.equal(table.route(z, host, path)?.id ?? null, whole.route(z, host, path)?.id ?? null, `${host}${path}`);
+      assert.equal(table.route(z, host, path)?.id ?? null, matchRoute(kept, host, path)?.id ?? null, `${host}${path} (scan)`);
+    }
+  }
+  // The removed catch-all is gone: a path only it matched now goes to the origin.
+  assert.equal(table.route(z, 'example.com', '/other'), null);
+});
