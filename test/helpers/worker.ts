@@ -121,7 +121,10 @@ export async function runInIsolate<T = unknown>(body: string, opts: TestWorkerOp
   );
   try {
     const res = await w.fetch('/');
-    const out = (await res.json()) as { ok: boolean; value: T; error: string };
+    const text = await res.text();
+    // The platform answered instead of the code (a limit, say): say which, not a JSON error.
+    if (res.headers.get('atoll-error')) throw new Error(`the platform answered ${res.status} ${res.headers.get('atoll-error')}: ${text.slice(0, 300)}`);
+    const out = JSON.parse(text) as { ok: boolean; value: T; error: string };
     if (!out.ok) throw new Error(`in isolate: ${out.error}`);
     return out.value;
   } finally {
