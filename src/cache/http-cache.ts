@@ -25,7 +25,7 @@
 import type { HeaderList } from '../shared/ops.ts';
 import { MAX_CHUNK, type HostStream } from '../runtime/host-stream.ts';
 import type { OutboundResponse } from '../runtime/ops/index.ts';
-import { answer, header, varyKey } from '../runtime/cache-policy.ts';
+import { answer, header, REPLACED_ON_ANSWER, varyKey } from '../runtime/cache-policy.ts';
 import { negotiate } from '../runtime/client-compression.ts';
 import type { CacheOptions } from './fetch-options.ts';
 import { httpStoragePlan, mergeNotModified, type HttpPlan } from './http-policy.ts';
@@ -40,7 +40,7 @@ export interface CachedRequest {
   method: string;
   /** The URL as the client or worker addressed it (the cache key unless cacheKey says otherwise). */
   url: string;
-  /** purgeKey(url), when the caller has the URL parsed already (it saves parsing it again). */
+  /** urlPurgeKey of the URL, when the caller has it parsed already (it saves parsing it again). */
   urlKey?: string;
   /** Request headers, names in lower case. */
   headers: HeaderList;
@@ -73,9 +73,9 @@ function conditional(headers: HeaderList): boolean {
   return false;
 }
 
-// An entry's stored headers without those each answer sets (answer() in cache-policy.ts
-// drops the same): computed once per entry, entries being immutable once stored.
-const ANSWER_SET = new Set(['age', 'cf-cache-status', 'content-length']);
+// An entry's stored headers without those each answer sets (as answer() in
+// cache-policy.ts drops them): computed once per entry, entries being immutable once stored.
+const ANSWER_SET = new Set([...REPLACED_ON_ANSWER, 'content-length']);
 const plainHeaderLists = new WeakMap<CacheEntry, HeaderList>();
 function plainHeaders(entry: CacheEntry): HeaderList {
   let list = plainHeaderLists.get(entry);
@@ -188,8 +188,6 @@ export class HttpCache {
       const now = this.store.now();
       const fresh = !o.revalidate && now < entry.expiresAt;
       if (fresh) {
-        // From memory without a turn of the event loop: the common HIT.
-        if (entry.body) return this.#answer(entry, entry.body, req, 'HIT', this.#age(entry), entry);
         const hit = await this.#serve(entry, req, 'HIT');
         if (hit) return hit;
       } else if (!o.revalidate && !entry.mustRevalidate && now < entry.expiresAt + entry.swr * 1000) {

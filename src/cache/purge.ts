@@ -67,6 +67,11 @@ export function purgeKey(raw: string): string | null {
     return null;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  return urlPurgeKey(url);
+}
+
+/** purgeKey of an http(s) URL the caller has parsed already. */
+export function urlPurgeKey(url: URL): string {
   return `${url.hostname}${url.pathname}${url.search}`;
 }
 

@@ -15,11 +15,15 @@ import { compressedHead, mayCompress, negotiate, type ClientEncoding } from '../
 
 const brotli = promisify(brotliCompress);
 const gzipped = promisify(gzip);
-const encoded = new WeakMap<object, Map<ClientEncoding, Promise<Uint8Array>>>();
-// The same bytes once compressed, so a HIT needs no turn of the event loop.
-const done = new WeakMap<object, Map<ClientEncoding, Uint8Array>>();
-// Whether an entry's full (200) answer may be compressed: the same for every request it answers.
-const compressible = new WeakMap<object, boolean>();
+/**
+ * What is kept beside an entry: whether its full (200) answer may be compressed (the same
+ * for every request it answers), and each coding's bytes, a promise while compressing.
+ */
+interface Derived {
+  compressible: boolean;
+  forms: Map<ClientEncoding, Uint8Array | Promise<Uint8Array>>;
+}
+const derived = new WeakMap<object, Derived>();
 
 function encode(bytes: Uint8Array, coding: ClientEncoding): Promise<Uint8Array> {
   if (coding === 'gzip') return gzipped(bytes);
@@ -36,28 +40,23 @@ export function encodeForClient(answer: CachedResponse, acceptEncoding: string |
   const entry = answer.entry;
   if (!bytes || !entry || answer.head.status !== 200) return answer;
   const head = { ...answer.head, body: null };
-  let may = compressible.get(entry);
-  if (may === undefined) compressible.set(entry, (may = mayCompress(head, bytes.byteLength)));
-  if (!may) return answer;
+  let d = derived.get(entry);
+  if (!d) derived.set(entry, (d = { compressible: mayCompress(head, bytes.byteLength), forms: new Map() }));
+  if (!d.compressible) return answer;
   const coding = negotiate(acceptEncoding);
   if (coding === null) return { ...answer, head: { ...answer.head, headers: compressedHead(head, null).headers } };
   const withBody = (body: Uint8Array): CachedResponse => {
     const headers: HeaderList = [...compressedHead(head, coding).headers, ['content-length', String(body.byteLength)]];
     return { ...answer, head: { ...answer.head, headers }, bytes: body, body: null };
   };
-  const ready = done.get(entry)?.get(coding);
-  if (ready) return withBody(ready);
-  let forms = encoded.get(entry);
-  if (!forms) encoded.set(entry, (forms = new Map()));
-  let pending = forms.get(coding);
-  if (!pending) {
-    pending = encode(bytes, coding);
-    forms.set(coding, pending);
-    pending.then((body) => {
-      let finished = done.get(entry);
-      if (!finished) done.set(entry, (finished = new Map()));
-      finished.set(coding, body);
-    }, () => forms.delete(coding)); // a failure is not remembered: the next request tries again
-  }
+  const { forms } = d;
+  const form = forms.get(coding);
+  // Compressed already: at once, without a turn of the event loop.
+  if (form instanceof Uint8Array) return withBody(form);
+  if (form) return form.then(withBody);
+  const pending = encode(bytes, coding);
+  forms.set(coding, pending);
+  // A failure is not remembered: the next request tries again.
+  pending.then((body) => forms.set(coding, body), () => forms.delete(coding));
   return pending.then(withBody);
 }

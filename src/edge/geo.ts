@@ -74,7 +74,6 @@ function reader(family: 4 | 6): Promise<Reader<Response> | null> {
   return readers[family];
 }
 
-/** The IPv4 address inside an IPv4-mapped IPv6 one (::ffff:1.2.3.4), else the address. */
 /** The answer for an address looked up lately, without waiting; undefined when there is none. */
 export function rememberedGeo(address: string): Geo | null | undefined {
   // A remembered null (nothing known for the address) is an answer too.
@@ -83,6 +82,7 @@ export function rememberedGeo(address: string): Geo | null | undefined {
   return recent.get(unmapped(address));
 }
 
+/** The IPv4 address inside an IPv4-mapped IPv6 one (::ffff:1.2.3.4), else the address. */
 function unmapped(address: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return m ? m[1]! : address;
@@ -97,17 +97,15 @@ export async function lookupGeo(address: string): Promise<Geo | null> {
   if (hit !== undefined) return hit;
   const ip = unmapped(address);
   const family = isIP(ip);
-  if (family === 0 || isPrivateAddress(ip)) {
-    if (recent.size >= CACHE_ENTRIES) recent.clear();
-    recent.set(ip, null);
-    return null;
-  }
+  if (family === 0 || isPrivateAddress(ip)) return remember(ip, null);
   const geo = await find(ip, family as 4 | 6);
   // An answer from before the AS table was ready is not kept: it lacks the AS.
-  if (asnReady()) {
-    if (recent.size >= CACHE_ENTRIES) recent.clear();
-    recent.set(ip, geo);
-  }
+  return asnReady() ? remember(ip, geo) : geo;
+}
+
+function remember(ip: string, geo: Geo | null): Geo | null {
+  if (recent.size >= CACHE_ENTRIES) recent.clear();
+  recent.set(ip, geo);
   return geo;
 }
 

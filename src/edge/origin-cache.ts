@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HeaderList } from '../shared/ops.ts';
 import type { CachedRequest, HttpCache } from '../cache/http-cache.ts';
 import { DEFAULT_CACHE_OPTIONS } from '../cache/fetch-options.ts';
+import { urlPurgeKey } from '../cache/purge.ts';
 import type { SendFetch } from '../cache/worker-fetch.ts';
 import type { EdgeZone } from './config-source.ts';
 import { encodeForClient } from './cached-encoding.ts';
@@ -47,7 +48,7 @@ export async function serveFromOrigin(cache: HttpCache, send: SendFetch, zone: E
   };
   const headers = requestHeaders(req);
   headers.push(['x-forwarded-host', req.headers.host ?? '']);
-  const urlKey = `${url.hostname}${url.pathname}${url.search}`;
+  const urlKey = urlPurgeKey(url);
   const request: CachedRequest = { ns: zone.accountId, method, url: url.href, urlKey, headers, options: DEFAULT_CACHE_OPTIONS };
   let answer = cache.hit(request);
   if (!answer) {

@@ -105,7 +105,7 @@ export interface StoredResponse {
 const weak = (tag: string) => tag.trim().replace(/^W\//, '');
 
 // Headers a cache sets on what it serves.
-const REPLACED_ON_ANSWER = new Set(['age', 'cf-cache-status']);
+export const REPLACED_ON_ANSWER: ReadonlySet<string> = new Set(['age', 'cf-cache-status']);
 
 /**
  * The response a stored entry gives for a request: 304 for a matching conditional,
