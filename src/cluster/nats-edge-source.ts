@@ -10,7 +10,7 @@ import type { ObjectStore } from '@nats-io/obj';
 import type { QueuedIterator } from '@nats-io/transport-node';
 import { workerDefinition } from '../control/definition.ts';
 import type { Keyring } from '../control/secrets.ts';
-import type { EdgeChange, EdgeConfigSource, EdgeDeployment, EdgeRoute, EdgeRouting } from '../edge/config-source.ts';
+import { edgeRoute, type EdgeChange, type EdgeConfigSource, type EdgeDeployment, type EdgeRouting } from '../edge/config-source.ts';
 import type { WorkerDefinition } from '../runtime/worker-isolate.ts';
 import type { ControlListener, ControlStore, StoredModule, Version } from '../store/control.ts';
 import { BundleHashMismatch, verifyBundle } from './bundle-codec.ts';
@@ -123,12 +123,8 @@ export class NatsEdgeSource implements EdgeConfigSource {
         this.#emit({ kind: 'routing' });
         return;
       case 'route': {
-        const edgeRoute = (r: typeof a.before): EdgeRoute | null => {
-          if (r?.kind !== 'route') return null;
-          const { id, accountId, zoneId, pattern, worker } = r.value;
-          return { id, accountId, zoneId, pattern, worker };
-        };
-        this.#emit({ kind: 'routing', route: { before: edgeRoute(a.before), after: edgeRoute(a.after) } });
+        const route = (r: typeof a.before) => (r?.kind === 'route' ? edgeRoute(r.value) : null);
+        this.#emit({ kind: 'routing', route: { before: route(a.before), after: route(a.after) } });
         return;
       }
       case 'deployment':
@@ -239,7 +235,7 @@ export class NatsEdgeSource implements EdgeConfigSource {
   async routing(): Promise<EdgeRouting> {
     return {
       zones: this.state.listZones().map((z) => ({ id: z.id, accountId: z.accountId, hostname: z.hostname, origin: z.origin })),
-      routes: this.state.listRoutes().map((r) => ({ id: r.id, accountId: r.accountId, zoneId: r.zoneId, pattern: r.pattern, worker: r.worker })),
+      routes: this.state.listRoutes().map(edgeRoute),
     };
   }
 

@@ -5,6 +5,7 @@
 // changes arrive as events the edge applies in order.
 
 import type { WorkerDefinition } from '../runtime/worker-isolate.ts';
+import type { RouteRecord } from '../store/control.ts';
 
 export interface EdgeZone {
   id: string;
@@ -22,6 +23,11 @@ export interface EdgeRoute {
   /** `host/path`, as src/control/routes.ts validates and matches it. */
   pattern: string;
   worker: string;
+}
+
+/** The edge's view of a control-plane route record. */
+export function edgeRoute(r: RouteRecord): EdgeRoute {
+  return { id: r.id, accountId: r.accountId, zoneId: r.zoneId, pattern: r.pattern, worker: r.worker };
 }
 
 export interface EdgeSplit {

@@ -3,15 +3,13 @@
 
 import { workerDefinition } from '../control/definition.ts';
 import type { Keyring } from '../control/secrets.ts';
-import type { ControlChange, ControlStore, Deployment, RouteRecord } from '../store/control.ts';
+import type { ControlChange, ControlStore, Deployment } from '../store/control.ts';
 import type { WorkerDefinition } from '../runtime/worker-isolate.ts';
-import type { EdgeChange, EdgeConfigSource, EdgeDeployment, EdgeRoute, EdgeRouting } from './config-source.ts';
+import { edgeRoute, type EdgeChange, type EdgeConfigSource, type EdgeDeployment, type EdgeRouting } from './config-source.ts';
 
 function edgeDeployment(d: Deployment): EdgeDeployment {
   return { accountId: d.accountId, worker: d.worker, versions: d.versions.map((s) => ({ versionId: s.versionId, percentage: s.percentage })) };
 }
-
-const edgeRoute = (r: RouteRecord | null): EdgeRoute | null => r && { id: r.id, accountId: r.accountId, zoneId: r.zoneId, pattern: r.pattern, worker: r.worker };
 
 function edgeChanges(change: ControlChange): EdgeChange[] {
   switch (change.kind) {
@@ -20,7 +18,10 @@ function edgeChanges(change: ControlChange): EdgeChange[] {
     case 'worker_deleted': return [{ kind: 'deployment', accountId: change.accountId, worker: change.worker, deployment: null }, { kind: 'routing' }];
     case 'secrets': return [{ kind: 'definitions', accountId: change.accountId, worker: change.worker }];
     case 'zones': return [{ kind: 'routing' }];
-    case 'routes': return [change.route ? { kind: 'routing', route: { before: edgeRoute(change.route.before), after: edgeRoute(change.route.after) } } : { kind: 'routing' }];
+    case 'routes': {
+      const { route } = change;
+      return [route ? { kind: 'routing', route: { before: route.before && edgeRoute(route.before), after: route.after && edgeRoute(route.after) } } : { kind: 'routing' }];
+    }
     // A deleted namespace fails its KV calls in the store; nothing to reload here.
     case 'kv_namespace_deleted': return [];
     // Cron triggers are the scheduler's (src/edge/embedded.ts), not the request path's.
@@ -34,7 +35,7 @@ export function controlSource(store: ControlStore, keyring: Keyring): EdgeConfig
       const [zones, routes] = await Promise.all([store.listZones(), store.listRoutes()]);
       return {
         zones: zones.map((z) => ({ id: z.id, accountId: z.accountId, hostname: z.hostname, origin: z.origin })),
-        routes: routes.map((r) => edgeRoute(r)!),
+        routes: routes.map(edgeRoute),
       };
     },
     async deployments() {

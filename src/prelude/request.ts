@@ -55,6 +55,15 @@ function fail(msg: string): never {
   throw new TypeErrorCtor(`Failed to construct 'Request': ${msg}`);
 }
 
+// https://fetch.spec.whatwg.org/#dom-request steps 25.1-25.4: validated and normalized.
+function normalizeMethod(method: unknown): string {
+  const m = String(method);
+  if (!TOKEN.test(m)) fail(`'${m}' is not a valid HTTP method.`);
+  const upper = m.toUpperCase();
+  if (FORBIDDEN_METHODS.has(upper)) fail(`'${m}' HTTP method is unsupported.`);
+  return NORMALIZED.has(upper) ? upper : m;
+}
+
 // https://fetch.spec.whatwg.org/#dom-request
 export class Request extends Body {
   constructor(input: Request | string | URL, init: RequestInit = {}) {
@@ -77,14 +86,7 @@ export class Request extends Body {
       if (parsed.username || parsed.password) fail('Request cannot be constructed from a URL that includes credentials.');
       url = parsed.href;
     }
-    let method = base?.method ?? 'GET';
-    if (init.method !== undefined) {
-      const m = String(init.method);
-      if (!TOKEN.test(m)) fail(`'${m}' is not a valid HTTP method.`);
-      const upper = m.toUpperCase();
-      if (FORBIDDEN_METHODS.has(upper)) fail(`'${m}' HTTP method is unsupported.`);
-      method = NORMALIZED.has(upper) ? upper : m;
-    }
+    const method = init.method !== undefined ? normalizeMethod(init.method) : base?.method ?? 'GET';
     const redirect = init.redirect ?? base?.redirect ?? 'follow';
     if (redirect !== 'follow' && redirect !== 'manual' && redirect !== 'error') fail(`Invalid redirect value "${redirect}".`);
     const cache = init.cache ?? base?.cache ?? null;
@@ -178,14 +180,11 @@ export function requestFromIncoming(incoming: IncomingRequest): Request {
   }
   // On every request's path: the host parsed the URL already, so the constructor (which
   // would parse it again and make headers and a signal only to replace them) is skipped.
-  const m = String(incoming.method);
-  if (!TOKEN.test(m)) fail(`'${m}' is not a valid HTTP method.`);
-  const upper = m.toUpperCase();
-  if (FORBIDDEN_METHODS.has(upper)) fail(`'${m}' HTTP method is unsupported.`);
+  const method = normalizeMethod(incoming.method);
   const r = ReflectConstruct(Body, [], Request) as Request;
   initBody(r, bytes, stream);
   stateOf.set(r, {
-    method: NORMALIZED.has(upper) ? upper : m,
+    method,
     url: incoming.url,
     headers: headersFromList(incoming.headers, 'immutable'),
     redirect: 'follow',
