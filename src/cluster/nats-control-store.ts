@@ -25,7 +25,7 @@ import type { ClusterBuckets, Log } from './connection.ts';
 import { ControlState, type Problem } from './control-state.ts';
 import { controlKey } from './keys.ts';
 import { encodeRecord } from './records.ts';
-import { guarded } from './unavailable.ts';
+import { guarded, mayHaveLanded } from './unavailable.ts';
 import { StoreUnavailableError } from '../store/unavailable.ts';
 
 /** A key no record kind uses: writing it gives a revision to wait for after deletes. */
@@ -43,14 +43,6 @@ const DANGLING_CLAIM_MS = 60_000;
 
 export function isCasConflict(err: unknown): boolean {
   return /wrong last sequence|key exists/i.test((err as Error)?.message ?? '');
-}
-
-/**
- * A failed write the server answered (JetStream not enabled on it yet, no responders) was
- * not stored; one that timed out or lost its connection may have been, or may still be.
- */
-function mayHaveLanded(err: unknown): boolean {
-  return !/jetstream is not enabled|no responders|temporarily unavailable/i.test((err as Error)?.message ?? '');
 }
 
 /** Is `err` a failure after which this call's earlier writes must stay (see the header)? */

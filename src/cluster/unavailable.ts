@@ -5,12 +5,23 @@
 import { ClosedConnectionError, ConnectionError, DrainingConnectionError, NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
 import { StoreUnavailableError } from '../store/unavailable.ts';
 
-const TRANSIENT = /jetstream is not enabled|temporarily unavailable|no responders|timeout|timed out|connection closed|disconnect/i;
+// Answers from the servers that say the request was not taken; the rest of TRANSIENT
+// (timeouts, lost connections) leaves a write's outcome open.
+const REFUSED = /jetstream is not enabled|temporarily unavailable|no responders/i;
+const TRANSIENT = new RegExp(`${REFUSED.source}|timeout|timed out|connection closed|disconnect`, 'i');
 
 export function isTransient(err: unknown): boolean {
   return err instanceof TimeoutError || err instanceof NoRespondersError || err instanceof ClosedConnectionError
     || err instanceof ConnectionError || err instanceof DrainingConnectionError || err instanceof RequestError
     || TRANSIENT.test((err as Error)?.message ?? '');
+}
+
+/**
+ * Whether a failed write may have been stored, or may still be: not when a server
+ * answered that it did not take it (JetStream not enabled on it yet, no responders).
+ */
+export function mayHaveLanded(err: unknown): boolean {
+  return !REFUSED.test((err as Error)?.message ?? '');
 }
 
 /**
