@@ -50,7 +50,8 @@ describe('Edge: routing', () => {
     const none = await edgeRequest(p.edge, null, '/');
     assert.equal(none.status, 400);
     assert.match(none.text, /no Host header/);
-    for (const host of ['shop.test/evil', 'user@shop.test', 'shop test', 'a'.repeat(400)]) {
+    // The last two pass the character check and fail only when the URL is parsed.
+    for (const host of ['shop.test/evil', 'user@shop.test', 'shop test', 'a'.repeat(400), ':8787', '[::1']) {
       const r = await edgeRequest(p.edge, host, '/');
       assert.equal(r.status, 400, host);
       assert.equal(r.headers['atoll-error'], 'bad_host');
