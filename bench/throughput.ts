@@ -1,8 +1,10 @@
 // Warm hello-world throughput: atoll (WorkerIsolate + invokeHttp behind node:http, its
-// own process) vs a bare node:http hello world and vs workerd serving the same worker.
-// wrk runs in its own process on loopback; every server gets the same warm-up and the
-// same bounded runs, interleaved round by round so that noise from the shared machine
-// falls on all three alike. The figure is the median of the rounds.
+// own process) vs a bare node:http hello world, vs workerd serving the same worker, and
+// vs the floor of any isolated-vm design (bench/servers/ivm-floor.ts: node:http plus one
+// isolated-vm call per request). wrk runs in its own process on loopback; every server
+// gets the same warm-up and the same bounded runs, interleaved round by round so that
+// noise from the shared machine falls on all of them alike. The figure is the median of
+// the rounds.
 //
 //   node_modules/.bin/node --no-node-snapshot bench/throughput.ts [--quick]
 //     [--seconds 10] [--rounds 3] [--connections 50] [--threads 1]
@@ -21,6 +23,7 @@ const targets = [
   { name: 'bare node:http', start: () => startNodeServer('bare-http', ['--mode', 'hello']) },
   { name: 'atoll', start: () => startNodeServer('atoll', ['--worker', 'hello']) },
   { name: 'workerd', start: () => startWorkerd(HELLO_WORKER) },
+  { name: 'isolated-vm floor', start: () => startNodeServer('ivm-floor') },
 ];
 
 interface ServerStats {
@@ -70,7 +73,7 @@ try {
   for (const s of servers) await s.server.stop();
 }
 
-const [bare, atoll, workerd] = servers.map((s) => ({ ...s, rps: median(s.runs.map((r) => r.rps)) }));
+const [bare, atoll, workerd, floor] = servers.map((s) => ({ ...s, rps: median(s.runs.map((r) => r.rps)) }));
 const cmd = command('throughput');
 const setup = `wrk -t${threads} -c${connections}, ${rounds} x ${seconds} s per server, interleaved; median of rounds`;
 const bad = servers
@@ -103,6 +106,19 @@ const rows: ResultRow[] = [
     met: null,
     command: cmd,
     notes: `workerd vs bare node:http: ${(workerd.rps / bare.rps).toFixed(3)}`,
+  },
+  {
+    bench: 'throughput',
+    figure: 'Warm hello world, node:http + one isolated-vm call per request vs bare node:http',
+    value: floor.rps,
+    unit: 'req/s',
+    baseline: 'bare node:http',
+    baselineValue: bare.rps,
+    ratio: floor.rps / bare.rps,
+    target: '(report: the ceiling of any design on isolated-vm)',
+    met: null,
+    command: cmd,
+    notes: `bench/servers/ivm-floor.ts: the request copied into an isolate, the answer copied out, nothing else; atoll vs this floor: ${(atoll.rps / floor.rps).toFixed(3)}; server CPU ${median(floor.cpuUsPerReq).toFixed(0)} us/req`,
   },
   {
     bench: 'throughput',
