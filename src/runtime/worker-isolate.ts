@@ -11,7 +11,7 @@ import { Invocation } from './invocation.ts';
 import type { HostStream } from './host-stream.ts';
 import { internalError, OpError, UserError, type Outcome } from './errors.ts';
 import { bundleBytes, loadModules, loadScript, moduleText, type ModuleSource } from './modules.ts';
-import { cachedDataProduced, codeCacheKey, convertToScript, lookupCode, runCachedScript } from './code-cache.ts';
+import { cachedDataProduced, codeCacheKey, convertToScript, lookupCode, refreshCachedData, runCachedScript } from './code-cache.ts';
 import { onCatastrophe, takeIsolate } from './isolate-pool.ts';
 import { asyncOps, syncOps, type HostServices, type OpContext } from './ops/index.ts';
 import * as watchdog from './watchdog.ts';
@@ -78,14 +78,26 @@ export interface WorkerDefinition {
   dev: boolean;
 }
 
-interface QueuedTask {
+type QueuedTask = {
   owner: Invocation | null;
   msg: TaskMessage;
+  host?: undefined;
   /** Runs once the task is over (or dropped because the isolate died). */
   done?: () => void;
-}
+} | {
+  owner: null;
+  msg?: undefined;
+  /**
+   * Host work on the isolate's thread that runs no JavaScript (a compile): queued like a
+   * task, it runs alone, so its time is charged to no invocation.
+   */
+  host: () => Promise<unknown>;
+  done?: undefined;
+};
 
 const POSTED = new Set<string>(POST_OPS);
+/** How long an isolate must be idle before it spends its thread on refreshing the code cache. */
+const REFRESH_IDLE_MS = 200;
 
 /**
  * Most tasks sent into the isolate at once. Each is its own isolated-vm call (its own
@@ -144,6 +156,8 @@ export class WorkerIsolate implements watchdog.Watched {
   #seenSlot = -1;
   #seenSlotProcessCpu = 0n;
   #task!: ivm.Reference<(msg: TaskMessage, slot: number) => ErrorInfo | null>;
+  /** The code cache key of a worker loaded from its script form, until its first request ends. */
+  #scriptKey: string | null = null;
   #context!: ivm.Context;
   /** While the top level runs: the CPU clock at its start; the watchdog bounds it by startupMs. */
   #bootStartCpu: bigint | null = null;
@@ -248,6 +262,7 @@ export class WorkerIsolate implements watchdog.Watched {
     const source = moduleText(def.modules[0]);
     const key = codeCacheKey(source, filename);
     const cached = await runCachedScript(isolate, this.#context, key, filename);
+    if (cached) this.#scriptKey = key;
     return cached ?? loadModules(isolate, this.#context, def.modules, def.mainModule, () => void convertToScript(key, source, filename));
   }
 
@@ -346,6 +361,7 @@ export class WorkerIsolate implements watchdog.Watched {
     this.invocations.delete(inv);
     this.#invocationsById.delete(inv.id);
     if (this.dead) return Promise.resolve();
+    if (this.#scriptKey !== null && inv.outcome === 'ok') this.#refreshCode(this.#scriptKey);
     // An invocation that reported its waitUntil work done was already forgotten by the
     // prelude: no call into the isolate on the warm path. Its CPU time is final once no
     // task of it is in the isolate (queued ones are dropped now that it has ended).
@@ -355,6 +371,29 @@ export class WorkerIsolate implements watchdog.Watched {
       return new Promise((resolve) => batch.after.push(resolve));
     }
     return new Promise((resolve) => this.#enqueue(null, { kind: 'end', ctxId: inv.id }, resolve));
+  }
+
+  /**
+   * After the first request served from the script form, the code cache is produced again
+   * here, once per source in this process, so that it also holds the functions the
+   * handler compiled: later cold starts of the same code skip compiling them. It takes the
+   * isolate's thread for a few ms, so it waits until the isolate has been idle a while.
+   */
+  #refreshCode(key: string): void {
+    this.#scriptKey = null;
+    const filename = `file:///${this.def.mainModule}`;
+    const timer = setTimeout(() => {
+      if (this.dead) return;
+      if (this.#running) {
+        timer.refresh();
+        return;
+      }
+      const host = refreshCachedData(this.isolate, key, filename);
+      if (!host) return;
+      this.#queue.push({ owner: null, host });
+      void this.#drain();
+    }, REFRESH_IDLE_MS);
+    timer.unref();
   }
 
   #enqueue(owner: Invocation | null, msg: TaskMessage, done?: () => void): void {
@@ -381,7 +420,7 @@ export class WorkerIsolate implements watchdog.Watched {
     const owners = new Set<Invocation>();
     while (this.#queue.length > 0 && tasks.length < MAX_BATCH) {
       const t = this.#queue[0];
-      if (t.owner?.ended && t.msg.kind !== 'end') {
+      if (t.owner?.ended && t.msg?.kind !== 'end') {
         this.#queue.shift();
         t.done?.();
         continue;
@@ -405,7 +444,7 @@ export class WorkerIsolate implements watchdog.Watched {
     // Owner-less tasks run only prelude code, but a tenant that patched a built-in the
     // prelude calls could run there too: they are bounded like any other task.
     watchdog.watch(this);
-    const runs = tasks.map((t, slot) => this.#task.apply(undefined, [t.msg, slot], { arguments: { copy: true }, result: { copy: true } }).then(
+    const runs = tasks.map((t, slot) => t.host ? t.host().catch(() => {}) : this.#task.apply(undefined, [t.msg, slot], { arguments: { copy: true }, result: { copy: true } }).then(
       (bug) => { if (bug) this.#onPlatformBug(bug, t.owner); },
       (err) => this.#onTaskError(err, t.owner),
     ));

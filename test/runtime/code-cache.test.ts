@@ -108,3 +108,32 @@ test('Code cache: workers the script form cannot express stay ES modules (import
     assert.equal(await get(d), first);
   }
 });
+
+test('Code cache: after a first request it is produced again, holding the functions the handler compiled', async () => {
+  // The handler calls functions the top level never runs: the data made after the top
+  // level lacks their code; the data made after a request has it, so it is larger.
+  const helpers = Array.from({ length: 40 }, (_, i) => `function part${i}(s) { return s.split('').map((c) => c.charCodeAt(0) + ${i}).join('-'); }`).join('\n');
+  const source = `${helpers}
+    export default { fetch(request) { let out = ''; ${Array.from({ length: 40 }, (_, i) => `out += part${i}('x');`).join(' ')} return new Response(out.length + ' refresh'); } };`;
+  const d = def(source, 'refresh');
+  const key = codeCacheKey(source, 'file:///index.js');
+  await WorkerIsolate.prepareCode(d, services);
+  const before = lookupCode(key)?.data;
+  assert.ok(before, 'prepareCode made the data after the top level');
+  const w = await WorkerIsolate.create(d, services);
+  try {
+    const inv = w.fetch({ method: 'GET', url: 'http://test/', headers: [], body: null, cf: {} });
+    const r = await inv.result;
+    assert.equal(r.kind, 'response');
+    await w.end(inv);
+    const deadline = Date.now() + 5000;
+    while (lookupCode(key)?.data === before && Date.now() < deadline) await new Promise((f) => setTimeout(f, 20));
+  } finally {
+    w.dispose();
+  }
+  const after = lookupCode(key)?.data;
+  assert.ok(after && after !== before, 'the data was produced again once the isolate was idle');
+  assert.ok(after.byteLength > before.byteLength, `it holds the handler's functions too (${before.byteLength} -> ${after.byteLength} bytes)`);
+  assert.match(await get(d), /^\d+ refresh$/, 'a later isolate runs from the new data');
+  assert.equal(lookupCode(key)?.data, after, 'V8 took the new data (rejected data would be dropped)');
+});
