@@ -191,13 +191,19 @@ export function refreshCachedData(isolate: ivm.Isolate, key: string, filename: s
   };
 }
 
+/** A worker's script form compiled in its isolate, not run yet. */
+export interface CompiledScript {
+  script: ivm.Script;
+  /** The entry had cached data and V8 used it. */
+  fromData: boolean;
+}
+
 /**
- * Runs the worker's script form in `context` and returns its exports object, or null
- * when there is no script form for this source yet. Compiles with the cached data when
- * there is some; otherwise (or when V8 rejects it) produces it in the background, after
- * the top level ran, so that it holds the functions the top level compiled.
+ * Compiles the worker's script form in `isolate`, with the cached data when there is
+ * some, or resolves null when there is no script form for this source yet. It needs no
+ * context, so it can start before the isolate's context is ready.
  */
-export async function runCachedScript(isolate: ivm.Isolate, context: ivm.Context, key: string, filename: string): Promise<ivm.Reference<Record<string, unknown>> | null> {
+export async function compileCachedScript(isolate: ivm.Isolate, key: string, filename: string): Promise<CompiledScript | null> {
   const e = lookupCode(key);
   if (!e) return null;
   let script: ivm.Script;
@@ -214,8 +220,18 @@ export async function runCachedScript(isolate: ivm.Isolate, context: ivm.Context
   }
   const rejected = e.data !== null && (script as ivm.Script & { cachedDataRejected?: boolean }).cachedDataRejected === true;
   if (rejected) dropCachedData(key);
-  const exports = (await script.run(context, { reference: true, release: true })) as ivm.Reference<Record<string, unknown>>;
-  if (e.data === null || rejected) {
+  return { script, fromData: e.data !== null && !rejected };
+}
+
+/**
+ * Runs a compiled script form in `context` and returns its exports object. Without
+ * cached data (none yet, or V8 rejected it), produces it in the background, after the
+ * top level ran, so that it holds the functions the top level compiled.
+ */
+export async function runCompiledScript(isolate: ivm.Isolate, context: ivm.Context, key: string, filename: string, compiled: CompiledScript): Promise<ivm.Reference<Record<string, unknown>>> {
+  const exports = (await compiled.script.run(context, { reference: true, release: true })) as ivm.Reference<Record<string, unknown>>;
+  const e = entries.get(key);
+  if (!compiled.fromData && e) {
     // The same source again in the same isolate comes out of V8's compilation cache,
     // with every function the top level compiled: that is the data worth keeping.
     const produced = isolate.compileScript(e.code, { filename, produceCachedData: true }).then((again) => {

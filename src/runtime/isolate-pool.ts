@@ -20,10 +20,16 @@ setFlagsFromString(`--wasm-max-mem-pages=${WASM_MAX_PAGES}`);
 
 let snapshot: ivm.ExternalCopy<ArrayBuffer> | null = null;
 
+/** A context with the prelude's one-shot boot function, which takes the worker's bridge. */
+export interface ReadyContext {
+  context: ivm.Context;
+  boot: ivm.Reference<(...args: unknown[]) => unknown>;
+}
+
 /** An isolate with the prelude loaded and its context being made (on the isolate's thread). */
 export interface FreshIsolate {
   isolate: ivm.Isolate;
-  context: Promise<ivm.Context>;
+  ready: Promise<ReadyContext>;
 }
 
 const spares: FreshIsolate[] = [];
@@ -85,13 +91,14 @@ function fresh(memoryMb: number, warm = false): FreshIsolate {
   const isolate = newIsolate(memoryMb);
   // A spare's context runs the API warm-up while it waits; one made on demand does not
   // make its cold start wait for it.
-  const context = warm ? isolate.createContext().then(async (c) => {
-    await c.eval(CONTEXT_WARMUP).catch(() => {});
-    return c;
-  }) : isolate.createContext();
+  const ready = isolate.createContext().then(async (context) => {
+    if (warm) await context.eval(CONTEXT_WARMUP).catch(() => {});
+    const boot = await context.global.get('__atoll_boot', { reference: true });
+    return { context, boot } as ReadyContext;
+  });
   // A spare disposed before anyone took it rejects here; whoever takes one awaits it.
-  context.catch(() => {});
-  return { isolate, context };
+  ready.catch(() => {});
+  return { isolate, ready };
 }
 
 function refill(delayMs: number): void {

@@ -11,8 +11,8 @@ import { Invocation } from './invocation.ts';
 import type { HostStream } from './host-stream.ts';
 import { internalError, OpError, UserError, type Outcome } from './errors.ts';
 import { bundleBytes, loadModules, loadScript, moduleText, type ModuleSource } from './modules.ts';
-import { cachedDataProduced, codeCacheKey, convertToScript, lookupCode, refreshCachedData, runCachedScript } from './code-cache.ts';
-import { onCatastrophe, takeIsolate } from './isolate-pool.ts';
+import { cachedDataProduced, codeCacheKey, compileCachedScript, convertToScript, lookupCode, refreshCachedData, runCompiledScript, type CompiledScript } from './code-cache.ts';
+import { onCatastrophe, takeIsolate, type ReadyContext } from './isolate-pool.ts';
 import { asyncOps, syncOps, type HostServices, type OpContext } from './ops/index.ts';
 import * as watchdog from './watchdog.ts';
 
@@ -124,6 +124,14 @@ function checkedUrl(request: IncomingRequest): IncomingRequest {
   return { ...request, url: url.href, urlChecked: true };
 }
 
+/** A worker's code cache script form, its compile started before the boot. */
+interface ScriptForm {
+  key: string;
+  filename: string;
+  source: string;
+  compiled: Promise<CompiledScript | null>;
+}
+
 /** Tasks in flight in the isolate, and the clocks the split of their CPU time starts from. */
 interface Batch {
   tasks: QueuedTask[];
@@ -182,7 +190,7 @@ export class WorkerIsolate implements watchdog.Watched {
     if (size > def.limits.bundleMb * 1024 * 1024) {
       throw new UserError(`worker "${def.name}" is ${(size / 1024 / 1024).toFixed(1)} MB; the bundle size limit is ${def.limits.bundleMb} MB`, 'bundle_too_large');
     }
-    const { isolate, context } = takeIsolate(def.limits.memoryMb);
+    const { isolate, ready } = takeIsolate(def.limits.memoryMb);
     const w = new WorkerIsolate(def, isolate, services);
     onCatastrophe(isolate, (message) => w.#onCatastrophe(message));
     w.#bootStartCpu = isolate.cpuTime;
@@ -190,7 +198,7 @@ export class WorkerIsolate implements watchdog.Watched {
     w.#taskStartWall = performance.now();
     watchdog.watch(w);
     try {
-      await w.#boot(context);
+      await w.#boot(ready);
     } catch (err) {
       if (!isolate.isDisposed) isolate.dispose();
       throw w.#startupError(err);
@@ -218,10 +226,14 @@ export class WorkerIsolate implements watchdog.Watched {
     return new UserError(`worker "${name}" threw while evaluating its top level: ${(err as Error)?.stack ?? String(err)}`, 'startup_error');
   }
 
-  async #boot(context: Promise<ivm.Context>): Promise<void> {
+  async #boot(ready: Promise<ReadyContext>): Promise<void> {
     const { def, isolate } = this;
-    this.#context = await context;
-    const boot = await this.#context.global.get('__atoll_boot', { reference: true });
+    // The script form compiles on the isolate's thread while this one prepares the boot.
+    const scriptForm = this.#startScriptForm();
+    // The compile's failure is the load's to report (or nobody's, if the boot fails first).
+    scriptForm?.compiled.catch(() => {});
+    const { context, boot } = await ready;
+    this.#context = context;
     const sync = new ivm.Callback((name: string, args: unknown[]) => this.#onSync(name, args));
     const start = new ivm.Callback((opId: number, name: string, args: unknown[]) => this.#onStart(opId, name, args));
     const post = new ivm.Callback((name: string, args: unknown[]) => this.#onPost(name, args), { ignored: true });
@@ -237,33 +249,42 @@ export class WorkerIsolate implements watchdog.Watched {
     // task boundaries (it keeps only the bound getter); the board is shared, not copied.
     const board = new ivm.ExternalCopy(this.#board.buffer).copyInto({ release: true });
     const api = (await boot.apply(undefined, [sync, start, post, setup, isolate, board], { result: { reference: true } })) as ivm.Reference<Record<string, unknown>>;
-    this.#task = (await api.get('task', { reference: true })) as ivm.Reference<(msg: TaskMessage, slot: number) => ErrorInfo | null>;
+    const [task, setModule] = await Promise.all([api.get('task', { reference: true }), api.get('setModule', { reference: true })]);
+    this.#task = task as ivm.Reference<(msg: TaskMessage, slot: number) => ErrorInfo | null>;
     const main = def.modules.find((m) => m.name === def.mainModule);
     if (!main) throw new UserError(`main module "${def.mainModule}" is missing from the upload`);
     if (def.format === 'service-worker') {
-      await loadScript(isolate, this.#context, main);
+      await loadScript(isolate, context, main);
     } else {
-      const ns = await this.#loadModuleWorker();
-      const setModule = (await api.get('setModule', { reference: true })) as ivm.Reference<(ns: unknown) => void>;
-      await setModule.apply(undefined, [ns.derefInto()]);
+      const ns = await this.#loadModuleWorker(scriptForm);
+      await (setModule as ivm.Reference<(ns: unknown) => void>).apply(undefined, [ns.derefInto()]);
     }
   }
 
   /**
-   * Loads a modules-format worker: from the code cache's script form when there is one
-   * (code-cache.ts), as ES modules otherwise. Dev keeps the module path: its stack traces
-   * are mapped to the user's files by bundle positions, which the script form moves.
+   * Starts compiling the code cache's script form when this worker can have one: a
+   * single ES module (outside dev, whose stack traces are mapped to the user's files by
+   * bundle positions, which the script form moves).
    */
-  async #loadModuleWorker(): Promise<ivm.Reference<Record<string, unknown>>> {
+  #startScriptForm(): ScriptForm | null {
     const { def, isolate } = this;
-    const single = !def.dev && def.modules.length === 1 && def.modules[0].type === 'esm' && def.modules[0].name === def.mainModule;
-    if (!single) return loadModules(isolate, this.#context, def.modules, def.mainModule);
+    if (def.format !== 'modules' || def.dev || def.modules.length !== 1 || def.modules[0].type !== 'esm' || def.modules[0].name !== def.mainModule) return null;
     const filename = `file:///${def.mainModule}`;
     const source = moduleText(def.modules[0]);
     const key = codeCacheKey(source, filename);
-    const cached = await runCachedScript(isolate, this.#context, key, filename);
-    if (cached) this.#scriptKey = key;
-    return cached ?? loadModules(isolate, this.#context, def.modules, def.mainModule, () => void convertToScript(key, source, filename));
+    return { key, filename, source, compiled: compileCachedScript(isolate, key, filename) };
+  }
+
+  /** Loads a modules-format worker: from the code cache's script form when there is one, as ES modules otherwise. */
+  async #loadModuleWorker(form: ScriptForm | null): Promise<ivm.Reference<Record<string, unknown>>> {
+    const { def, isolate } = this;
+    if (!form) return loadModules(isolate, this.#context, def.modules, def.mainModule);
+    const { key, filename, source } = form;
+    const compiled = await form.compiled;
+    if (!compiled) return loadModules(isolate, this.#context, def.modules, def.mainModule, () => void convertToScript(key, source, filename));
+    const exports = await runCompiledScript(isolate, this.#context, key, filename, compiled);
+    this.#scriptKey = key;
+    return exports;
   }
 
   /**
