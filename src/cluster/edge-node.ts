@@ -18,6 +18,7 @@ import { redactNatsUrl } from './nats-auth.ts';
 import { connectNats, openBuckets, type Log } from './connection.ts';
 import { EdgeKv } from './edge-kv.ts';
 import { EdgeMirror } from './edge-mirror.ts';
+import { setCodeCacheDir } from '../runtime/code-cache.ts';
 import { Lease } from './lease.ts';
 import { publishEvents } from './events.ts';
 import type { NodeReport } from './locations.ts';
@@ -80,6 +81,8 @@ export async function startClusterEdge(opts: ClusterEdgeOptions): Promise<Cluste
   mkdirSync(dataDir, { recursive: true });
   const node = nodeId(dataDir, opts.node);
   const log: Log = (fields) => opts.log({ location: opts.location, node, ...fields });
+  // Compiled tenant code (V8 code cache) survives restarts here; see src/runtime/code-cache.ts.
+  setCodeCacheDir(join(dataDir, 'code-cache'));
   const mirror = new EdgeMirror(join(dataDir, 'mirror'));
   const localKv = await openSqliteKv(join(dataDir, 'kv'), { synchronous: 'normal' });
   const source = new NatsEdgeSource({ mirror, location: opts.location, keyring: opts.keyring, log });

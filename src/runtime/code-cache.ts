@@ -17,7 +17,7 @@
 import ivm from 'isolated-vm';
 import { transform } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { WASM_MAX_PAGES } from '../shared/ops.ts';
@@ -28,6 +28,9 @@ const ENGINE = `v8 ${process.versions.v8}; isolated-vm ${IVM_VERSION}; --wasm-ma
 const GLOBAL_NAME = '__atoll_exports';
 /** Cached data and script forms kept in memory, least recently used dropped first. */
 const MAX_MEMORY_BYTES = 64 * 1024 * 1024;
+/** The same on disk: every deploy adds its bundle's files, so the folder is capped too. */
+export const DEFAULT_MAX_DISK_BYTES = 512 * 1024 * 1024;
+const FILE_NAME = /^([0-9a-f]{64})\.(js|v8)$/;
 
 interface Entry {
   /** The script form: strict, evaluates to the module's exports object. */
@@ -44,11 +47,66 @@ const producing = new Map<string, Promise<void>>();
 /** Keys whose cached data was produced again after a request, in this process. */
 const refreshed = new Set<string>();
 let dir: string | null = null;
+/** The files on disk per key (bytes of each), least recently used first. */
+const onDisk = new Map<string, { js: number; v8: number }>();
+let diskBytes = 0;
+let maxDiskBytes = DEFAULT_MAX_DISK_BYTES;
 
-/** Keeps the cache on disk under `path` too (the edge's data folder), or in memory only. */
-export function setCodeCacheDir(path: string | null): void {
+/**
+ * Keeps the cache on disk under `path` too (the edge's data folder), or in memory only.
+ * What an earlier process left there is indexed, oldest first, so that the folder stays
+ * within `maxBytes` across restarts.
+ */
+export function setCodeCacheDir(path: string | null, maxBytes = DEFAULT_MAX_DISK_BYTES): void {
   dir = path;
-  if (dir) mkdirSync(dir, { recursive: true });
+  maxDiskBytes = maxBytes;
+  onDisk.clear();
+  diskBytes = 0;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const found: { key: string; ext: 'js' | 'v8'; size: number; used: number }[] = [];
+  for (const name of readdirSync(dir)) {
+    const m = FILE_NAME.exec(name);
+    try {
+      // A .tmp file is a write a crash cut short.
+      if (!m) {
+        if (name.endsWith('.tmp')) unlinkSync(join(dir, name));
+        continue;
+      }
+      const st = statSync(join(dir, name));
+      found.push({ key: m[1], ext: m[2] as 'js' | 'v8', size: st.size, used: st.mtimeMs });
+    } catch {
+      // Gone meanwhile, or unreadable: not counted.
+    }
+  }
+  found.sort((a, b) => a.used - b.used);
+  for (const f of found) noteOnDisk(f.key, f.ext, f.size);
+  trimDisk();
+}
+
+function noteOnDisk(key: string, ext: 'js' | 'v8', size: number): void {
+  const files = onDisk.get(key) ?? { js: 0, v8: 0 };
+  onDisk.delete(key);
+  diskBytes += size - files[ext];
+  files[ext] = size;
+  onDisk.set(key, files);
+}
+
+/** Drops the least recently used keys' files until the folder is within its cap. */
+function trimDisk(): void {
+  for (const [key, files] of onDisk) {
+    if (diskBytes <= maxDiskBytes || !dir) break;
+    for (const ext of ['js', 'v8'] as const) {
+      if (files[ext] === 0) continue;
+      try {
+        unlinkSync(join(dir, `${key}.${ext}`));
+      } catch {
+        // Already gone.
+      }
+    }
+    onDisk.delete(key);
+    diskBytes -= files.js + files.v8;
+  }
 }
 
 export function codeCacheKey(source: string, filename: string): string {
@@ -75,7 +133,7 @@ function remember(key: string, e: Entry): void {
 }
 
 // On disk: 32 bytes of SHA-256 over (key, contents), then the contents.
-function writeFile(key: string, ext: string, contents: Uint8Array): void {
+function writeFile(key: string, ext: 'js' | 'v8', contents: Uint8Array): void {
   if (!dir) return;
   const file = join(dir, `${key}.${ext}`);
   const digest = createHash('sha256').update(key).update(contents).digest();
@@ -84,10 +142,13 @@ function writeFile(key: string, ext: string, contents: Uint8Array): void {
     renameSync(`${file}.tmp`, file);
   } catch {
     // A full or read-only disk costs only the cache.
+    return;
   }
+  noteOnDisk(key, ext, digest.byteLength + contents.byteLength);
+  trimDisk();
 }
 
-function readFile(key: string, ext: string): Uint8Array | null {
+function readFile(key: string, ext: 'js' | 'v8'): Uint8Array | null {
   if (!dir) return null;
   let raw: Buffer;
   try {
@@ -106,13 +167,31 @@ export function lookupCode(key: string): Entry | null {
   const hit = entries.get(key);
   if (hit) {
     remember(key, hit);
+    touchOnDisk(key);
     return hit;
   }
   const code = readFile(key, 'js');
   if (!code) return null;
   const e: Entry = { code: Buffer.from(code).toString('utf8'), data: readFile(key, 'v8') };
   remember(key, e);
+  touchOnDisk(key);
   return e;
+}
+
+/** Marks `key` as just used, on disk too (its mtime), so a restarted process keeps it longest. */
+function touchOnDisk(key: string): void {
+  const files = onDisk.get(key);
+  if (!files || !dir) return;
+  onDisk.delete(key);
+  onDisk.set(key, files);
+  const now = new Date();
+  for (const ext of ['js', 'v8'] as const) {
+    try {
+      if (files[ext] > 0) utimesSync(join(dir, `${key}.${ext}`), now, now);
+    } catch {
+      // Gone meanwhile: the next write or trim settles it.
+    }
+  }
 }
 
 /** Settles once the cached data an isolate is producing for `key` is stored (or failed). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, WorkerIsolate, type WorkerDefinition } from '../../src/runtime/worker-isolate.ts';
@@ -136,4 +136,44 @@ test('Code cache: after a first request it is produced again, holding the functi
   assert.ok(after.byteLength > before.byteLength, `it holds the handler's functions too (${before.byteLength} -> ${after.byteLength} bytes)`);
   assert.match(await get(d), /^\d+ refresh$/, 'a later isolate runs from the new data');
   assert.equal(lookupCode(key)?.data, after, 'V8 took the new data (rejected data would be dropped)');
+});
+
+test('Code cache: the folder on disk stays within its cap, least recently used dropped first, across restarts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'atoll-cc-'));
+  const filename = 'file:///index.js';
+  const folderBytes = () => readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  try {
+    const sources = Array.from({ length: 6 }, (_, i) => `export default { fetch() { return new Response(${JSON.stringify('x'.repeat(1000) + i)}); } };`);
+    const keys = sources.map((src) => codeCacheKey(src, filename));
+    // Every source leaves the same bytes on disk (script form + data): the cap holds 4.5.
+    setCodeCacheDir(dir);
+    await convertToScript(keys[0], sources[0], filename);
+    storeCachedData(keys[0], new Uint8Array(1000));
+    const perKey = folderBytes();
+    const cap = Math.floor(perKey * 4.5);
+    setCodeCacheDir(dir, cap);
+    for (const [i, src] of sources.entries()) {
+      await convertToScript(keys[i], src, filename);
+      storeCachedData(keys[i], new Uint8Array(1000).fill(i));
+      if (i === 3) assert.ok(lookupCode(keys[0]), 'key 0 read again: now the most recently used');
+    }
+    assert.ok(folderBytes() <= cap, `the folder holds ${folderBytes()} bytes, within the cap of ${cap}`);
+    const kept = (k: string) => readdirSync(dir).includes(`${k}.js`);
+    assert.deepEqual(keys.map(kept), [true, false, false, true, true, true], 'the least recently used (1, 2) went; 0 was read again and stays');
+
+    // A restarted process indexes what is there, oldest first, and applies its own cap;
+    // a write a crash cut short (.tmp) is removed.
+    writeFileSync(join(dir, `${keys[5]}.v8.tmp`), 'partial');
+    const old = new Date(Date.now() - 60_000);
+    for (const ext of ['js', 'v8']) utimesSync(join(dir, `${keys[3]}.${ext}`), old, old);
+    const fresh = (await import(`../../src/runtime/code-cache.ts?restart=${Date.now()}`)) as typeof import('../../src/runtime/code-cache.ts');
+    fresh.setCodeCacheDir(dir, Math.floor(perKey * 3.5));
+    assert.ok(folderBytes() <= perKey * 3.5, `after the restart the folder holds ${folderBytes()} bytes`);
+    assert.equal(kept(keys[3]), false, 'the file untouched longest went first');
+    assert.ok(!readdirSync(dir).some((f) => f.endsWith('.tmp')), 'no partial write is left');
+    assert.ok(fresh.lookupCode(keys[5])?.data, 'the newest entry is still served from disk');
+  } finally {
+    setCodeCacheDir(null);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
