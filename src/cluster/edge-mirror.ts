@@ -4,12 +4,13 @@
 //                    deployment the edge applied per worker, and how far each bucket's
 //                    watch got;
 //   bundles/<hash>   each bundle's bytes as fetched (checked against the version's hash
-//                    before it is written and again whenever it is loaded).
+//                    before it is written and again whenever it is loaded); pruned to
+//                    the ones the edge may still need (nats-edge-source.ts).
 // Records are small, so SQLite runs on the main thread here; bundles (up to 10 MB) are
 // files written off the main thread.
 
 import { mkdirSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { EdgeDeployment } from '../edge/config-source.ts';
@@ -19,6 +20,9 @@ CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, value BLOB NOT NULL, r
 CREATE TABLE IF NOT EXISTS applied (worker_key TEXT PRIMARY KEY, deployment TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS progress (bucket TEXT PRIMARY KEY, revision INTEGER NOT NULL);
 `;
+
+/** A `.tmp` bundle file older than this is a write a crash cut short. */
+const TMP_STALE_MS = 10 * 60_000;
 
 export class EdgeMirror {
   readonly dir: string;
@@ -96,6 +100,31 @@ export class EdgeMirror {
     const file = this.#bundleFile(hash);
     await writeFile(`${file}.tmp`, bytes);
     await rename(`${file}.tmp`, file);
+  }
+
+  /**
+   * Deletes every bundle file whose hash is not in `keep`, and writes a crash cut short
+   * (`.tmp` files older than TMP_STALE_MS: a younger one may be a write in progress).
+   */
+  async pruneBundles(keep: ReadonlySet<string>): Promise<{ files: number; bytes: number }> {
+    const dir = join(this.dir, 'bundles');
+    let files = 0;
+    let bytes = 0;
+    for (const name of await readdir(dir)) {
+      const hash = /^([0-9a-f]{64})(\.tmp)?$/.exec(name);
+      if (!hash || (!hash[2] && keep.has(hash[1]))) continue;
+      const file = join(dir, name);
+      try {
+        const st = await stat(file);
+        if (hash[2] && Date.now() - st.mtimeMs < TMP_STALE_MS) continue;
+        await unlink(file);
+        files++;
+        bytes += st.size;
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return { files, bytes };
   }
 
   close(): void {

@@ -45,6 +45,8 @@ export interface ClusterEdgeOptions {
   heartbeatMs?: number;
   /** The cron lease's term (tests shorten it). */
   cronLeaseMs?: number;
+  /** How long after a version or deployment change unneeded bundles are deleted (tests shorten it). */
+  bundlePruneDelayMs?: number;
   log: Log;
 }
 
@@ -85,7 +87,7 @@ export async function startClusterEdge(opts: ClusterEdgeOptions): Promise<Cluste
   setCodeCacheDir(join(dataDir, 'code-cache'));
   const mirror = new EdgeMirror(join(dataDir, 'mirror'));
   const localKv = await openSqliteKv(join(dataDir, 'kv'), { synchronous: 'normal' });
-  const source = new NatsEdgeSource({ mirror, location: opts.location, keyring: opts.keyring, log });
+  const source = new NatsEdgeSource({ mirror, location: opts.location, keyring: opts.keyring, log, pruneDelayMs: opts.bundlePruneDelayMs });
   const kv = new EdgeKv(localKv, mirror, log);
   let edge: Edge;
   try {
@@ -180,6 +182,7 @@ export async function startClusterEdge(opts: ClusterEdgeOptions): Promise<Cluste
     async close() {
       closed = true;
       clearInterval(timer);
+      source.detach();
       for (const stop of stops) stop();
       await lease?.stop();
       await edge.close();

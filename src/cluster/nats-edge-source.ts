@@ -22,6 +22,13 @@ import { servedDeployment } from './rollout.ts';
 
 const workerKey = (accountId: string, worker: string) => `${accountId}/${worker}`;
 const FETCH_TIMEOUT_MS = 20_000;
+/**
+ * Bundles kept on disk per worker besides the ones its deployments name: the newest
+ * versions, fetched as they land, so that deploying or rolling back to one of them does
+ * not wait for a fetch. Older ones are deleted, and fetched again if ever deployed.
+ */
+export const KEEP_RECENT_VERSIONS = 5;
+const PRUNE_DELAY_MS = 30_000;
 
 export interface NatsEdgeSourceOptions {
   mirror: EdgeMirror;
@@ -29,6 +36,8 @@ export interface NatsEdgeSourceOptions {
   location: string;
   keyring: Keyring;
   log: Log;
+  /** How long after a version or deployment change the bundle folder is pruned (tests shorten it). */
+  pruneDelayMs?: number;
 }
 
 export class NatsEdgeSource implements EdgeConfigSource {
@@ -49,6 +58,8 @@ export class NatsEdgeSource implements EdgeConfigSource {
   #bundles: ObjectStore | null = null;
   #iter: QueuedIterator<KvWatchEntry> | null = null;
   #queue: Promise<void> = Promise.resolve();
+  readonly #pruneDelayMs: number;
+  #pruneTimer: NodeJS.Timeout | null = null;
   /** Called after each deployment this edge applies (the heartbeat goes out at once). */
   onApplied: () => void = () => {};
 
@@ -57,6 +68,7 @@ export class NatsEdgeSource implements EdgeConfigSource {
     this.#location = opts.location;
     this.#keyring = opts.keyring;
     this.#log = opts.log;
+    this.#pruneDelayMs = opts.pruneDelayMs ?? PRUNE_DELAY_MS;
     this.state = new ControlState((p) => opts.log({ level: 'warn', msg: 'control record skipped', code: p.code, key: p.subject, error: p.message }));
     for (const r of opts.mirror.records()) this.state.apply(r.key, r.value, r.revision);
     this.#served = opts.mirror.applied();
@@ -72,6 +84,49 @@ export class NatsEdgeSource implements EdgeConfigSource {
     });
     await this.#queue;
     await this.retryPending();
+    this.#schedulePrune();
+  }
+
+  /** Stops the pending prune (the node is closing). */
+  detach(): void {
+    if (this.#pruneTimer) clearTimeout(this.#pruneTimer);
+    this.#pruneTimer = null;
+  }
+
+  /** Prunes the bundle folder once changes have settled for a while (one prune for a burst). */
+  #schedulePrune(): void {
+    if (this.#pruneTimer) clearTimeout(this.#pruneTimer);
+    this.#pruneTimer = setTimeout(() => {
+      this.#pruneTimer = null;
+      // In the watch's queue, so no deployment is being applied meanwhile.
+      this.#queue = this.#queue.then(() => this.#prune()).catch((err) => {
+        this.#log({ level: 'error', msg: 'bundle folder not pruned', error: (err as Error).message });
+      });
+    }, this.#pruneDelayMs);
+    this.#pruneTimer.unref();
+  }
+
+  /**
+   * Deletes the bundles this edge no longer needs: kept are those of the versions its
+   * deployments name (served, and current in the control state, which may still be
+   * waiting here), the newest KEEP_RECENT_VERSIONS of every worker, and any being fetched.
+   */
+  async #prune(): Promise<void> {
+    const keep = new Set<string>();
+    const keepVersion = (accountId: string, worker: string, versionId: string) => {
+      const v = this.state.getVersion(accountId, worker, versionId);
+      if (v) keep.add(v.hash);
+    };
+    for (const d of this.#served.values()) for (const s of d.versions) keepVersion(d.accountId, d.worker, s.versionId);
+    for (const d of this.state.listCurrentDeployments()) for (const s of d.versions) keepVersion(d.accountId, d.worker, s.versionId);
+    for (const a of this.state.listAccounts()) {
+      for (const w of this.state.listWorkers(a.id)) {
+        for (const v of this.state.listVersions(a.id, w.name).slice(0, KEEP_RECENT_VERSIONS)) keep.add(v.hash);
+      }
+    }
+    for (const key of this.#loading.keys()) keep.add(key.slice(key.indexOf('/') + 1));
+    const { files, bytes } = await this.#mirror.pruneBundles(keep);
+    if (files > 0) this.#log({ level: 'info', msg: 'bundles pruned', files, bytes, kept: keep.size });
   }
 
   /** Every problem this edge has now: malformed records, refused or missing bundles. */
@@ -128,12 +183,14 @@ export class NatsEdgeSource implements EdgeConfigSource {
         return;
       }
       case 'deployment':
+        this.#schedulePrune();
         if (a.after) await this.#reconcile(rec.value.accountId, rec.value.worker);
         return;
       case 'rollout':
         await this.#reconcile(rec.value.accountId, rec.value.worker);
         return;
       case 'version':
+        this.#schedulePrune();
         // Fetched as soon as the version lands, so a deployment of it (`atoll deploy`
         // activates after the upload) finds the bundle on disk. Not awaited: the watch
         // goes on; a failure here is reported when a deployment needs the bundle.
@@ -141,6 +198,7 @@ export class NatsEdgeSource implements EdgeConfigSource {
         return;
       case 'worker':
         if (!a.after) {
+          this.#schedulePrune();
           const k = workerKey(rec.value.accountId, rec.value.name);
           this.#served.delete(k);
           this.#pending.delete(k);

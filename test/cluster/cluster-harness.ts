@@ -48,7 +48,7 @@ export async function startTestCluster(options: { locations: string[]; servers?:
     const startEdge = async (location: string, name = location) => {
       const edge = await startClusterEdge({
         nats: nats.urls, location, node: name, dataDir: join(dir, `edge-${name}`), ip: '127.0.0.1', port: 0, keyring,
-        allowPrivateFetch: true, heartbeatMs: 200, cronLeaseMs: 3000, log,
+        allowPrivateFetch: true, heartbeatMs: 200, cronLeaseMs: 3000, bundlePruneDelayMs: 300, log,
       });
       edges.push(edge);
       return edge;
