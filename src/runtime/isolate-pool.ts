@@ -114,8 +114,13 @@ function refill(delayMs: number): void {
   timer.unref();
 }
 
-/** An isolate with the prelude loaded: a spare one when the heap size is the default. */
-export function takeIsolate(memoryMb: number): FreshIsolate {
+/**
+ * An isolate with the prelude loaded: a spare one when the heap size is the default,
+ * unless `fromPool` is false (work ahead of any request, which should leave the spares
+ * to the cold starts that need them).
+ */
+export function takeIsolate(memoryMb: number, fromPool = true): FreshIsolate {
+  if (!fromPool) return fresh(memoryMb);
   if (memoryMb === DEFAULT_MEMORY_MB && spares.length > 0) {
     const spare = spares.pop()!;
     refill(REFILL_DELAY_MS);

@@ -183,14 +183,17 @@ export class WorkerIsolate implements watchdog.Watched {
     this.services = services;
   }
 
-  /** Boots an isolate (from the spare pool when one is ready) and loads the worker's code. */
-  static async create(def: WorkerDefinition, services: HostServices): Promise<WorkerIsolate> {
+  /**
+   * Boots an isolate (from the spare pool when one is ready, and `fromPool` allows) and
+   * loads the worker's code.
+   */
+  static async create(def: WorkerDefinition, services: HostServices, fromPool = true): Promise<WorkerIsolate> {
     checkLimits(def.name, def.limits);
     const size = bundleBytes(def.modules);
     if (size > def.limits.bundleMb * 1024 * 1024) {
       throw new UserError(`worker "${def.name}" is ${(size / 1024 / 1024).toFixed(1)} MB; the bundle size limit is ${def.limits.bundleMb} MB`, 'bundle_too_large');
     }
-    const { isolate, ready } = takeIsolate(def.limits.memoryMb);
+    const { isolate, ready } = takeIsolate(def.limits.memoryMb, fromPool);
     const w = new WorkerIsolate(def, isolate, services);
     onCatastrophe(isolate, (message) => w.#onCatastrophe(message));
     w.#bootStartCpu = isolate.cpuTime;
@@ -290,8 +293,9 @@ export class WorkerIsolate implements watchdog.Watched {
   /**
    * Derives what the code cache needs for this worker ahead of its first request (at
    * upload or deploy), without keeping an isolate: the script form, then the cached data
-   * from one throwaway isolate that runs the top level. A no-op for workers the cache
-   * cannot take.
+   * from one throwaway isolate that runs the top level. Its isolates do not come from
+   * the spare pool, which it would leave empty for the next cold starts. A no-op for
+   * workers the cache cannot take.
    */
   static async prepareCode(def: WorkerDefinition, services: HostServices): Promise<void> {
     const m = def.modules[0];
@@ -301,11 +305,11 @@ export class WorkerIsolate implements watchdog.Watched {
     const key = codeCacheKey(source, filename);
     if (!lookupCode(key)) {
       // The module path checks the source (syntax, imports) and starts the conversion.
-      (await WorkerIsolate.create(def, services)).dispose();
+      (await WorkerIsolate.create(def, services, false)).dispose();
       await convertToScript(key, source, filename);
     }
     if (lookupCode(key)?.data !== null) return;
-    const second = await WorkerIsolate.create(def, services);
+    const second = await WorkerIsolate.create(def, services, false);
     await cachedDataProduced(key);
     second.dispose();
   }
