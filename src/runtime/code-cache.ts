@@ -286,16 +286,16 @@ export async function compileCachedScript(isolate: ivm.Isolate, key: string, fil
   const e = lookupCode(key);
   if (!e) return null;
   let script: ivm.Script;
+  const cachedData = e.data && new ivm.ExternalCopy(e.data.buffer.slice(e.data.byteOffset, e.data.byteOffset + e.data.byteLength) as ArrayBuffer);
   try {
-    script = await isolate.compileScript(e.code, {
-      filename,
-      ...(e.data && { cachedData: new ivm.ExternalCopy(e.data.buffer.slice(e.data.byteOffset, e.data.byteOffset + e.data.byteLength) as ArrayBuffer) }),
-    });
+    script = await isolate.compileScript(e.code, { filename, ...(cachedData && { cachedData }) });
   } catch {
     // The module compiled, so its script form should too: if not, it stays a module.
     entries.delete(key);
     unfit.add(key);
     return null;
+  } finally {
+    cachedData?.release();
   }
   const rejected = e.data !== null && (script as ivm.Script & { cachedDataRejected?: boolean }).cachedDataRejected === true;
   if (rejected) dropCachedData(key);

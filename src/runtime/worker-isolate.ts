@@ -247,12 +247,14 @@ export class WorkerIsolate implements watchdog.Watched {
       compatibilityFlags: def.compatibilityFlags,
       dev: def.dev,
       memoryMb: def.limits.memoryMb,
-    } satisfies WorkerSetup).copyInto();
+    } satisfies WorkerSetup).copyInto({ release: true });
     // The isolate's own handle goes in so the prelude can read the isolate's CPU clock at
     // task boundaries (it keeps only the bound getter); the board is shared, not copied.
     const board = new ivm.ExternalCopy(this.#board.buffer).copyInto({ release: true });
     const api = (await boot.apply(undefined, [sync, start, post, setup, isolate, board], { result: { reference: true } })) as ivm.Reference<Record<string, unknown>>;
+    boot.release();
     const [task, setModule] = await Promise.all([api.get('task', { reference: true }), api.get('setModule', { reference: true })]);
+    api.release();
     this.#task = task as ivm.Reference<(msg: TaskMessage, slot: number) => ErrorInfo | null>;
     const main = def.modules.find((m) => m.name === def.mainModule);
     if (!main) throw new UserError(`main module "${def.mainModule}" is missing from the upload`);
@@ -260,8 +262,11 @@ export class WorkerIsolate implements watchdog.Watched {
       await loadScript(isolate, context, main);
     } else {
       const ns = await this.#loadModuleWorker(scriptForm);
-      await (setModule as ivm.Reference<(ns: unknown) => void>).apply(undefined, [ns.derefInto()]);
+      await (setModule as ivm.Reference<(ns: unknown) => void>).apply(undefined, [ns.derefInto({ release: true })]);
     }
+    // Handles are released as soon as they are done with, not left to the host's garbage
+    // collector: every one waits there as a weak handle, and a cold start makes a dozen.
+    setModule.release();
   }
 
   /**
