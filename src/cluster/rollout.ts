@@ -10,7 +10,9 @@
 // does each step): past `stageMs` with at least `minRequests` on the new version and an
 // error rate no higher than the previous version's, to the next location (the last one
 // completes it); an error rate above the previous version's (with at least minRequests),
-// back: a new deployment of the previous versions, which every location serves.
+// back: a new deployment of the previous versions, which every location serves. A
+// running rollout whose deployment is not current is over ("replaced") only once that
+// deployment exists, or a newer one does: until then it is still starting.
 
 import type { KV } from '@nats-io/kv';
 import { randomBytes } from 'node:crypto';
@@ -53,6 +55,8 @@ export interface Rollouts {
 interface Tally { requests: number; errors: number }
 
 const TICK_MS = 500;
+/** A rollout record whose deployment has not appeared after this long never started. */
+const UNSTARTED_MS = 60_000;
 
 export class RolloutController implements Rollouts {
   readonly #kv: KV;
@@ -121,7 +125,15 @@ export class RolloutController implements Rollouts {
       const t = this.#tally(r);
       const rate = (x: Tally) => (x.requests === 0 ? 0 : x.errors / x.requests);
       if (current?.id !== r.deploymentId) {
-        await this.#step(r, { state: 'complete', reason: 'another deployment replaced the rollout' });
+        // begin() writes the record before its deployment: until that deployment is here,
+        // the rollout is starting, not replaced (taken for replaced, it was lost and the
+        // new version went everywhere at once).
+        const written = this.#store.state.deploymentsOf(r.accountId, r.worker).some((x) => x.deployment.id === r.deploymentId);
+        if (written || (current !== null && current.createdAt > r.stageSince)) {
+          await this.#step(r, { state: 'complete', reason: 'another deployment replaced the rollout' });
+        } else if (now - r.updatedAt > UNSTARTED_MS) {
+          await this.#step(r, { state: 'rolled_back', reason: `its deployment was never written (the call that began it failed); the previous versions serve everywhere` });
+        }
       } else if (t.to.requests >= r.minRequests && rate(t.to) > rate(t.from)) {
         const reason = `error rate of ${r.to} in ${r.locations.slice(0, r.stage + 1).join(', ')} was ${(rate(t.to) * 100).toFixed(1)}% (${t.to.errors} of ${t.to.requests}), above the previous version's ${(rate(t.from) * 100).toFixed(1)}% (${t.from.errors} of ${t.from.requests})`;
         if (await this.#step(r, { state: 'rolled_back', reason })) {

@@ -5,9 +5,14 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { CONTROL_BUCKET, controlKey } from '../../src/cluster/keys.ts';
+import { encodeRecord } from '../../src/cluster/records.ts';
 import { runAtoll } from '../cli/platform-harness.ts';
 import { assertError, startHarness, upload } from '../control/harness.ts';
 import { edgeRequest, eventually, startOrigin, type Origin } from '../edge/helpers.ts';
@@ -111,3 +116,41 @@ test('cluster rollout: atoll deploy --stage starts a rollout by location, and re
     rmSync(project, { recursive: true, force: true });
   }
 });
+
+test('cluster rollout: between its record and its deployment, a rollout is starting, not replaced', async () => {
+  // What a slow begin() looks like from the outside: the rollout record is in the bucket,
+  // its deployment not yet. The rollout must wait for it, not be taken as replaced.
+  const next = (await upload(c.h, 'app', { source: worker('v5 slow start'), deploy: false })).body.version.id;
+  const current = c.control.store.state.getDeployment(accountId(), 'app')!;
+  const now = Date.now();
+  const record = {
+    id: `rol_${randomBytes(12).toString('hex')}`, accountId: current.accountId, worker: 'app', from: current.versions, to: next,
+    deploymentId: `dep_${randomBytes(12).toString('hex')}`, locations: ['fra', 'ams'], stage: 0, state: 'running',
+    stageSince: now, stageMs: 3_600_000, minRequests: 1000, reason: '', updatedAt: now,
+  };
+  const nc = await connect({ servers: c.nats.urls });
+  try {
+    await (await new Kvm(nc).open(CONTROL_BUCKET)).put(controlKey.rollout(current.accountId, 'app'), encodeRecord(record));
+  } finally {
+    await nc.close();
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  const waiting = (await c.h.call('GET', '/api/v1/workers/app/rollout')).body.rollout;
+  assert.deepEqual([waiting.id, waiting.state], [record.id, 'running'], 'several ticks later the rollout still waits for its deployment');
+
+  await c.control.store.createDeployment({ id: record.deploymentId, accountId: current.accountId, worker: 'app', versions: [{ versionId: next, percentage: 100 }], message: '', authorTokenId: 'test', createdAt: now });
+  await eventually(async () => assert.equal((await hit('fra')).text, 'v5 slow start'), WAIT);
+  assert.notEqual((await hit('ams')).text, 'v5 slow start', 'the location not reached yet keeps the previous versions');
+
+  // A plain deployment afterwards replaces it.
+  const dep = await c.h.call('POST', '/api/v1/workers/app/deployments', { json: { versions: [{ version_id: next, percentage: 100 }] } });
+  assert.equal(dep.status, 201, dep.text);
+  await eventually(async () => assert.equal((await c.h.call('GET', '/api/v1/workers/app/rollout')).body.rollout.state, 'complete'), WAIT);
+  for (const loc of ['ams', 'fra']) await eventually(async () => assert.equal((await hit(loc)).text, 'v5 slow start'), WAIT);
+});
+
+function accountId(): string {
+  const d = c.control.store.state.listCurrentDeployments().find((x) => x.worker === 'app');
+  assert.ok(d, 'the worker has a deployment');
+  return d.accountId;
+}
