@@ -9,6 +9,11 @@
 // entries), kind (the HTTP cache and the Cache API do not share entries, as on
 // Workers), cache name (caches.open) and URL, and then by the request header values
 // their Vary names: one key holds a few variants.
+//
+// A full tier makes room from the namespace that holds the most of it, least recently
+// used entry first: with one account that is plain LRU; with several, one account
+// filling the cache pushes out its own entries, never those of an account that holds
+// less than it does (so under pressure the accounts converge on equal shares).
 
 import { createHash } from 'node:crypto';
 import type { HeaderList } from '../shared/ops.ts';
@@ -99,6 +104,29 @@ function parseMeta(raw: unknown): EntryMeta | null {
   return m as unknown as EntryMeta;
 }
 
+function charge(byNs: Map<string, number>, ns: string, bytes: number): void {
+  const n = (byNs.get(ns) ?? 0) + bytes;
+  if (n > 0) byNs.set(ns, n);
+  else byNs.delete(ns);
+}
+
+/**
+ * The entry to evict from a full tier: the least recently used one of the namespace that
+ * holds the most bytes there. `lru` iterates least recently used first.
+ */
+function fairVictim(lru: Map<string, CacheEntry>, byNs: Map<string, number>): CacheEntry | null {
+  let heaviest: string | null = null;
+  let most = -1;
+  for (const [ns, bytes] of byNs) {
+    if (bytes > most) {
+      most = bytes;
+      heaviest = ns;
+    }
+  }
+  for (const e of lru.values()) if (e.ns === heaviest) return e;
+  return null;
+}
+
 export class CacheStore {
   readonly maxMemoryBytes: number;
   readonly maxDiskBytes: number;
@@ -112,6 +140,9 @@ export class CacheStore {
   readonly #inMemory = new Map<string, CacheEntry>();
   #memoryBytes = 0;
   #diskBytes = 0;
+  /** Bytes per namespace in each tier (the memory tier counts entries with a body). */
+  readonly #nsMemory = new Map<string, number>();
+  readonly #nsDisk = new Map<string, number>();
   #generation = 0;
   #lastTouched: CacheEntry | null = null;
   /** Disk writes and removals, chained per entry id so they land in order. */
@@ -182,11 +213,17 @@ export class CacheStore {
     if (list) list.push(entry);
     else this.#byBase.set(entry.base, [entry]);
     this.#all.set(entry.id, entry);
-    if (this.#disk) this.#diskBytes += entry.size;
-    if (entry.body) {
-      this.#inMemory.set(entry.id, entry);
-      this.#memoryBytes += entry.size;
+    if (this.#disk) {
+      this.#diskBytes += entry.size;
+      charge(this.#nsDisk, entry.ns, entry.size);
     }
+    if (entry.body) this.#bodyIn(entry);
+  }
+
+  #bodyIn(entry: CacheEntry): void {
+    this.#inMemory.set(entry.id, entry);
+    this.#memoryBytes += entry.size;
+    charge(this.#nsMemory, entry.ns, entry.size);
   }
 
   #dropBody(entry: CacheEntry): void {
@@ -194,6 +231,7 @@ export class CacheStore {
     entry.body = null;
     this.#inMemory.delete(entry.id);
     this.#memoryBytes -= entry.size;
+    charge(this.#nsMemory, entry.ns, -entry.size);
   }
 
   /** Takes the entry out of the index; its file is removed unless `keepFile`. */
@@ -211,6 +249,7 @@ export class CacheStore {
     const disk = this.#disk;
     if (disk) {
       this.#diskBytes -= entry.size;
+      charge(this.#nsDisk, entry.ns, -entry.size);
       if (!keepFile) this.#queue(entry.id, () => disk.remove(entry.id));
     }
   }
@@ -228,17 +267,20 @@ export class CacheStore {
 
   #evict(): void {
     if (this.#disk) {
-      for (const e of this.#inMemory.values()) {
-        if (this.#memoryBytes <= this.maxMemoryBytes) break;
+      while (this.#memoryBytes > this.maxMemoryBytes) {
+        const e = fairVictim(this.#inMemory, this.#nsMemory);
+        if (!e) break;
         this.#dropBody(e);
       }
-      for (const e of this.#all.values()) {
-        if (this.#diskBytes <= this.maxDiskBytes) break;
+      while (this.#diskBytes > this.maxDiskBytes) {
+        const e = fairVictim(this.#all, this.#nsDisk);
+        if (!e) break;
         this.#remove(e);
       }
     } else {
-      for (const e of this.#all.values()) {
-        if (this.#memoryBytes <= this.maxMemoryBytes) break;
+      while (this.#memoryBytes > this.maxMemoryBytes) {
+        const e = fairVictim(this.#all, this.#nsMemory);
+        if (!e) break;
         this.#remove(e);
       }
     }
@@ -292,8 +334,7 @@ export class CacheStore {
     if (this.#all.get(entry.id) === entry && !entry.body && entry.size <= this.maxMemoryBytes / 4) {
       entry.body = body;
       this.#lastTouched = null;
-      this.#inMemory.set(entry.id, entry);
-      this.#memoryBytes += entry.size;
+      this.#bodyIn(entry);
       this.#evict();
     }
     return body;

@@ -196,3 +196,22 @@ test('CacheStore: constructor: refuses sizes that are not positive integers', ()
   assert.throws(() => new CacheStore({ maxEntryBytes: 1.5 }), /maxEntryBytes must be a positive integer/);
   assert.throws(() => new CacheStore({ maxMemoryBytes: Number('64MB') }), /not NaN/);
 });
+
+test('CacheStore: a full tier makes room from the account holding the most: one account filling the cache evicts its own entries, not a smaller account\'s', async (t) => {
+  for (const dir of [null, tmp(t)]) {
+    const tier = dir ? 'disk tier' : 'memory only';
+    const store = await CacheStore.open({ dir, maxMemoryBytes: 200_000, maxDiskBytes: 200_000, maxEntryBytes: 50_000 });
+    const now = Date.now();
+    const kept = (ns: string, url: string) => store.find(ns, 'http', null, url, []) !== null;
+    // A small account stores a few entries first: they are the least recently used.
+    for (let i = 0; i < 3; i++) store.put(meta(`${U}small/${i}`, { ns: 'small' }, now), new Uint8Array(20_000));
+    // A noisy account then stores far more than the tier holds.
+    for (let i = 0; i < 40; i++) store.put(meta(`${U}noisy/${i}`, { ns: 'noisy' }, now), new Uint8Array(20_000));
+    const { memoryBytes, diskBytes } = store.stats();
+    assert.ok((dir ? diskBytes : memoryBytes) <= 200_000, `${tier}: within the tier's bytes`);
+    for (let i = 0; i < 3; i++) assert.ok(kept('small', `${U}small/${i}`), `${tier}: the small account's entry ${i} stays`);
+    assert.ok(kept('noisy', `${U}noisy/39`), `${tier}: the noisy account keeps its newest entries`);
+    assert.ok(!kept('noisy', `${U}noisy/0`), `${tier}: its oldest went`);
+    await store.flush();
+  }
+});
