@@ -472,14 +472,16 @@ export class WorkerIsolate implements watchdog.Watched {
     this.#seenSlotProcessCpu = batch.startProcessCpu;
     this.#taskStartWall = performance.now();
     // Owner-less tasks run only prelude code, but a tenant that patched a built-in the
-    // prelude calls could run there too: they are bounded like any other task.
-    watchdog.watch(this);
+    // prelude calls could run there too: they are bounded like any other task. Host work
+    // (a compile; it runs alone) runs no JavaScript and is not the tenant's to be stopped for.
+    const watched = tasks[0].host === undefined;
+    if (watched) watchdog.watch(this);
     const runs = tasks.map((t, slot) => t.host ? t.host().catch(() => {}) : this.#task.apply(undefined, [t.msg, slot], { arguments: { copy: true }, result: { copy: true } }).then(
       (bug) => { if (bug) this.#onPlatformBug(bug, t.owner); },
       (err) => this.#onTaskError(err, t.owner),
     ));
     await Promise.all(runs);
-    watchdog.unwatch(this);
+    if (watched) watchdog.unwatch(this);
     if (!this.isolate.isDisposed) this.#charge(batch);
     this.#batch = null;
     for (const t of tasks) t.done?.();
