@@ -26,6 +26,8 @@ export interface ClusterControlOptions {
   apiPort: number;
   keyring: Keyring;
   log: Log;
+  /** How long a rollout whose deployment never appears waits before it is marked rolled back (tests shorten it). */
+  rolloutUnstartedMs?: number;
 }
 
 export interface ClusterControl {
@@ -73,7 +75,7 @@ export async function startClusterControl(opts: ClusterControlOptions): Promise<
     sweep.unref();
     closers.push(async () => clearInterval(sweep));
     const boot = await bootstrap(store);
-    const rollouts = new RolloutController({ kv: buckets.control, store, telemetry: processTelemetry, log: opts.log });
+    const rollouts = new RolloutController({ kv: buckets.control, store, telemetry: processTelemetry, log: opts.log, unstartedMs: opts.rolloutUnstartedMs });
     closers.push(async () => rollouts.stop());
     const api = await startControlApi({ store, kv, keyring: opts.keyring, port: opts.apiPort, host: opts.ip, log: opts.log, locations: () => nodes.list(), rollouts,
       // Every edge of every location hears it; how many entries each dropped is not collected.

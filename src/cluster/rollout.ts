@@ -64,13 +64,15 @@ export class RolloutController implements Rollouts {
   readonly #log: Log;
   /** Per rollout id and side ('to' in reached locations, 'from' elsewhere): requests and errors this stage. */
   readonly #tallies = new Map<string, { stage: number; to: Tally; from: Tally }>();
+  readonly #unstartedMs: number;
   #timer: NodeJS.Timeout | null = null;
   #unsubscribe: () => void = () => {};
 
-  constructor(opts: { kv: KV; store: NatsControlStore; telemetry: Telemetry; log: Log }) {
+  constructor(opts: { kv: KV; store: NatsControlStore; telemetry: Telemetry; log: Log; unstartedMs?: number }) {
     this.#kv = opts.kv;
     this.#store = opts.store;
     this.#log = opts.log;
+    this.#unstartedMs = opts.unstartedMs ?? UNSTARTED_MS;
     this.#unsubscribe = opts.telemetry.bus.subscribe((e) => this.#count(e));
     this.#timer = setInterval(() => { this.#tick().catch((err) => this.#log({ level: 'error', msg: 'rollout step failed', error: (err as Error).message })); }, TICK_MS);
     this.#timer.unref();
@@ -131,7 +133,7 @@ export class RolloutController implements Rollouts {
         const written = this.#store.state.deploymentsOf(r.accountId, r.worker).some((x) => x.deployment.id === r.deploymentId);
         if (written || (current !== null && current.createdAt > r.stageSince)) {
           await this.#step(r, { state: 'complete', reason: 'another deployment replaced the rollout' });
-        } else if (now - r.updatedAt > UNSTARTED_MS) {
+        } else if (now - r.updatedAt > this.#unstartedMs) {
           await this.#step(r, { state: 'rolled_back', reason: `its deployment was never written (the call that began it failed); the previous versions serve everywhere` });
         }
       } else if (t.to.requests >= r.minRequests && rate(t.to) > rate(t.from)) {

@@ -11,6 +11,9 @@ import { loadKeyring, type Keyring } from '../../src/control/secrets.ts';
 import { apiCaller, type Harness } from '../control/harness.ts';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats.ts';
 
+/** Test clusters give up on a rollout whose deployment never appears after this long. */
+export const ROLLOUT_UNSTARTED_MS = 6000;
+
 export interface TestCluster {
   nats: NatsCluster;
   control: ClusterControl;
@@ -40,7 +43,7 @@ export async function startTestCluster(options: { locations: string[]; servers?:
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    control = await startClusterControl({ nats: nats.urls, ip: '127.0.0.1', apiPort: 0, keyring, log });
+    control = await startClusterControl({ nats: nats.urls, ip: '127.0.0.1', apiPort: 0, keyring, log, rolloutUnstartedMs: ROLLOUT_UNSTARTED_MS });
     const token = control.token!;
     const api = control.api;
     const call = apiCaller(api.url, token);

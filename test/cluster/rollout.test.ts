@@ -16,7 +16,7 @@ import { encodeRecord } from '../../src/cluster/records.ts';
 import { runAtoll } from '../cli/platform-harness.ts';
 import { assertError, startHarness, upload } from '../control/harness.ts';
 import { edgeRequest, eventually, startOrigin, type Origin } from '../edge/helpers.ts';
-import { startTestCluster, type TestCluster } from './cluster-harness.ts';
+import { ROLLOUT_UNSTARTED_MS, startTestCluster, type TestCluster } from './cluster-harness.ts';
 
 let c: TestCluster;
 let origin: Origin;
@@ -128,12 +128,7 @@ test('cluster rollout: between its record and its deployment, a rollout is start
     deploymentId: `dep_${randomBytes(12).toString('hex')}`, locations: ['fra', 'ams'], stage: 0, state: 'running',
     stageSince: now, stageMs: 3_600_000, minRequests: 1000, reason: '', updatedAt: now,
   };
-  const nc = await connect({ servers: c.nats.urls });
-  try {
-    await (await new Kvm(nc).open(CONTROL_BUCKET)).put(controlKey.rollout(current.accountId, 'app'), encodeRecord(record));
-  } finally {
-    await nc.close();
-  }
+  await putRollout(record);
   await new Promise((r) => setTimeout(r, 2000));
   const waiting = (await c.h.call('GET', '/api/v1/workers/app/rollout')).body.rollout;
   assert.deepEqual([waiting.id, waiting.state], [record.id, 'running'], 'several ticks later the rollout still waits for its deployment');
@@ -148,6 +143,35 @@ test('cluster rollout: between its record and its deployment, a rollout is start
   await eventually(async () => assert.equal((await c.h.call('GET', '/api/v1/workers/app/rollout')).body.rollout.state, 'complete'), WAIT);
   for (const loc of ['ams', 'fra']) await eventually(async () => assert.equal((await hit(loc)).text, 'v5 slow start'), WAIT);
 });
+
+test('cluster rollout: a rollout whose deployment never appears (the call that began it failed) is marked rolled back', async () => {
+  const current = c.control.store.state.getDeployment(accountId(), 'app')!;
+  const served = (await hit('ams')).text;
+  const now = Date.now();
+  const record = {
+    id: `rol_${randomBytes(12).toString('hex')}`, accountId: current.accountId, worker: 'app', from: current.versions, to: current.versions[0].versionId,
+    deploymentId: `dep_${randomBytes(12).toString('hex')}`, locations: ['fra', 'ams'], stage: 0, state: 'running',
+    stageSince: now, stageMs: 3_600_000, minRequests: 1000, reason: '', updatedAt: now,
+  };
+  await putRollout(record);
+  await eventually(async () => {
+    const r = (await c.h.call('GET', '/api/v1/workers/app/rollout')).body.rollout;
+    assert.deepEqual([r.id, r.state], [record.id, 'rolled_back']);
+    assert.match(r.reason, /its deployment was never written/);
+  }, ROLLOUT_UNSTARTED_MS + WAIT);
+  assert.ok(Date.now() - now >= ROLLOUT_UNSTARTED_MS, 'not before its deployment had time to appear');
+  for (const loc of ['ams', 'fra']) assert.equal((await hit(loc)).text, served, 'nothing changed where it serves');
+});
+
+// Writes a rollout record straight into the control bucket, as begin() does first.
+async function putRollout(record: { accountId: string; worker: string }): Promise<void> {
+  const nc = await connect({ servers: c.nats.urls });
+  try {
+    await (await new Kvm(nc).open(CONTROL_BUCKET)).put(controlKey.rollout(record.accountId, record.worker), encodeRecord(record));
+  } finally {
+    await nc.close();
+  }
+}
 
 function accountId(): string {
   const d = c.control.store.state.listCurrentDeployments().find((x) => x.worker === 'app');
