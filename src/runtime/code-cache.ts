@@ -263,11 +263,19 @@ export function refreshCachedData(isolate: ivm.Isolate, key: string, filename: s
   return async () => {
     const e = entries.get(key);
     if (!e || isolate.isDisposed) return;
-    const again = await isolate.compileScript(e.code, { filename, produceCachedData: true });
-    const data = (again as ivm.Script & ivm.CachedDataResult).cachedData?.copy();
-    again.release();
-    if (data) storeCachedData(key, new Uint8Array(data));
+    await produceCachedData(isolate, key, e.code, filename);
   };
+}
+
+/**
+ * Compiles the script form again in an isolate that ran it: V8 answers from its
+ * compilation cache, with every function compiled so far, and that is what is stored.
+ */
+async function produceCachedData(isolate: ivm.Isolate, key: string, code: string, filename: string): Promise<void> {
+  const again = await isolate.compileScript(code, { filename, produceCachedData: true });
+  const data = (again as ivm.Script & ivm.CachedDataResult).cachedData?.copy();
+  again.release();
+  if (data) storeCachedData(key, new Uint8Array(data));
 }
 
 /** A worker's script form compiled in its isolate, not run yet. */
@@ -311,13 +319,8 @@ export async function runCompiledScript(isolate: ivm.Isolate, context: ivm.Conte
   const exports = (await compiled.script.run(context, { reference: true, release: true })) as ivm.Reference<Record<string, unknown>>;
   const e = entries.get(key);
   if (!compiled.fromData && e) {
-    // The same source again in the same isolate comes out of V8's compilation cache,
-    // with every function the top level compiled: that is the data worth keeping.
-    const produced = isolate.compileScript(e.code, { filename, produceCachedData: true }).then((again) => {
-      const data = (again as ivm.Script & ivm.CachedDataResult).cachedData?.copy();
-      again.release();
-      if (data) storeCachedData(key, new Uint8Array(data));
-    }, () => {}).finally(() => producing.delete(key));
+    // After the top level ran, the data holds every function it compiled.
+    const produced = produceCachedData(isolate, key, e.code, filename).catch(() => {}).finally(() => producing.delete(key));
     producing.set(key, produced);
   }
   return exports;
