@@ -124,11 +124,27 @@ function checkedUrl(request: IncomingRequest): IncomingRequest {
   return { ...request, url: url.href, urlChecked: true };
 }
 
-/** A worker's code cache script form, its compile started before the boot. */
-interface ScriptForm {
+/** Where a worker's code cache script form is keyed, when it can have one. */
+interface ScriptSource {
   key: string;
   filename: string;
   source: string;
+}
+
+/**
+ * The code cache takes a single ES module (outside dev, whose stack traces are mapped to
+ * the user's files by bundle positions, which the script form moves); null for others.
+ */
+function scriptSource(def: WorkerDefinition): ScriptSource | null {
+  const m = def.modules[0];
+  if (def.dev || def.format !== 'modules' || def.modules.length !== 1 || m.type !== 'esm' || m.name !== def.mainModule) return null;
+  const filename = `file:///${def.mainModule}`;
+  const source = moduleText(m);
+  return { key: codeCacheKey(source, filename), filename, source };
+}
+
+/** A worker's script form, its compile started before the boot. */
+interface ScriptForm extends ScriptSource {
   compiled: Promise<CompiledScript | null>;
 }
 
@@ -164,8 +180,8 @@ export class WorkerIsolate implements watchdog.Watched {
   #seenSlot = -1;
   #seenSlotProcessCpu = 0n;
   #task!: ivm.Reference<(msg: TaskMessage, slot: number) => ErrorInfo | null>;
-  /** The code cache key of a worker loaded from its script form, until its first request ends. */
-  #scriptKey: string | null = null;
+  /** Where the script form a worker was loaded from is cached, until its first request ends. */
+  #loadedFrom: Pick<ScriptSource, 'key' | 'filename'> | null = null;
   #context!: ivm.Context;
   /** While the top level runs: the CPU clock at its start; the watchdog bounds it by startupMs. */
   #bootStartCpu: bigint | null = null;
@@ -269,18 +285,10 @@ export class WorkerIsolate implements watchdog.Watched {
     setModule.release();
   }
 
-  /**
-   * Starts compiling the code cache's script form when this worker can have one: a
-   * single ES module (outside dev, whose stack traces are mapped to the user's files by
-   * bundle positions, which the script form moves).
-   */
+  /** Starts compiling the code cache's script form when this worker can have one. */
   #startScriptForm(): ScriptForm | null {
-    const { def, isolate } = this;
-    if (def.format !== 'modules' || def.dev || def.modules.length !== 1 || def.modules[0].type !== 'esm' || def.modules[0].name !== def.mainModule) return null;
-    const filename = `file:///${def.mainModule}`;
-    const source = moduleText(def.modules[0]);
-    const key = codeCacheKey(source, filename);
-    return { key, filename, source, compiled: compileCachedScript(isolate, key, filename) };
+    const src = scriptSource(this.def);
+    return src && { ...src, compiled: compileCachedScript(this.isolate, src.key, src.filename) };
   }
 
   /** Loads a modules-format worker: from the code cache's script form when there is one, as ES modules otherwise. */
@@ -291,7 +299,7 @@ export class WorkerIsolate implements watchdog.Watched {
     const compiled = await form.compiled;
     if (!compiled) return loadModules(isolate, this.#context, def.modules, def.mainModule, () => void convertToScript(key, source, filename));
     const exports = await runCompiledScript(isolate, this.#context, key, filename, compiled);
-    this.#scriptKey = key;
+    this.#loadedFrom = { key, filename };
     return exports;
   }
 
@@ -303,11 +311,9 @@ export class WorkerIsolate implements watchdog.Watched {
    * workers the cache cannot take.
    */
   static async prepareCode(def: WorkerDefinition, services: HostServices): Promise<void> {
-    const m = def.modules[0];
-    if (def.dev || def.format !== 'modules' || def.modules.length !== 1 || m.type !== 'esm' || m.name !== def.mainModule) return;
-    const filename = `file:///${def.mainModule}`;
-    const source = moduleText(m);
-    const key = codeCacheKey(source, filename);
+    const src = scriptSource(def);
+    if (!src) return;
+    const { key, filename, source } = src;
     if (!lookupCode(key)) {
       // The module path checks the source (syntax, imports) and starts the conversion.
       (await WorkerIsolate.create(def, services, false)).dispose();
@@ -391,7 +397,7 @@ export class WorkerIsolate implements watchdog.Watched {
     this.invocations.delete(inv);
     this.#invocationsById.delete(inv.id);
     if (this.dead) return Promise.resolve();
-    if (this.#scriptKey !== null && inv.outcome === 'ok') this.#refreshCode(this.#scriptKey);
+    if (this.#loadedFrom !== null && inv.outcome === 'ok') this.#refreshCode(this.#loadedFrom);
     // An invocation that reported its waitUntil work done was already forgotten by the
     // prelude: no call into the isolate on the warm path. Its CPU time is final once no
     // task of it is in the isolate (queued ones are dropped now that it has ended).
@@ -409,9 +415,8 @@ export class WorkerIsolate implements watchdog.Watched {
    * handler compiled: later cold starts of the same code skip compiling them. It takes the
    * isolate's thread for a few ms, so it waits until the isolate has been idle a while.
    */
-  #refreshCode(key: string): void {
-    this.#scriptKey = null;
-    const filename = `file:///${this.def.mainModule}`;
+  #refreshCode({ key, filename }: Pick<ScriptSource, 'key' | 'filename'>): void {
+    this.#loadedFrom = null;
     const timer = setTimeout(() => {
       if (this.dead) return;
       if (this.#running) {
