@@ -119,11 +119,7 @@ export class NatsEdgeSource implements EdgeConfigSource {
     };
     for (const d of this.#served.values()) for (const s of d.versions) keepVersion(d.accountId, d.worker, s.versionId);
     for (const d of this.state.listCurrentDeployments()) for (const s of d.versions) keepVersion(d.accountId, d.worker, s.versionId);
-    for (const a of this.state.listAccounts()) {
-      for (const w of this.state.listWorkers(a.id)) {
-        for (const v of this.state.listVersions(a.id, w.name).slice(0, KEEP_RECENT_VERSIONS)) keep.add(v.hash);
-      }
-    }
+    for (const v of this.state.newestVersions(KEEP_RECENT_VERSIONS)) keep.add(v.hash);
     for (const key of this.#loading.keys()) keep.add(key.slice(key.indexOf('/') + 1));
     const { files, bytes } = await this.#mirror.pruneBundles(keep);
     if (files > 0) this.#log({ level: 'info', msg: 'bundles pruned', files, bytes, kept: keep.size });
